@@ -1,0 +1,52 @@
+/**
+ * Errors of the protocol layer. Every error has a stable `code`
+ * (`IMMUNE_ERR_*`) and typed `details`; tests assert the code.
+ */
+
+export class ImmuneError<D extends Record<string, unknown> = Record<string, unknown>> extends Error {
+  readonly code: string
+  readonly details: D
+
+  constructor (code: string, message: string, details: D = {} as D) {
+    super(message)
+    this.name = 'ImmuneError'
+    this.code = code
+    this.details = details
+  }
+}
+
+/** A params object or config value is out of range. */
+export class InvalidParamsError extends ImmuneError<{ field: string, value: unknown, accepted: string }> {
+  static readonly code = 'IMMUNE_ERR_INVALID_PARAMS'
+  constructor (field: string, value: unknown, accepted: string) {
+    super(InvalidParamsError.code, `invalid ${field}: ${JSON.stringify(value)} (accepted: ${accepted})`, { field, value, accepted })
+    this.name = 'InvalidParamsError'
+  }
+}
+
+/** The data dir holds a node identity that is already in use by a running process. */
+export class DataDirLockedError extends ImmuneError<{ dataDir: string, pid?: number }> {
+  static readonly code = 'IMMUNE_ERR_DATA_DIR_LOCKED'
+  constructor (dataDir: string, pid?: number) {
+    super(DataDirLockedError.code, `data dir ${dataDir} is in use by another immune-node${pid != null ? ` (pid ${pid})` : ''}`, { dataDir, pid })
+    this.name = 'DataDirLockedError'
+  }
+}
+
+/** An alert could not be encoded or signed (local programming or input error). */
+export class AlertEncodeError extends ImmuneError<{ field: string }> {
+  static readonly code = 'IMMUNE_ERR_ALERT_ENCODE'
+  constructor (field: string, message: string) {
+    super(AlertEncodeError.code, message, { field })
+    this.name = 'AlertEncodeError'
+  }
+}
+
+/** A local publish was refused by our own validator (publish() skips it in gossipsub). */
+export class AlertRejectedError extends ImmuneError<{ reason: string }> {
+  static readonly code = 'IMMUNE_ERR_ALERT_REJECTED'
+  constructor (reason: string) {
+    super(AlertRejectedError.code, `alert refused before publishing: ${reason}`, { reason })
+    this.name = 'AlertRejectedError'
+  }
+}

@@ -1,0 +1,1 @@
+import '../protocol/polyfill.js'
