@@ -50,3 +50,30 @@ export class AlertRejectedError extends ImmuneError<{ reason: string }> {
     this.name = 'AlertRejectedError'
   }
 }
+
+/** A community (software id) is not a valid topic name part. */
+export class InvalidCommunityError extends ImmuneError<{ community: string, accepted: string }> {
+  static readonly code = 'IMMUNE_ERR_INVALID_COMMUNITY'
+  constructor (community: string, accepted: string) {
+    super(InvalidCommunityError.code, `invalid community ${JSON.stringify(community)} (accepted: ${accepted})`, { community, accepted })
+    this.name = 'InvalidCommunityError'
+  }
+}
+
+/** The node's private key file can be read by group or others; the node refuses to use it. */
+export class KeyFilePermissionsError extends ImmuneError<{ path: string, mode: number }> {
+  static readonly code = 'IMMUNE_ERR_KEY_FILE_PERMISSIONS'
+  constructor (path: string, mode: number) {
+    super(KeyFilePermissionsError.code, `private key file ${path} has mode ${(mode & 0o777).toString(8).padStart(4, '0')}; it must not be readable by group or others (fix: chmod 600 ${path})`, { path, mode })
+    this.name = 'KeyFilePermissionsError'
+  }
+}
+
+/** A file the node keeps in its data dir (key, alert sequence, lock) is unreadable or corrupt. */
+export class DataFileInvalidError extends ImmuneError<{ path: string, reason: string }> {
+  static readonly code = 'IMMUNE_ERR_DATA_FILE_INVALID'
+  constructor (path: string, reason: string) {
+    super(DataFileInvalidError.code, `data file ${path} is invalid: ${reason}`, { path, reason })
+    this.name = 'DataFileInvalidError'
+  }
+}
