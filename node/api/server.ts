@@ -1,0 +1,197 @@
+/**
+ * The node's local HTTP server: the ingest API (`POST /v1/observe`) and the
+ * status API (`/health`, `/status`, `/alerts`, ...) on one port. Routes are
+ * data; handlers return JSON (or text) and never see the raw socket unless they
+ * ask for it (the ingest handler streams the body itself).
+ */
+import { createServer } from 'node:http'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import { timingSafeEqual } from 'node:crypto'
+import type { AddressInfo } from 'node:net'
+import { StartupError } from '../errors.js'
+
+export interface RouteResult {
+  status?: number
+  /** JSON-serialisable body, or a string sent as text/plain (or `contentType`). */
+  body: unknown
+  contentType?: string
+}
+
+export interface RouteRequest {
+  params: Record<string, string>
+  query: URLSearchParams
+  req: IncomingMessage
+}
+
+export type JsonHandler = (r: RouteRequest) => RouteResult | Promise<RouteResult>
+export type RawHandler = (req: IncomingMessage, res: ServerResponse, params: Record<string, string>) => void
+
+export interface Route {
+  method: 'GET' | 'POST' | 'DELETE'
+  /** Path with `:name` segments, e.g. "/peers/:id". */
+  path: string
+  /** Served without the token (only /health). */
+  public?: boolean
+  json?: JsonHandler
+  raw?: RawHandler
+}
+
+export interface ApiServerInit {
+  host: string
+  port: number
+  /** When set, every non-public route needs `Authorization: Bearer <token>`. */
+  token?: string
+  routes: Route[]
+  /** Called with unexpected handler errors (the client gets a 500). */
+  onError?: (err: unknown, req: IncomingMessage) => void
+}
+
+export interface ApiServer {
+  start: () => Promise<void>
+  stop: () => Promise<void>
+  /** The bound address (after start), e.g. for port 0. */
+  address: () => { host: string, port: number }
+}
+
+interface CompiledRoute extends Route {
+  segments: string[]
+}
+
+function matchRoute (routes: CompiledRoute[], method: string, pathname: string): { route: CompiledRoute, params: Record<string, string> } | { allowed: string[] } | null {
+  const parts = pathname.split('/').filter((p) => p.length > 0)
+  const allowed: string[] = []
+  for (const route of routes) {
+    if (route.segments.length !== parts.length) continue
+    const params: Record<string, string> = {}
+    let ok = true
+    for (let i = 0; i < parts.length; i++) {
+      const seg = route.segments[i]
+      if (seg.startsWith(':')) {
+        try { params[seg.slice(1)] = decodeURIComponent(parts[i]) } catch { ok = false; break }
+      } else if (seg !== parts[i]) { ok = false; break }
+    }
+    if (!ok) continue
+    if (route.method === method) return { route, params }
+    allowed.push(route.method)
+  }
+  return allowed.length > 0 ? { allowed } : null
+}
+
+export function sendJson (res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body)
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) })
+  res.end(text)
+}
+
+export function sendError (res: ServerResponse, status: number, code: string, message: string): void {
+  sendJson(res, status, { error: { code, message } })
+}
+
+function tokenMatches (header: string | undefined, token: string): boolean {
+  if (header == null) return false
+  const m = /^Bearer\s+(.+)$/i.exec(header.trim())
+  if (m == null) return false
+  const a = Buffer.from(m[1])
+  const b = Buffer.from(token)
+  return a.length === b.length && timingSafeEqual(a, b)
+}
+
+export function createApiServer (init: ApiServerInit): ApiServer {
+  const routes: CompiledRoute[] = init.routes.map((r) => ({ ...r, segments: r.path.split('/').filter((p) => p.length > 0) }))
+  let server: Server | null = null
+  let bound = { host: init.host, port: init.port }
+
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    let url: URL
+    try {
+      url = new URL(req.url ?? '/', 'http://local')
+    } catch {
+      sendError(res, 400, 'IMMUNE_ERR_BAD_URL', 'malformed request target')
+      return
+    }
+    const found = matchRoute(routes, req.method ?? 'GET', url.pathname)
+    if (found == null) {
+      sendError(res, 404, 'IMMUNE_ERR_NOT_FOUND', `no route for ${req.method ?? ''} ${url.pathname}`)
+      return
+    }
+    if ('allowed' in found) {
+      res.setHeader('allow', found.allowed.join(', '))
+      sendError(res, 405, 'IMMUNE_ERR_METHOD', `${req.method ?? ''} not allowed on ${url.pathname} (allowed: ${found.allowed.join(', ')})`)
+      return
+    }
+    const { route, params } = found
+    if (init.token != null && route.public !== true && !tokenMatches(req.headers.authorization, init.token)) {
+      res.setHeader('www-authenticate', 'Bearer')
+      sendError(res, 401, 'IMMUNE_ERR_UNAUTHORIZED', 'missing or wrong bearer token')
+      return
+    }
+    if (route.raw != null) {
+      try {
+        route.raw(req, res, params)
+      } catch (err) {
+        init.onError?.(err, req)
+        if (!res.headersSent) sendError(res, 500, 'IMMUNE_ERR_INTERNAL', 'internal error')
+        else res.destroy()
+      }
+      return
+    }
+    Promise.resolve()
+      .then(async () => await route.json!({ params, query: url.searchParams, req }))
+      .then((result) => {
+        const status = result.status ?? 200
+        if (typeof result.body === 'string') {
+          res.writeHead(status, { 'content-type': result.contentType ?? 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(result.body) })
+          res.end(result.body)
+        } else {
+          sendJson(res, status, result.body)
+        }
+      })
+      .catch((err: unknown) => {
+        const e = err as { statusCode?: number, code?: string, message?: string }
+        if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+          sendError(res, e.statusCode, e.code ?? 'IMMUNE_ERR_BAD_REQUEST', e.message ?? 'bad request')
+          return
+        }
+        init.onError?.(err, req)
+        if (!res.headersSent) sendError(res, 500, 'IMMUNE_ERR_INTERNAL', 'internal error')
+      })
+  }
+
+  return {
+    async start () {
+      if (server != null) return
+      const s = createServer({ keepAliveTimeout: 30_000, requestTimeout: 30_000 }, handle)
+      await new Promise<void>((resolve, reject) => {
+        const onError = (err: NodeJS.ErrnoException): void => {
+          reject(new StartupError('api', `cannot listen on ${init.host}:${init.port}: ${err.code === 'EADDRINUSE' ? 'the port is already in use' : err.code === 'EACCES' ? 'permission denied' : err.message}`))
+        }
+        s.once('error', onError)
+        s.listen(init.port, init.host, () => {
+          s.off('error', onError)
+          resolve()
+        })
+      })
+      const addr = s.address() as AddressInfo
+      bound = { host: addr.address, port: addr.port }
+      server = s
+    },
+    async stop () {
+      const s = server
+      if (s == null) return
+      server = null
+      await new Promise<void>((resolve) => {
+        s.close(() => { resolve() })
+        s.closeAllConnections()
+      })
+    },
+    address: () => bound
+  }
+}
+
+/** An error a JSON handler throws to answer 4xx with a code. */
+export class HttpError extends Error {
+  constructor (readonly statusCode: number, readonly code: string, message: string) {
+    super(message)
+    this.name = 'HttpError'
+  }
+}
