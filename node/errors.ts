@@ -31,3 +31,56 @@ export class InvalidModelInputError extends ImmuneErrorBase<{ model: string, rea
     this.name = 'InvalidModelInputError'
   }
 }
+
+/** A sensor type name that no factory is registered for. */
+export class UnknownSensorError extends ImmuneErrorBase<{ type: string, known: string[] }> {
+  static readonly code = 'IMMUNE_ERR_UNKNOWN_SENSOR'
+  constructor (type: string, known: string[]) {
+    super(UnknownSensorError.code, `unknown sensor type ${JSON.stringify(type)} (known: ${known.join(', ')})`, { type, known })
+    this.name = 'UnknownSensorError'
+  }
+}
+
+/** Stable codes of IngestError (the local ingest API, POST /v1/observe). */
+export type IngestErrorCode =
+  | 'IMMUNE_ERR_INGEST_JSON'
+  | 'IMMUNE_ERR_INGEST_INVALID'
+  | 'IMMUNE_ERR_INGEST_TOO_LARGE'
+  | 'IMMUNE_ERR_INGEST_BATCH_TOO_LARGE'
+  | 'IMMUNE_ERR_INGEST_MEDIA_TYPE'
+  | 'IMMUNE_ERR_INGEST_METHOD'
+
+/** A rejected ingest request: `status` is the HTTP status to answer with (400, 405, 413, 415); `field` names what was wrong. */
+export class IngestError extends ImmuneErrorBase<{ status: number, field?: string, index?: number }> {
+  static readonly JSON = 'IMMUNE_ERR_INGEST_JSON'
+  static readonly INVALID = 'IMMUNE_ERR_INGEST_INVALID'
+  static readonly TOO_LARGE = 'IMMUNE_ERR_INGEST_TOO_LARGE'
+  static readonly BATCH_TOO_LARGE = 'IMMUNE_ERR_INGEST_BATCH_TOO_LARGE'
+  static readonly MEDIA_TYPE = 'IMMUNE_ERR_INGEST_MEDIA_TYPE'
+  static readonly METHOD = 'IMMUNE_ERR_INGEST_METHOD'
+  readonly status: number
+  declare readonly code: IngestErrorCode
+  constructor (code: IngestErrorCode, status: number, message: string, details: { field?: string, index?: number } = {}) {
+    super(code, message, { status, ...details })
+    this.name = 'IngestError'
+    this.status = status
+  }
+}
+
+/** The in-process agent could not get a verdict from the node (unreachable, timeout, bad answer). */
+export class AgentObserveError extends ImmuneErrorBase<{ reason: 'network' | 'timeout' | 'status' | 'answer', status?: number }> {
+  static readonly code = 'IMMUNE_ERR_AGENT_OBSERVE'
+  constructor (reason: 'network' | 'timeout' | 'status' | 'answer', message: string, status?: number) {
+    super(AgentObserveError.code, message, { reason, status })
+    this.name = 'AgentObserveError'
+  }
+}
+
+/** A watched process disappeared while it was being sampled (the cell is down). */
+export class ProcessGoneError extends ImmuneErrorBase<{ pid: number }> {
+  static readonly code = 'IMMUNE_ERR_PROCESS_GONE'
+  constructor (pid: number) {
+    super(ProcessGoneError.code, `process ${pid} is gone`, { pid })
+    this.name = 'ProcessGoneError'
+  }
+}
