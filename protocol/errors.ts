@@ -77,3 +77,13 @@ export class DataFileInvalidError extends ImmuneError<{ path: string, reason: st
     this.name = 'DataFileInvalidError'
   }
 }
+}
+
+/** A persisted reputation/intake snapshot (toJSON output) cannot be restored. */
+export class ReputationSnapshotError extends ImmuneError<{ part: string, field: string, reason: string }> {
+  static readonly code = 'IMMUNE_ERR_REPUTATION_SNAPSHOT'
+  constructor (part: string, field: string, reason: string) {
+    super(ReputationSnapshotError.code, `cannot restore ${part} snapshot: ${field} ${reason}`, { part, field, reason })
+    this.name = 'ReputationSnapshotError'
+  }
+}
