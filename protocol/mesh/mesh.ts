@@ -26,6 +26,24 @@ export interface AlertEvent {
 
 export type AlertHandler = (event: AlertEvent) => void
 
+/** An alert from a peer that the validator did not accept. */
+export interface RejectEvent {
+  /** The peer that forwarded it to us (gossipsub penalises this one on 'reject'). */
+  from: string
+  /** The community of the topic it came on (null if not a community topic). */
+  community: string | null
+  /** 'reject': invalid, the sender pays in gossipsub score; 'ignore': dropped without penalty (stale, duplicate). */
+  action: 'reject' | 'ignore'
+  /** The validator's code (e.g. a bad signature or a mismatched origin). */
+  code: string
+  receivedAtMs: number
+  /** Present when the alert could be decoded. */
+  alertId?: string
+  origin?: string
+}
+
+export type RejectHandler = (event: RejectEvent) => void
+
 /** P5 hook: the node's own reputation of a peer, mapped to gossipsub's application-specific score. */
 export type ApplicationScoreFn = (peerId: string) => number
 
@@ -44,4 +62,6 @@ export interface Mesh {
   setApplicationScore: (fn: ApplicationScoreFn) => void
   /** Full multiaddrs ending in /p2p/<peerId> (empty in the simulator). */
   addresses: () => string[]
+  /** Optional: observe alerts from peers that were rejected or ignored. Returns an unsubscribe function. */
+  onReject?: (handler: RejectHandler) => () => void
 }
