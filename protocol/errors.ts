@@ -77,6 +77,41 @@ export class DataFileInvalidError extends ImmuneError<{ path: string, reason: st
     this.name = 'DataFileInvalidError'
   }
 }
+
+/** Alert bytes could not be turned into an Alert: too big, not protobuf, or a required field missing/invalid. */
+export class AlertDecodeError extends ImmuneError<{ reason: 'oversize' | 'malformed' | 'schema', field?: string }> {
+  static readonly code = 'IMMUNE_ERR_ALERT_DECODE'
+  constructor (reason: 'oversize' | 'malformed' | 'schema', message: string, field?: string) {
+    super(AlertDecodeError.code, message, { reason, field })
+    this.name = 'AlertDecodeError'
+  }
+}
+
+/** A signed alert envelope failed verification: bad signature, another record type, or origin != signer. */
+export class AlertSignatureError extends ImmuneError<{ reason: 'bad-signature' | 'wrong-domain' | 'origin-mismatch' }> {
+  static readonly code = 'IMMUNE_ERR_ALERT_SIGNATURE'
+  constructor (reason: 'bad-signature' | 'wrong-domain' | 'origin-mismatch', message: string) {
+    super(AlertSignatureError.code, message, { reason })
+    this.name = 'AlertSignatureError'
+  }
+}
+
+/** A persisted replay-guard or sequencer state could not be restored. */
+export class ReplayStateError extends ImmuneError<{ field: string }> {
+  static readonly code = 'IMMUNE_ERR_REPLAY_STATE'
+  constructor (field: string, message: string) {
+    super(ReplayStateError.code, message, { field })
+    this.name = 'ReplayStateError'
+  }
+}
+
+/** A mesh operation that needs the network was called before start() or after stop(). */
+export class MeshNotStartedError extends ImmuneError<{ operation: string }> {
+  static readonly code = 'IMMUNE_ERR_MESH_NOT_STARTED'
+  constructor (operation: string) {
+    super(MeshNotStartedError.code, `mesh is not started (${operation} needs a started mesh)`, { operation })
+    this.name = 'MeshNotStartedError'
+  }
 }
 
 /** A persisted reputation/intake snapshot (toJSON output) cannot be restored. */

@@ -1,0 +1,208 @@
+/**
+ * Alert <-> bytes (the protobuf in alert.proto). Sizes are checked before any
+ * decoding, repeated fields are capped inside the decoder (protons `limits`),
+ * and the whole message is at most MAX_ALERT_BYTES, so a hostile message
+ * cannot make us allocate more than a few times that.
+ *
+ * decodeAlert checks structure only (what the Alert type needs to hold the
+ * value); value checks live in alert-checks.ts and run in validateAlert.
+ */
+import { peerIdFromMultihash, peerIdFromString } from '@libp2p/peer-id'
+import { AlertDecodeError, AlertEncodeError } from '../errors.js'
+import { Alert as AlertPb } from './alert-pb.js'
+import type { Alert, AlertKind } from './types.js'
+
+/** Hard maximum of a signed alert envelope and of the alert payload inside it. */
+export const MAX_ALERT_BYTES = 16 * 1024
+
+/** Decoder caps on repeated fields (also compiled into alert-pb.ts from alert.proto). */
+export const WIRE_MAX_SOURCES = 64
+export const WIRE_MAX_SIGNATURES = 16
+export const WIRE_MAX_TOKENS = 32
+
+const DECODE_LIMITS = {
+  sources: WIRE_MAX_SOURCES,
+  signatures: WIRE_MAX_SIGNATURES,
+  signatures$: { tokens: WIRE_MAX_TOKENS }
+}
+
+export const ALERT_ID_BYTES = 16
+const ID_HEX = /^[0-9a-f]{32}$/
+
+/** An Ed25519 peer id as multihash bytes: identity(0x00), length 36, protobuf PublicKey{Type: Ed25519, Data: 32 bytes}. */
+const ED25519_PEER_ID_PREFIX = [0x00, 0x24, 0x08, 0x01, 0x12, 0x20]
+const ED25519_PEER_ID_BYTES = 38
+
+const KIND_TO_PB: Record<AlertKind, AlertPb.Kind> = {
+  anomaly: AlertPb.Kind.ANOMALY,
+  signature: AlertPb.Kind.SIGNATURE,
+  source: AlertPb.Kind.SOURCE
+}
+
+const KIND_FROM_PB: Partial<Record<AlertPb.Kind, AlertKind>> = {
+  [AlertPb.Kind.ANOMALY]: 'anomaly',
+  [AlertPb.Kind.SIGNATURE]: 'signature',
+  [AlertPb.Kind.SOURCE]: 'source'
+}
+
+const UINT64_MAX = (1n << 64n) - 1n
+
+function uint32 (value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 0xffffffff) {
+    throw new AlertEncodeError(field, `${field} must be an integer in [0, 2^32-1], got ${String(value)}`)
+  }
+  return value
+}
+
+function text (value: unknown, field: string): string {
+  if (typeof value !== 'string') throw new AlertEncodeError(field, `${field} must be a string`)
+  return value
+}
+
+/** The 38 multihash bytes of an Ed25519 peer id string; throws AlertEncodeError otherwise. */
+export function originToBytes (origin: string): Uint8Array {
+  let bytes: Uint8Array
+  try {
+    bytes = peerIdFromString(origin).toMultihash().bytes
+  } catch {
+    throw new AlertEncodeError('origin', `origin must be a peer id string, got ${JSON.stringify(String(origin).slice(0, 80))}`)
+  }
+  if (!isEd25519PeerIdBytes(bytes)) throw new AlertEncodeError('origin', 'origin must be an Ed25519 peer id')
+  return bytes
+}
+
+export function isEd25519PeerIdBytes (bytes: Uint8Array): boolean {
+  if (bytes.byteLength !== ED25519_PEER_ID_BYTES) return false
+  for (let i = 0; i < ED25519_PEER_ID_PREFIX.length; i++) {
+    if (bytes[i] !== ED25519_PEER_ID_PREFIX[i]) return false
+  }
+  return true
+}
+
+/** The peer id string of 38 Ed25519 multihash bytes; throws AlertDecodeError('schema') otherwise. */
+export function originFromBytes (bytes: Uint8Array): string {
+  if (!isEd25519PeerIdBytes(bytes)) throw new AlertDecodeError('schema', 'origin is not an Ed25519 peer id', 'origin')
+  try {
+    return peerIdFromMultihash({ code: 0x00, size: 36, digest: bytes.subarray(2), bytes } as unknown as Parameters<typeof peerIdFromMultihash>[0]).toString()
+  } catch {
+    throw new AlertDecodeError('schema', 'origin is not a valid peer id', 'origin')
+  }
+}
+
+export function alertIdToBytes (id: string): Uint8Array {
+  if (typeof id !== 'string' || !ID_HEX.test(id)) throw new AlertEncodeError('id', `id must be ${ALERT_ID_BYTES} bytes as 32 lower-case hex digits, got ${JSON.stringify(String(id).slice(0, 80))}`)
+  return Uint8Array.from(Buffer.from(id, 'hex'))
+}
+
+function toPb (alert: Alert): AlertPb {
+  if (typeof alert.seq !== 'bigint' || alert.seq < 0n || alert.seq > UINT64_MAX) {
+    throw new AlertEncodeError('seq', `seq must be a bigint in [0, 2^64-1], got ${String(alert.seq)}`)
+  }
+  if (!Number.isSafeInteger(alert.issuedAtMs) || alert.issuedAtMs < 0) {
+    throw new AlertEncodeError('issuedAtMs', `issuedAtMs must be a non-negative safe integer, got ${String(alert.issuedAtMs)}`)
+  }
+  const kind = KIND_TO_PB[alert.kind]
+  if (kind == null) throw new AlertEncodeError('kind', `kind must be one of ${Object.keys(KIND_TO_PB).join(', ')}, got ${String(alert.kind)}`)
+  if (alert.seen == null) throw new AlertEncodeError('seen', 'seen is required')
+  if (typeof alert.seen.score !== 'number') throw new AlertEncodeError('seen.score', 'seen.score must be a number')
+  if (!Array.isArray(alert.sources)) throw new AlertEncodeError('sources', 'sources must be an array')
+  if (!Array.isArray(alert.signatures)) throw new AlertEncodeError('signatures', 'signatures must be an array')
+  if (alert.evidenceDigest != null && !(alert.evidenceDigest instanceof Uint8Array)) {
+    throw new AlertEncodeError('evidenceDigest', 'evidenceDigest must be a Uint8Array')
+  }
+  return {
+    version: uint32(alert.version, 'version'),
+    id: alertIdToBytes(alert.id) as Uint8Array<ArrayBuffer>,
+    origin: originToBytes(alert.origin) as Uint8Array<ArrayBuffer>,
+    seq: alert.seq,
+    issuedAtMs: alert.issuedAtMs,
+    community: text(alert.community, 'community'),
+    danger: uint32(alert.danger, 'danger'),
+    kind,
+    seen: {
+      context: text(alert.seen.context, 'seen.context'),
+      parameter: text(alert.seen.parameter, 'seen.parameter'),
+      score: alert.seen.score,
+      explanation: text(alert.seen.explanation, 'seen.explanation')
+    },
+    sources: alert.sources.map((s, i) => ({
+      address: text(s.address, `sources[${i}].address`),
+      ttlSec: uint32(s.ttlSec, `sources[${i}].ttlSec`)
+    })),
+    signatures: alert.signatures.map((s, i) => {
+      if (!Array.isArray(s.tokens)) throw new AlertEncodeError(`signatures[${i}].tokens`, 'tokens must be an array of strings')
+      return {
+        id: text(s.id, `signatures[${i}].id`),
+        context: text(s.context, `signatures[${i}].context`),
+        parameter: text(s.parameter, `signatures[${i}].parameter`),
+        tokens: s.tokens.map((t, j) => text(t, `signatures[${i}].tokens[${j}]`)),
+        generator: text(s.generator, `signatures[${i}].generator`),
+        sampleCount: uint32(s.sampleCount, `signatures[${i}].sampleCount`)
+      }
+    }),
+    evidenceDigest: alert.evidenceDigest as Uint8Array<ArrayBuffer> | undefined,
+    ttlSec: uint32(alert.ttlSec, 'ttlSec')
+  }
+}
+
+/** Protobuf bytes of an alert. Throws AlertEncodeError (IMMUNE_ERR_ALERT_ENCODE) for an unencodable field or a result above MAX_ALERT_BYTES. */
+export function encodeAlert (alert: Alert): Uint8Array {
+  const bytes = AlertPb.encode(toPb(alert))
+  if (bytes.byteLength > MAX_ALERT_BYTES) {
+    throw new AlertEncodeError('size', `encoded alert is ${bytes.byteLength} bytes, above MAX_ALERT_BYTES (${MAX_ALERT_BYTES})`)
+  }
+  return bytes
+}
+
+/**
+ * The Alert in protobuf bytes. Throws AlertDecodeError (IMMUNE_ERR_ALERT_DECODE)
+ * with details.reason 'oversize' (checked first, before decoding), 'malformed'
+ * (not a decodable Alert, too many repeated elements) or 'schema' (a field the
+ * Alert type cannot hold: id not 16 bytes, origin not an Ed25519 peer id,
+ * unknown kind, missing `seen`).
+ */
+export function decodeAlert (bytes: Uint8Array): Alert {
+  if (!(bytes instanceof Uint8Array)) throw new AlertDecodeError('malformed', 'alert bytes must be a Uint8Array')
+  if (bytes.byteLength > MAX_ALERT_BYTES) {
+    throw new AlertDecodeError('oversize', `alert is ${bytes.byteLength} bytes, above MAX_ALERT_BYTES (${MAX_ALERT_BYTES})`)
+  }
+  let pb: AlertPb
+  try {
+    pb = AlertPb.decode(bytes, { limits: DECODE_LIMITS })
+  } catch (err) {
+    throw new AlertDecodeError('malformed', `alert is not a valid protobuf: ${(err as Error).message}`)
+  }
+  if (pb.id.byteLength !== ALERT_ID_BYTES) throw new AlertDecodeError('schema', `id must be ${ALERT_ID_BYTES} bytes, got ${pb.id.byteLength}`, 'id')
+  const origin = originFromBytes(pb.origin)
+  const kind = KIND_FROM_PB[pb.kind]
+  if (kind == null) throw new AlertDecodeError('schema', `unknown kind ${String(pb.kind)}`, 'kind')
+  if (pb.seen == null) throw new AlertDecodeError('schema', 'seen is missing', 'seen')
+  const alert: Alert = {
+    version: pb.version,
+    id: Buffer.from(pb.id.buffer, pb.id.byteOffset, pb.id.byteLength).toString('hex'),
+    origin,
+    seq: pb.seq,
+    issuedAtMs: pb.issuedAtMs,
+    community: pb.community,
+    danger: pb.danger as Alert['danger'],
+    kind,
+    seen: {
+      context: pb.seen.context,
+      parameter: pb.seen.parameter,
+      score: pb.seen.score,
+      explanation: pb.seen.explanation
+    },
+    sources: pb.sources.map((s) => ({ address: s.address, ttlSec: s.ttlSec })),
+    signatures: pb.signatures.map((s) => ({
+      id: s.id,
+      context: s.context,
+      parameter: s.parameter,
+      tokens: s.tokens,
+      generator: s.generator,
+      sampleCount: s.sampleCount
+    })),
+    ttlSec: pb.ttlSec
+  }
+  if (pb.evidenceDigest != null) alert.evidenceDigest = Uint8Array.from(pb.evidenceDigest)
+  return alert
+}
