@@ -32,6 +32,68 @@ export class InvalidModelInputError extends ImmuneErrorBase<{ model: string, rea
   }
 }
 
+/** One problem found in a config file: where, what was there, and what is accepted. */
+export interface ConfigIssue {
+  /** Dotted field path, e.g. `cells[1].command` (`<file>` for the file itself). */
+  field: string
+  value: unknown
+  accepted: string
+}
+
+/**
+ * The config (file, object or override) is invalid. `details` names the first
+ * problem; `issues` lists every problem found (validation never stops at the first).
+ */
+export class ConfigError extends ImmuneErrorBase<ConfigIssue & { issues: ConfigIssue[], file?: string }> {
+  static readonly code = 'IMMUNE_ERR_CONFIG'
+  readonly issues: ConfigIssue[]
+  constructor (issues: ConfigIssue[], file?: string) {
+    const first = issues[0] ?? { field: '', value: undefined, accepted: '' }
+    const show = (i: ConfigIssue): string => `${i.field === '' ? '(root)' : i.field}: ${formatConfigValue(i.value)} (accepted: ${i.accepted})`
+    const where = file != null ? `config ${file}` : 'config'
+    const message = issues.length <= 1
+      ? `invalid ${where}: ${show(first)}`
+      : `invalid ${where} (${issues.length} problems): ${issues.map(show).join('; ')}`
+    super(ConfigError.code, message, { ...first, issues, ...(file != null ? { file } : {}) })
+    this.name = 'ConfigError'
+    this.issues = issues
+  }
+}
+
+function formatConfigValue (v: unknown): string {
+  if (v === undefined) return 'missing'
+  let s: string
+  try { s = JSON.stringify(v) ?? String(v) } catch { s = String(v) }
+  return s.length > 80 ? s.slice(0, 77) + '...' : s
+}
+
+/** A responder is unknown, failed, or did not finish within its timeout. */
+export class ResponderError extends ImmuneErrorBase<{ responder: string, decisionId: string, reason: string }> {
+  static readonly code = 'IMMUNE_ERR_RESPONDER'
+  constructor (responder: string, decisionId: string, reason: string) {
+    super(ResponderError.code, `responder ${responder} failed for decision ${decisionId}: ${reason}`, { responder, decisionId, reason })
+    this.name = 'ResponderError'
+  }
+}
+
+/** A supervised cell's command could not be started or stopped. */
+export class SupervisorError extends ImmuneErrorBase<{ cell: string, command: string, reason: string }> {
+  static readonly code = 'IMMUNE_ERR_SUPERVISOR'
+  constructor (cell: string, command: string, reason: string) {
+    super(SupervisorError.code, `supervised cell ${cell} (${command}): ${reason}`, { cell, command, reason })
+    this.name = 'SupervisorError'
+  }
+}
+
+/** A request names a cell the node does not protect (or one that has no process). */
+export class UnknownCellError extends ImmuneErrorBase<{ cell: string }> {
+  static readonly code = 'IMMUNE_ERR_UNKNOWN_CELL'
+  constructor (cell: string, reason = 'no such cell') {
+    super(UnknownCellError.code, `cell ${JSON.stringify(cell)}: ${reason}`, { cell })
+    this.name = 'UnknownCellError'
+  }
+}
+
 /** A sensor type name that no factory is registered for. */
 export class UnknownSensorError extends ImmuneErrorBase<{ type: string, known: string[] }> {
   static readonly code = 'IMMUNE_ERR_UNKNOWN_SENSOR'
@@ -82,5 +144,32 @@ export class ProcessGoneError extends ImmuneErrorBase<{ pid: number }> {
   constructor (pid: number) {
     super(ProcessGoneError.code, `process ${pid} is gone`, { pid })
     this.name = 'ProcessGoneError'
+  }
+}
+
+/** Raw HTTP request text (a proxy dump, the CSIC data set) has no parsable request line. */
+export class RawHttpParseError extends ImmuneErrorBase<{ line: number }> {
+  static readonly code = 'IMMUNE_ERR_RAW_HTTP'
+  constructor (message: string, line: number) {
+    super(RawHttpParseError.code, `raw http: ${message} (line ${line})`, { line })
+    this.name = 'RawHttpParseError'
+  }
+}
+
+/** A persisted profile or detector record cannot be restored (unknown version, malformed field). */
+export class ProfileFormatError extends ImmuneErrorBase<{ context: string, field: string }> {
+  static readonly code = 'IMMUNE_ERR_PROFILE_FORMAT'
+  constructor (context: string, field: string, reason: string) {
+    super(ProfileFormatError.code, `cannot restore profile ${JSON.stringify(context)}: ${field} ${reason}`, { context, field })
+    this.name = 'ProfileFormatError'
+  }
+}
+
+/** The signature reservoir or signature store was used before `start()` restored it from the store. */
+export class SignaturesNotStartedError extends ImmuneErrorBase<{ component: string, operation: string }> {
+  static readonly code = 'IMMUNE_ERR_SIGNATURES_NOT_STARTED'
+  constructor (component: string, operation: string) {
+    super(SignaturesNotStartedError.code, `${component} is not started (${operation} needs start() first, which restores it from the store)`, { component, operation })
+    this.name = 'SignaturesNotStartedError'
   }
 }
