@@ -36,6 +36,8 @@ export interface RejectEvent {
   action: 'reject' | 'ignore'
   /** The validator's code (e.g. a bad signature or a mismatched origin). */
   code: string
+  /** Human-readable detail for logs. */
+  reason?: string
   receivedAtMs: number
   /** Present when the alert could be decoded. */
   alertId?: string

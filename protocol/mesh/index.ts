@@ -1,0 +1,13 @@
+/** The mesh: the Mesh contract, the libp2p gossipsub implementation, identity, topics and score params. */
+export type { AlertEvent, AlertHandler, ApplicationScoreFn, Mesh, MeshPeer, RejectEvent, RejectHandler } from './mesh.js'
+export { createLibp2pMesh, AUTHOR_MISMATCH, COMMUNITY_MISMATCH } from './libp2p-mesh.js'
+export type { Libp2pMesh, Libp2pMeshComponents, Libp2pMeshInit, MeshLogger, MeshStats } from './libp2p-mesh.js'
+export { loadOrCreateIdentity, KEY_FILE_NAME, KEY_FILE_FORBIDDEN_MODE } from './identity.js'
+export type { NodeIdentity, LoadIdentityOptions, IdentityLogger } from './identity.js'
+export { acquireDataDirLock, isProcessAlive, LOCK_FILE_NAME } from './data-dir-lock.js'
+export type { DataDirLock, DataDirLockOptions } from './data-dir-lock.js'
+export { createFileSeqStore, createMemorySeqStore, SEQ_FILE_NAME } from './seq-store.js'
+export type { SeqStore, SeqStoreOptions } from './seq-store.js'
+export { COMMUNITY_TOPIC_PREFIX, COMMUNITY_ID_PATTERN, isValidCommunity, assertValidCommunity, communityTopic, communityFromTopic } from './topics.js'
+export { defaultMeshScoreParams, createMeshScoreParams, validateMeshScoreParams, toPeerScoreParams, toPeerScoreThresholds, toTopicScoreParams } from './score-params.js'
+export type { MeshScoreParams } from './score-params.js'

@@ -1,0 +1,180 @@
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { gossipsub, StrictSign } from '@libp2p/gossipsub'
+import { identify } from '@libp2p/identify'
+import { noise } from '@libp2p/noise'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { tcp } from '@libp2p/tcp'
+import { yamux } from '@libp2p/yamux'
+import { multiaddr } from '@multiformats/multiaddr'
+import { createLibp2p } from 'libp2p'
+import { createHash } from 'node:crypto'
+import { afterEach, describe, expect, it } from 'vitest'
+import { createAlert, signAlert } from '../../../protocol/alert/index.js'
+import { defaultMeshScoreParams } from '../../../protocol/mesh/score-params.js'
+import { communityTopic } from '../../../protocol/mesh/topics.js'
+import { COMMUNITY, draft, startNode, stopAll, TEST_HEARTBEAT_MS, waitFor } from './helpers.js'
+import type { AlertEvent, RejectEvent } from '../../../protocol/mesh/mesh.js'
+import type { GossipSub } from '@libp2p/gossipsub'
+import type { PrivateKey } from '@libp2p/interface'
+
+/** A plain libp2p + gossipsub node that publishes whatever bytes it is given: no alert validation at all. */
+async function rawGossipNode (privateKey: PrivateKey): Promise<{ pubsub: GossipSub, dial: (a: string) => Promise<void>, stop: () => Promise<void> }> {
+  const node = await createLibp2p({
+    privateKey,
+    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    services: {
+      identify: identify(),
+      pubsub: gossipsub({
+        globalSignaturePolicy: StrictSign,
+        allowPublishToZeroTopicPeers: true,
+        heartbeatInterval: TEST_HEARTBEAT_MS,
+        msgIdFn: (msg) => createHash('sha256').update(msg.data).digest()
+      }) as any
+    }
+  })
+  const pubsub = node.services.pubsub as unknown as GossipSub
+  return {
+    pubsub,
+    dial: async (a) => { await node.dial(multiaddr(a)) },
+    stop: async () => { await node.stop() }
+  }
+}
+
+describe('gossipsub peer scores on the alert mesh', () => {
+  const nodes: Array<{ stop: () => Promise<void> }> = []
+  afterEach(async () => { await stopAll(nodes) })
+
+  it('a peer that keeps publishing invalid alerts is refused with the right code, goes negative and loses its mesh slot', async () => {
+    const a = await startNode()
+    nodes.push(a)
+    const b = await startNode({ bootstrap: a.addresses() })
+    nodes.push(b)
+    const badKey = await generateKeyPair('Ed25519')
+    const badId = peerIdFromPrivateKey(badKey).toString()
+    const bad = await rawGossipNode(badKey)
+    nodes.push(bad)
+    const topic = communityTopic(COMMUNITY)
+    bad.pubsub.subscribe(topic)
+    await bad.dial(a.addresses()[0])
+
+    const rejects: RejectEvent[] = []
+    a.onReject((e) => rejects.push(e))
+    const delivered: AlertEvent[] = []
+    a.onAlert((e) => delivered.push(e))
+    expect(await waitFor(() => a.meshPeers(COMMUNITY).includes(badId) && a.meshPeers(COMMUNITY).includes(b.peerId))).toBe(true)
+    expect(a.score(badId)).toBeGreaterThanOrEqual(0)
+
+    // 1) a genuine alert of the bad node's own key, with its signature tampered (last byte flipped)
+    // 2) bytes that are not an alert envelope at all
+    let seq = 1n
+    const tampered = async (): Promise<Uint8Array> => {
+      const alert = createAlert(draft(COMMUNITY, Number(seq)), { origin: badId, seq: seq++, nowMs: Date.now() })
+      const env = await signAlert(alert, badKey)
+      const copy = new Uint8Array(env)
+      copy[copy.length - 1] ^= 0xff
+      return copy
+    }
+    const sends: Array<[() => Promise<Uint8Array>, string]> = [
+      [tampered, 'bad-signature'],
+      [async () => new TextEncoder().encode(`not an alert ${seq++}`), 'malformed'],
+      [tampered, 'bad-signature']
+    ]
+    for (const [make, code] of sends) {
+      const before = rejects.length
+      await bad.pubsub.publish(topic, await make())
+      expect(await waitFor(() => rejects.length > before)).toBe(true)
+      const e = rejects[rejects.length - 1]
+      expect(e).toMatchObject({ from: badId, community: COMMUNITY, action: 'reject', code })
+    }
+    expect(a.stats().rejected).toEqual({ 'bad-signature': 2, malformed: 1 })
+
+    // P4 (-10·n²) makes the score negative; the next heartbeat prunes the peer
+    expect(await waitFor(() => a.score(badId) < 0 && !a.meshPeers(COMMUNITY).includes(badId))).toBe(true)
+    expect(a.score(badId)).toBeLessThan(defaultMeshScoreParams.gossipThreshold)
+    expect(a.peers().find((p) => p.id === badId)?.inMesh).toBe(false)
+    // the honest peer keeps its slot, and nothing invalid was delivered or forwarded
+    expect(a.meshPeers(COMMUNITY)).toContain(b.peerId)
+    expect(delivered).toHaveLength(0)
+    expect(b.stats().rejected).toEqual({})
+
+    // one more invalid alert graylists it (score below -100: its RPCs are dropped unread)
+    await bad.pubsub.publish(topic, await tampered())
+    expect(await waitFor(() => a.score(badId) < defaultMeshScoreParams.graylistThreshold)).toBe(true)
+
+    // honest traffic still flows
+    const got: AlertEvent[] = []
+    b.onAlert((e) => got.push(e))
+    await a.publish(draft(COMMUNITY, 99))
+    expect(await waitFor(() => got.length === 1)).toBe(true)
+  })
+
+  it('maps validation outcomes: duplicates and replays are ignored (no penalty), foreign or misplaced alerts rejected', async () => {
+    const bKey = await generateKeyPair('Ed25519')
+    const a = await startNode()
+    nodes.push(a)
+    const b = await startNode({ privateKey: bKey, bootstrap: a.addresses() })
+    nodes.push(b)
+    const xKey = await generateKeyPair('Ed25519')
+    const xId = peerIdFromPrivateKey(xKey).toString()
+    const x = await rawGossipNode(xKey)
+    nodes.push(x)
+    const topic = communityTopic(COMMUNITY)
+    x.pubsub.subscribe(topic)
+    await x.dial(a.addresses()[0])
+    const delivered: AlertEvent[] = []
+    a.onAlert((e) => delivered.push(e))
+    const rejects: RejectEvent[] = []
+    a.onReject((e) => rejects.push(e))
+    expect(await waitFor(() => a.meshPeers(COMMUNITY).includes(xId))).toBe(true)
+
+    const now = Date.now()
+    const first = createAlert(draft(), { origin: xId, seq: 10n, nowMs: now })
+    const sends: Array<{ bytes: Uint8Array, outcome: string }> = [
+      { bytes: await signAlert(first, xKey), outcome: 'delivered' },
+      // same alert id again under a new seq: already accepted
+      { bytes: await signAlert({ ...first, seq: 11n }, xKey), outcome: 'duplicate' },
+      // a new id with a seq already seen from this origin
+      { bytes: await signAlert(createAlert(draft(COMMUNITY, 1), { origin: xId, seq: 10n, nowMs: now }), xKey), outcome: 'replay' },
+      // a genuine alert of b, published by x: only the origin may publish its alert
+      { bytes: await signAlert(createAlert(draft(COMMUNITY, 2), { origin: b.peerId, seq: 1n, nowMs: now }), bKey), outcome: 'author-mismatch' },
+      // x's own alert for another community, sent on this community's topic
+      { bytes: await signAlert(createAlert(draft('other-app', 3), { origin: xId, seq: 12n, nowMs: now }), xKey), outcome: 'community-mismatch' }
+    ]
+    for (const { bytes, outcome } of sends) {
+      const before = delivered.length + rejects.length
+      await x.pubsub.publish(topic, bytes)
+      expect(await waitFor(() => delivered.length + rejects.length > before), outcome).toBe(true)
+      if (outcome === 'delivered') expect(delivered[delivered.length - 1].alert.id).toBe(first.id)
+      else expect(rejects[rejects.length - 1].code).toBe(outcome)
+    }
+    expect(delivered).toHaveLength(1)
+    expect(a.stats()).toMatchObject({
+      delivered: 1,
+      ignored: { duplicate: 1, replay: 1 },
+      rejected: { 'author-mismatch': 1, 'community-mismatch': 1 }
+    })
+    expect(rejects.filter((e) => e.action === 'ignore').map((e) => e.code).sort()).toEqual(['duplicate', 'replay'])
+  })
+
+  it('a negative application score (P5) gets a peer pruned from the mesh', async () => {
+    const a = await startNode()
+    nodes.push(a)
+    const b = await startNode({ bootstrap: a.addresses() })
+    nodes.push(b)
+    const c = await startNode({ bootstrap: a.addresses() })
+    nodes.push(c)
+    expect(await waitFor(() => a.meshPeers(COMMUNITY).includes(b.peerId) && a.meshPeers(COMMUNITY).includes(c.peerId))).toBe(true)
+
+    a.setApplicationScore((peer) => peer === b.peerId ? -20 : 0)
+    expect(await waitFor(() => !a.meshPeers(COMMUNITY).includes(b.peerId))).toBe(true)
+    expect(a.score(b.peerId)).toBeLessThan(0)
+    expect(a.peers().find((p) => p.id === b.peerId)).toMatchObject({ inMesh: false })
+    expect(a.meshPeers(COMMUNITY)).toContain(c.peerId)
+    // below gossipThreshold (-10) the peer is also left out of gossip, and it is not grafted back
+    await new Promise((resolve) => setTimeout(resolve, TEST_HEARTBEAT_MS * 5))
+    expect(a.meshPeers(COMMUNITY)).not.toContain(b.peerId)
+  })
+})
