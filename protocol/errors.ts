@@ -79,9 +79,9 @@ export class DataFileInvalidError extends ImmuneError<{ path: string, reason: st
 }
 
 /** Alert bytes could not be turned into an Alert: too big, not protobuf, or a required field missing/invalid. */
-export class AlertDecodeError extends ImmuneError<{ reason: 'oversize' | 'malformed' | 'schema', field?: string }> {
+export class AlertDecodeError extends ImmuneError<{ reason: 'oversize' | 'malformed' | 'schema' | 'impossible-value', field?: string }> {
   static readonly code = 'IMMUNE_ERR_ALERT_DECODE'
-  constructor (reason: 'oversize' | 'malformed' | 'schema', message: string, field?: string) {
+  constructor (reason: 'oversize' | 'malformed' | 'schema' | 'impossible-value', message: string, field?: string) {
     super(AlertDecodeError.code, message, { reason, field })
     this.name = 'AlertDecodeError'
   }

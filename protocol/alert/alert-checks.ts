@@ -54,6 +54,7 @@ export function checkAlertFields (a: Alert, p: AlertValidationParams): AlertFiel
   for (let i = 0; i < a.sources.length; i++) {
     const s = a.sources[i]
     if (typeof s.address !== 'string' || s.address.length > 45 || isIP(s.address) === 0) return impossible(`sources[${i}].address`, 'address must be an IPv4 or IPv6 address (no port, no prefix)')
+    if (s.address.includes('%')) return impossible(`sources[${i}].address`, 'a zone index (%iface) means nothing on another host')
     if (UNSPECIFIED_ADDRESSES.has(s.address)) return impossible(`sources[${i}].address`, 'the unspecified address cannot be a source')
     if (!ttlOk(s.ttlSec, p)) return impossible(`sources[${i}].ttlSec`, `ttlSec must be in [1, ${p.maxTtlSec}]`)
   }

@@ -8,6 +8,7 @@
  * value); value checks live in alert-checks.ts and run in validateAlert.
  */
 import { peerIdFromMultihash, peerIdFromString } from '@libp2p/peer-id'
+import { MaxLengthError } from 'protons-runtime'
 import { AlertDecodeError, AlertEncodeError } from '../errors.js'
 import { Alert as AlertPb } from './alert-pb.js'
 import type { Alert, AlertKind } from './types.js'
@@ -157,7 +158,8 @@ export function encodeAlert (alert: Alert): Uint8Array {
 /**
  * The Alert in protobuf bytes. Throws AlertDecodeError (IMMUNE_ERR_ALERT_DECODE)
  * with details.reason 'oversize' (checked first, before decoding), 'malformed'
- * (not a decodable Alert, too many repeated elements) or 'schema' (a field the
+ * (not a decodable Alert, or not its canonical encoding), 'impossible-value' (more repeated elements than the
+ * WIRE_MAX_* caps; the decoder stops at the cap) or 'schema' (a field the
  * Alert type cannot hold: id not 16 bytes, origin not an Ed25519 peer id,
  * unknown kind, missing `seen`).
  */
@@ -170,7 +172,16 @@ export function decodeAlert (bytes: Uint8Array): Alert {
   try {
     pb = AlertPb.decode(bytes, { limits: DECODE_LIMITS })
   } catch (err) {
+    if (err instanceof MaxLengthError) throw new AlertDecodeError('impossible-value', `too many elements: ${err.message}`)
     throw new AlertDecodeError('malformed', `alert is not a valid protobuf: ${(err as Error).message}`)
+  }
+  // Only the canonical encoding is accepted: the bytes protons writes for the
+  // decoded message. The lax decoder would otherwise take invalid UTF-8 (lone
+  // surrogates, overlong forms), wrong wire types, repeated scalar fields and
+  // unknown fields, so one signed payload could mean different things to
+  // different readers. (A later version that adds fields bumps `version`.)
+  if (Buffer.compare(AlertPb.encode(pb), bytes) !== 0) {
+    throw new AlertDecodeError('malformed', 'alert is not in canonical protobuf form (invalid UTF-8, unknown or repeated fields, or non-minimal encoding)')
   }
   if (pb.id.byteLength !== ALERT_ID_BYTES) throw new AlertDecodeError('schema', `id must be ${ALERT_ID_BYTES} bytes, got ${pb.id.byteLength}`, 'id')
   const origin = originFromBytes(pb.origin)

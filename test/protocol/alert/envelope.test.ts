@@ -1,0 +1,89 @@
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { RecordEnvelope } from '@libp2p/peer-record'
+import { describe, expect, it } from 'vitest'
+import { AlertDecodeError, AlertEncodeError, AlertSignatureError } from '../../../protocol/errors.js'
+import { ALERT_CODEC, ALERT_CODEC_CODE, ALERT_DOMAIN, createAlert, DEFAULT_ALERT_TTL_SEC, encodeAlert, openAlert, PROTOCOL_VERSION, signAlert } from '../../../protocol/alert/index.js'
+import { alertFrom, NOW_MS, peer, sealRaw, typicalDraft } from './fixtures.js'
+
+async function rejection (p: Promise<unknown>): Promise<{ code: string, reason: string }> {
+  try {
+    await p
+  } catch (err) {
+    const e = err as AlertDecodeError | AlertSignatureError
+    return { code: e.code, reason: e.details.reason }
+  }
+  throw new Error('expected a rejection')
+}
+
+describe('alert envelope', () => {
+  it('payload type is the unsigned varint of the private-use multicodec 0x300a1e', () => {
+    expect(ALERT_CODEC_CODE).toBe(0x300a1e)
+    expect([...ALERT_CODEC]).toEqual([0x9e, 0x94, 0xc0, 0x01])
+    expect(ALERT_DOMAIN).toBe('immune-mesh-alert')
+  })
+
+  it('createAlert fills version, id, origin, seq, time and default ttl, and copies the draft', async () => {
+    const a = await peer(1)
+    const draft = typicalDraft({ ttlSec: undefined })
+    const alert = createAlert(draft, { origin: a.id, seq: 42n, nowMs: NOW_MS + 0.7 })
+    expect(alert.version).toBe(PROTOCOL_VERSION)
+    expect(alert.id).toMatch(/^[0-9a-f]{32}$/)
+    expect(alert.origin).toBe(a.id)
+    expect(alert.seq).toBe(42n)
+    expect(alert.issuedAtMs).toBe(NOW_MS)
+    expect(alert.ttlSec).toBe(DEFAULT_ALERT_TTL_SEC)
+    draft.signatures[0].tokens.push('mutated later')
+    expect(alert.signatures[0].tokens).toHaveLength(5)
+    const other = createAlert(draft, { origin: a.id, seq: 43n, nowMs: NOW_MS })
+    expect(other.id).not.toBe(alert.id)
+  })
+
+  it('signs and opens: anyone can re-verify the origin from the bytes alone', async () => {
+    const a = await peer(1)
+    const alert = alertFrom(a)
+    const bytes = await signAlert(alert, a.key)
+    const opened = await openAlert(bytes)
+    expect(opened.signer).toBe(a.id)
+    expect(opened.alert).toEqual(alert)
+    const env = RecordEnvelope.createFromProtobuf(bytes)
+    expect(await env.validate(ALERT_DOMAIN)).toBe(true)
+    expect(await env.validate('libp2p-peer-record')).toBe(false)
+  })
+
+  it('refuses to sign with a key that is not the origin, or not Ed25519', async () => {
+    const a = await peer(1)
+    const b = await peer(2)
+    await expect(signAlert(alertFrom(a), b.key)).rejects.toMatchObject({ code: AlertEncodeError.code, details: { field: 'origin' } })
+    const secp = await generateKeyPair('secp256k1')
+    await expect(signAlert(alertFrom(a), secp)).rejects.toMatchObject({ code: AlertEncodeError.code, details: { field: 'privateKey' } })
+  })
+
+  it('throws coded errors for forged, tampered, foreign and mis-attributed envelopes', async () => {
+    const a = await peer(1)
+    const b = await peer(2)
+    const alert = alertFrom(a)
+    const good = await signAlert(alert, a.key)
+
+    // tampered payload byte
+    const env = RecordEnvelope.createFromProtobuf(good)
+    const payload = Uint8Array.from(env.payload)
+    payload[payload.length - 1] ^= 0x01
+    const tampered = new RecordEnvelope({ publicKey: env.publicKey, payloadType: env.payloadType, payload, signature: env.signature }).marshal()
+    expect(await rejection(openAlert(tampered))).toEqual({ code: AlertSignatureError.code, reason: 'bad-signature' })
+
+    // b signs, but claims a's key
+    const byB = RecordEnvelope.createFromProtobuf(await sealRaw(b.key, encodeAlert(alert)))
+    const forged = new RecordEnvelope({ publicKey: env.publicKey, payloadType: ALERT_CODEC, payload: env.payload, signature: byB.signature }).marshal()
+    expect(await rejection(openAlert(forged))).toEqual({ code: AlertSignatureError.code, reason: 'bad-signature' })
+
+    // b signs honestly with its own key an alert that names a as origin
+    expect(await rejection(openAlert(await sealRaw(b.key, encodeAlert(alert))))).toEqual({ code: AlertSignatureError.code, reason: 'origin-mismatch' })
+
+    // another record type
+    expect(await rejection(openAlert(await sealRaw(a.key, encodeAlert(alert), { domain: 'libp2p-peer-record', codec: Uint8Array.from([0x03, 0x01]) }))))
+      .toEqual({ code: AlertSignatureError.code, reason: 'wrong-domain' })
+
+    // not an envelope at all
+    expect(await rejection(openAlert(encodeAlert(alert)))).toEqual({ code: AlertDecodeError.code, reason: 'malformed' })
+  })
+})
