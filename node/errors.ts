@@ -33,7 +33,7 @@ export class InvalidModelInputError extends ImmuneErrorBase<{ model: string, rea
 }
 
 /** One problem found in a config file: where, what was there, and what is accepted. */
-export interface ConfigIssue {
+export type ConfigIssue = {
   /** Dotted field path, e.g. `cells[1].command` (`<file>` for the file itself). */
   field: string
   value: unknown

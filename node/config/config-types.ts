@@ -1,0 +1,149 @@
+/**
+ * The shape of the node's configuration after defaults are merged and
+ * validated. Every key is documented in docs/configuration.md.
+ */
+import type { CellType, PolicyConfig } from '../respond/policy-types.js'
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent'
+export type LogFormat = 'auto' | 'json' | 'pretty'
+export type AccessLogFormat = 'combined' | 'common' | 'json'
+export type RenewMode = 'stop-then-start' | 'start-then-stop'
+export type LearningMode = 'soft' | 'hard'
+
+export interface ApiConfig {
+  host: string
+  port: number
+  /** Bearer token for the local API; required when `host` is not a loopback address. */
+  token: string | null
+  /** Largest accepted request body (ingest batches). */
+  maxBodyBytes: number
+}
+
+export interface AccessLogConfig {
+  path: string
+  format: AccessLogFormat
+}
+
+interface CellBase {
+  name: string
+  type: CellType
+  /** The software this cell runs: its community topic. */
+  community: string
+  /** /proc sampling interval for process-backed and host cells. */
+  sampleIntervalSec: number
+}
+
+export interface SupervisedCellConfig extends CellBase {
+  type: 'supervised'
+  command: string
+  args: string[]
+  env: Record<string, string>
+  /** Working directory; null = the node's. */
+  cwd: string | null
+  /** Periodic renewal (TNO self-healing software: 600 s); 0 = never. */
+  renewIntervalSec: number
+  /** While the threat level is raised, the renewal interval is divided by this. */
+  renewUnderThreatFactor: number
+  renewMode: RenewMode
+  /** SIGTERM → SIGKILL grace when the node stops or renews the cell. */
+  stopGraceSec: number
+  restartBackoffInitialMs: number
+  restartBackoffMaxMs: number
+  /** Child output: inherited by the node, or discarded. */
+  stdio: 'inherit' | 'ignore'
+  accessLog: AccessLogConfig | null
+  /** A cgroup v2 directory that holds only this cell (enables the cgroup freezer); null = signals. */
+  cgroup: string | null
+}
+
+export interface PidCellConfig extends CellBase {
+  type: 'pid'
+  pid: number
+  accessLog: AccessLogConfig | null
+  cgroup: string | null
+}
+
+export interface ProcessNameCellConfig extends CellBase {
+  type: 'process-name'
+  /** Matches /proc/<pid>/comm or the basename of argv[0]. */
+  processName: string
+  accessLog: AccessLogConfig | null
+  cgroup: string | null
+}
+
+export interface HttpCellConfig extends CellBase {
+  type: 'http'
+  accessLog: AccessLogConfig | null
+}
+
+export interface HostCellConfig extends CellBase {
+  type: 'host'
+}
+
+export type CellConfig = SupervisedCellConfig | PidCellConfig | ProcessNameCellConfig | HttpCellConfig | HostCellConfig
+
+export const CHAR_CLASSES = ['lower', 'upper', 'digit', 'space', 'punct', 'control', 'non-ascii'] as const
+export type CharClass = typeof CHAR_CLASSES[number]
+
+/** Prior knowledge about one parameter of one context (hard mode: a limit; soft mode: a starting point). */
+export interface PriorConfig {
+  /** e.g. `GET /search` or `cell:web`. */
+  context: string
+  parameter: string
+  maxLength: number | null
+  charClasses: CharClass[] | null
+  /** Exact values known to be normal (enumerations). */
+  values: string[] | null
+}
+
+export interface LearningConfig {
+  /** Tolerization: a context guards only after this many observations... */
+  minObservations: number
+  /** ...and after this long since its first observation. */
+  minDurationSec: number
+  /** `hard`: priors are limits that learning cannot widen; `soft`: priors seed what is learned. */
+  mode: LearningMode
+  priors: PriorConfig[]
+  /** False-positive rates on normal traffic that the two thresholds are calibrated to. */
+  targetFpr: { level1: number, level2: number }
+}
+
+export interface IngestConfig {
+  /** HTTP observations that name no configured cell belong to this community's software. */
+  community: string
+}
+
+export interface ThreatConfig {
+  /** How long one peer alert keeps the threat level raised. */
+  peerRaiseSec: number
+}
+
+export interface LoggingConfig {
+  level: LogLevel
+  format: LogFormat
+}
+
+export interface Config {
+  dataDir: string
+  listen: string[]
+  bootstrap: string[]
+  mdns: boolean
+  api: ApiConfig
+  /** Every community joined: the listed ones plus each cell's and the ingest one (normalised, no duplicates). */
+  communities: string[]
+  cells: CellConfig[]
+  ingest: IngestConfig
+  learning: LearningConfig
+  policy: PolicyConfig
+  threat: ThreatConfig
+  logging: LoggingConfig
+}
+
+/** Command-line overrides (`--data-dir`, `--listen`, `--bootstrap`, `--api-port`). */
+export interface ConfigOverrides {
+  dataDir?: string
+  listen?: string | string[]
+  bootstrap?: string | string[]
+  apiPort?: number | string
+  apiHost?: string
+}

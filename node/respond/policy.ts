@@ -1,0 +1,223 @@
+/**
+ * The policy engine: a pure function from a danger event, the escalation
+ * state and the policy (data) to the decisions to take.
+ *
+ * Invariant (DESIGN.md #1): an event whose origin is `remote` never produces
+ * `quarantine` or `terminate-and-renew`, whatever the policy says.
+ */
+import { createHash } from 'node:crypto'
+import type { BlockList } from 'node:net'
+import { addressInSet, createAddressSet, normalizeAddress } from './address.js'
+import { createPolicyConfig } from './policy-config.js'
+import type { PolicyCellInfo } from './policy-config.js'
+import { LOCAL_ONLY_ACTIONS, PROCESS_CELL_TYPES } from './policy-types.js'
+import type {
+  ActionSpec, CellType, DangerEvent, DecideBreakdown, Decision, DecisionTarget, EscalationStep,
+  PolicyConfig, PolicyRule, PolicyState, SkippedAction
+} from './policy-types.js'
+
+/** A policy ready for `decide()`: validated config, cell types, compiled allowlist. Frozen. */
+export interface Policy {
+  readonly config: PolicyConfig
+  readonly cellTypes: ReadonlyMap<string, CellType>
+  readonly allowlist: BlockList
+}
+
+/** Validates `config` (full or partial, merged over the defaults) and compiles it. Throws ConfigError. */
+export function createPolicy (config: unknown, cells: readonly PolicyCellInfo[] = []): Policy {
+  const validated = createPolicyConfig(config, cells)
+  return Object.freeze({
+    config: deepFreeze(validated),
+    cellTypes: new Map(cells.map(c => [c.name, c.type])),
+    allowlist: createAddressSet(validated.allowlist)
+  })
+}
+
+export function isAllowlisted (policy: Policy, address: string): boolean {
+  return addressInSet(policy.allowlist, address)
+}
+
+export function emptyPolicyState (): PolicyState {
+  return { offences: {}, seq: 0 }
+}
+
+/** `src:<canonical address>` when the event has a valid source, else `cell:<cell>`. */
+export function offenderKey (event: Pick<DangerEvent, 'source' | 'cell'>): string {
+  const a = event.source != null ? normalizeAddress(event.source) : null
+  return a != null ? `src:${a}` : `cell:${event.cell}`
+}
+
+/** The rule for (cell, level): the cell's own rule, else its type's, else `*`. */
+export function findRule (policy: Policy, cell: string, level: 1 | 2): PolicyRule | null {
+  const rules = policy.config.rules
+  const type = policy.cellTypes.get(cell)
+  return rules.find(r => r.level === level && r.cell === cell) ??
+    (type != null ? rules.find(r => r.level === level && r.cell === `type:${type}`) : undefined) ??
+    rules.find(r => r.level === level && r.cell === '*') ??
+    null
+}
+
+function ruleName (r: PolicyRule): string {
+  return `${r.cell}/${r.level}`
+}
+
+/** Escalation for an event: how many earlier offences, the duration multiplier, and whether the level is bumped. */
+export function escalationFor (event: DangerEvent, state: PolicyState, policy: Policy, nowMs: number): EscalationStep {
+  const e = policy.config.escalation
+  const key = offenderKey(event)
+  const history = state.offences[key] ?? []
+  const windowStart = nowMs - e.windowSec * 1000
+  const bumpStart = nowMs - e.bumpWindowSec * 1000
+  let step = 0
+  let recentLocalOffences = 0
+  for (const o of history) {
+    if (o.atMs > nowMs) continue
+    if (o.level === 2 && o.atMs > windowStart) step++
+    if (o.origin === 'local' && o.atMs > bumpStart) recentLocalOffences++
+  }
+  const levelBumped = event.level === 1 && event.origin === 'local' && e.bumpLevelAfter > 0 && recentLocalOffences >= e.bumpLevelAfter
+  return { step, recentLocalOffences, multiplier: Math.pow(e.durationMultiplier, step), levelBumped, offenderKey: key }
+}
+
+function escalatedSec (baseSec: number, esc: EscalationStep, policy: Policy): number {
+  if (esc.step === 0) return baseSec
+  const cap = Math.max(policy.config.escalation.maxDurationSec, baseSec)
+  return Math.min(cap, Math.round(baseSec * esc.multiplier))
+}
+
+function decisionId (event: DangerEvent, state: PolicyState, nowMs: number, index: number, action: string): string {
+  const h = createHash('sha256')
+  h.update(JSON.stringify([nowMs, state.seq, index, action, event.cell, event.level, event.source ?? '', event.context, event.origin]))
+  return h.digest('hex').slice(0, 24)
+}
+
+/** `decide()` with its breakdown: the matched rule, the escalation, and every action skipped with its reason. */
+export function decideWithBreakdown (event: DangerEvent, state: PolicyState, policy: Policy, nowMs: number): DecideBreakdown {
+  const escalation = escalationFor(event, state, policy, nowMs)
+  const effectiveLevel: 1 | 2 = escalation.levelBumped ? 2 : event.level
+  const rule = findRule(policy, event.cell, effectiveLevel)
+  const decisions: Decision[] = []
+  const skipped: SkippedAction[] = []
+  if (rule == null) {
+    skipped.push({ action: 'log', rule: '', reason: 'no-rule', detail: `no rule for cell ${event.cell} at level ${effectiveLevel}` })
+    return { decisions, skipped, rule: null, effectiveLevel, escalation }
+  }
+  const rn = ruleName(rule)
+  const dryRun = rule.dryRun ?? policy.config.dryRun
+  const cellType = policy.cellTypes.get(event.cell)
+  const source = event.source != null ? normalizeAddress(event.source) : null
+  const levelText = escalation.levelBumped ? `level 2 (bumped from 1 after ${escalation.recentLocalOffences} recent offences)` : `level ${effectiveLevel}`
+
+  rule.actions.forEach((spec: ActionSpec, index) => {
+    const skip = (reason: SkippedAction['reason'], detail: string): void => { skipped.push({ action: spec.type, rule: rn, reason, detail }) }
+    if (LOCAL_ONLY_ACTIONS.includes(spec.type)) {
+      if (event.origin !== 'local') { skip('remote-invariant', `${spec.type} is never taken on remote evidence alone`); return }
+      if (cellType == null || !PROCESS_CELL_TYPES.includes(cellType)) { skip('cell-has-no-process', `cell ${event.cell} (${cellType ?? 'unknown'}) has no process to ${spec.type === 'quarantine' ? 'freeze' : 'terminate'}`); return }
+    }
+    let target: DecisionTarget = { kind: 'cell', cell: event.cell }
+    let params: Record<string, unknown> = {}
+    let expiresAtMs: number | null = null
+    let what: string
+    switch (spec.type) {
+      case 'block-source': {
+        if (event.source == null || event.source === '') { skip('no-source', 'the event has no source address'); return }
+        if (source == null) { skip('invalid-source', `${JSON.stringify(event.source)} is not an IP address`); return }
+        if (isAllowlisted(policy, source)) { skip('allowlisted', `${source} is on the allowlist`); return }
+        const durationSec = escalatedSec(spec.durationSec, escalation, policy)
+        target = { kind: 'source', address: source }
+        params = { durationSec, baseDurationSec: spec.durationSec }
+        expiresAtMs = nowMs + durationSec * 1000
+        what = `block ${source} for ${durationSec}s`
+        break
+      }
+      case 'quarantine': {
+        const durationSec = escalatedSec(spec.durationSec, escalation, policy)
+        params = { durationSec, baseDurationSec: spec.durationSec, hook: spec.hook }
+        expiresAtMs = nowMs + durationSec * 1000
+        what = `quarantine cell ${event.cell} for ${durationSec}s`
+        break
+      }
+      case 'terminate-and-renew':
+        params = { graceSec: spec.graceSec }
+        what = `terminate and renew cell ${event.cell} (grace ${spec.graceSec}s)`
+        break
+      case 'raise-threat':
+        params = { durationSec: spec.durationSec, threatLevel: effectiveLevel }
+        expiresAtMs = nowMs + spec.durationSec * 1000
+        what = `raise the threat level to ${effectiveLevel} for ${spec.durationSec}s`
+        break
+      default:
+        what = `log ${levelText} danger on ${event.cell}`
+    }
+    const offence = escalation.step > 0 ? `, repeat offence #${escalation.step + 1} (x${escalation.multiplier})` : ''
+    decisions.push({
+      id: decisionId(event, state, nowMs, index, spec.type),
+      action: spec.type,
+      target,
+      cell: event.cell,
+      level: effectiveLevel,
+      origin: event.origin,
+      context: event.context,
+      reason: `${dryRun ? '[dry run] ' : ''}rule ${rn}: ${what}; ${event.origin} ${levelText} danger in ${event.context}${source != null ? ` from ${source}` : ''}${offence}`,
+      explanation: event.explanation,
+      rule: rn,
+      params,
+      createdAtMs: nowMs,
+      expiresAtMs,
+      dryRun,
+      escalation,
+      ...(event.refs != null ? { refs: { ...event.refs } } : {})
+    })
+  })
+  return { decisions, skipped, rule: rn, effectiveLevel, escalation }
+}
+
+/**
+ * Pure: the decisions for `event` under `policy`, given the escalation `state`
+ * at `nowMs`. Call `recordOffence` afterwards to remember the event.
+ */
+export function decide (event: DangerEvent, state: PolicyState, policy: Policy, nowMs: number): Decision[] {
+  return decideWithBreakdown(event, state, policy, nowMs).decisions
+}
+
+const MAX_OFFENCES_PER_KEY = 64
+
+/**
+ * Remembers the event for escalation (mutates and returns `state`; the caller
+ * persists it). `effectiveLevel` is the level decide() used (after a bump).
+ */
+export function recordOffence (state: PolicyState, event: DangerEvent, effectiveLevel: 1 | 2, policy: Policy, nowMs: number): PolicyState {
+  const e = policy.config.escalation
+  const key = offenderKey(event)
+  const horizon = nowMs - Math.max(e.windowSec, e.bumpWindowSec) * 1000
+  const list = (state.offences[key] ?? []).filter(o => o.atMs > horizon)
+  list.push({ atMs: nowMs, origin: event.origin, level: effectiveLevel })
+  if (list.length > MAX_OFFENCES_PER_KEY) list.splice(0, list.length - MAX_OFFENCES_PER_KEY)
+  // re-insert so key order is recency order; evict the least recent beyond maxTracked
+  delete state.offences[key]
+  state.offences[key] = list
+  const keys = Object.keys(state.offences)
+  for (let i = 0; i < keys.length - e.maxTracked; i++) delete state.offences[keys[i]]
+  state.seq++
+  return state
+}
+
+/** Drops offences outside every window (mutates and returns `state`). */
+export function pruneOffences (state: PolicyState, policy: Policy, nowMs: number): PolicyState {
+  const e = policy.config.escalation
+  const horizon = nowMs - Math.max(e.windowSec, e.bumpWindowSec) * 1000
+  for (const [key, list] of Object.entries(state.offences)) {
+    const kept = list.filter(o => o.atMs > horizon)
+    if (kept.length === 0) delete state.offences[key]
+    else state.offences[key] = kept
+  }
+  return state
+}
+
+function deepFreeze<T> (o: T): T {
+  if (o != null && typeof o === 'object' && !Object.isFrozen(o)) {
+    Object.freeze(o)
+    for (const v of Object.values(o as Record<string, unknown>)) deepFreeze(v)
+  }
+  return o
+}

@@ -1,0 +1,119 @@
+/**
+ * quarantine: freeze the cell (every process of its tree with SIGSTOP, or the
+ * cgroup v2 freezer when the cell has its own writable cgroup), run the
+ * optional hook, and resume (SIGCONT) on release or expiry. Overlapping
+ * quarantines of one cell are counted: the cell resumes when the last ends.
+ */
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Clock } from '../clock.js'
+import { ResponderError } from '../errors.js'
+import type { CellProcessResolver } from './cell-resolver.js'
+import { decisionEnv, runHook } from './hook.js'
+import { silentLog } from './log-sink.js'
+import type { LogSink } from './log-sink.js'
+import type { HookConfig } from './policy-types.js'
+import { descendantsOf, procRef, signal, signalRef } from './proc.js'
+import type { ProcRef } from './proc.js'
+import type { Responder, ResponderReceipt } from './responder.js'
+
+export interface QuarantineComponents {
+  clock: Clock
+  cells: CellProcessResolver
+  logger?: LogSink
+}
+
+export interface QuarantineParams {
+  /** Use `cgroup.freeze` when the cell has a writable cgroup v2 directory. */
+  useCgroupFreezer: boolean
+}
+
+export interface QuarantineResponder extends Responder {
+  /** Cells currently frozen, with the decisions holding each. */
+  frozen: () => Array<{ cell: string, decisionIds: string[] }>
+}
+
+function writeFreeze (dir: string, value: '0' | '1'): boolean {
+  try {
+    writeFileSync(join(dir, 'cgroup.freeze'), value)
+    return true
+  } catch {
+    return false
+  }
+}
+
+function treeOf (pids: number[]): ProcRef[] {
+  const seen = new Set<number>()
+  const refs: ProcRef[] = []
+  for (const root of pids) {
+    for (const p of [root, ...descendantsOf(root)]) {
+      if (seen.has(p) || p === process.pid) continue
+      seen.add(p)
+      const r = procRef(p)
+      if (r != null) refs.push(r)
+    }
+  }
+  return refs
+}
+
+export function createQuarantineResponder (components: QuarantineComponents, params: Partial<QuarantineParams> = {}): QuarantineResponder {
+  const { clock, cells } = components
+  const log = components.logger ?? silentLog
+  const useCgroup = params.useCgroupFreezer ?? true
+  /** cell → decision id → receipt */
+  const holds = new Map<string, Map<string, ResponderReceipt>>()
+
+  const hook = async (decisionHook: unknown, env: Record<string, string>): Promise<unknown> => {
+    if (decisionHook == null) return null
+    const r = await runHook(clock, decisionHook as HookConfig, env)
+    if (r.error != null || r.timedOut || r.code !== 0) log.warn({ hook: r }, `quarantine hook (${env.IMMUNE_EVENT}) did not succeed`)
+    return r
+  }
+
+  return {
+    name: 'quarantine',
+    async apply (decision) {
+      const t = cells.resolve(decision.cell)
+      if (t == null) throw new ResponderError('quarantine', decision.id, `cell ${decision.cell} has no process the node can freeze`)
+      let receipt: ResponderReceipt
+      if (useCgroup && t.cgroupDir != null && writeFreeze(t.cgroupDir, '1')) {
+        receipt = { method: 'cgroup', cgroupDir: t.cgroupDir, procs: [] }
+      } else {
+        const refs = treeOf(t.pids)
+        if (refs.length === 0) throw new ResponderError('quarantine', decision.id, `cell ${decision.cell} has no running process`)
+        for (const r of refs) signal(r.pid, 'SIGSTOP')
+        receipt = { method: 'signal', procs: refs }
+      }
+      t.supervisor?.setFrozen(true)
+      let m = holds.get(decision.cell)
+      if (m == null) { m = new Map(); holds.set(decision.cell, m) }
+      m.set(decision.id, receipt)
+      log.warn({ cell: decision.cell, decisionId: decision.id, receipt }, `cell ${decision.cell} quarantined`)
+      const h = await hook(decision.params.hook, { ...decisionEnv(decision, 'quarantine'), IMMUNE_PIDS: ((receipt.procs as ProcRef[]).map(p => p.pid)).join(',') })
+      return h != null ? { ...receipt, hook: h } : receipt
+    },
+    async undo (decision, receipt) {
+      const m = holds.get(decision.cell)
+      m?.delete(decision.id)
+      if (m != null && m.size > 0) return // another quarantine still holds the cell
+      holds.delete(decision.cell)
+      const receipts = receipt != null ? [receipt] : []
+      for (const r of receipts) {
+        if (r.method === 'cgroup' && typeof r.cgroupDir === 'string') writeFreeze(r.cgroupDir, '0')
+        for (const ref of (r.procs as ProcRef[] | undefined) ?? []) signalRef(ref, 'SIGCONT')
+      }
+      // and whatever makes up the cell now (a restart may have changed pids)
+      const t = cells.resolve(decision.cell)
+      if (t != null) {
+        if (t.cgroupDir != null) writeFreeze(t.cgroupDir, '0')
+        for (const ref of treeOf(t.pids)) signalRef(ref, 'SIGCONT')
+        t.supervisor?.setFrozen(false)
+      }
+      log.info({ cell: decision.cell, decisionId: decision.id }, `cell ${decision.cell} released from quarantine`)
+      await hook(decision.params.hook, decisionEnv(decision, 'release'))
+    },
+    frozen () {
+      return [...holds.entries()].map(([cell, m]) => ({ cell, decisionIds: [...m.keys()] }))
+    }
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * Everything the daemon needs to respond, built from the Config in one call:
+ * policy, deny list, threat level, supervisors of the supervised cells,
+ * responders, and the decision manager. The daemon opens the Store, then
+ * `start()`s this; `stop()` releases every handle (supervised children
+ * stopped, timers cleared; decisions stay persisted).
+ */
+import type { Clock } from '../clock.js'
+import type { Config, SupervisedCellConfig } from '../config/config-types.js'
+import type { Store } from '../store/store.js'
+import { createSupervisor } from '../supervisor/supervisor.js'
+import type { Supervisor } from '../supervisor/supervisor.js'
+import { supervisorParamsFromCell } from '../supervisor/supervisor-params.js'
+import type { SupervisorParams } from '../supervisor/supervisor-params.js'
+import { createLogResponder, createRaiseThreatResponder } from './basic-responders.js'
+import { createBlockSourceResponder } from './block-source.js'
+import { createCellResolver } from './cell-resolver.js'
+import type { CellProcessResolver } from './cell-resolver.js'
+import { createDecisionManager } from './decision-manager.js'
+import type { DecisionManager, HandleResult, RespondMetricsLike } from './decision-manager.js'
+import { createDenyList } from './deny-list.js'
+import type { DenyList } from './deny-list.js'
+import { silentLog } from './log-sink.js'
+import type { LogSink } from './log-sink.js'
+import { createNftablesFirewall, detectNftables } from './nftables.js'
+import type { Firewall, NftablesDetection } from './nftables.js'
+import { createPolicy } from './policy.js'
+import type { Policy } from './policy.js'
+import type { DangerEvent, Decision } from './policy-types.js'
+import { createQuarantineResponder } from './quarantine.js'
+import { createResponderRegistry } from './responder.js'
+import type { ResponderRegistry } from './responder.js'
+import { createTerminateAndRenewResponder } from './terminate-and-renew.js'
+import { createThreatLevel } from './threat-level.js'
+import type { ThreatLevel, ThreatLevelValue } from './threat-level.js'
+
+export interface ResponseSystemComponents {
+  clock: Clock
+  /** Opened by the caller. */
+  store: Store
+  logger?: LogSink
+  metrics?: RespondMetricsLike
+}
+
+export interface ResponseSystemInit {
+  config: Config
+  /** Overrides per supervised cell (tests: stdio, pidFile...). */
+  supervisorOverrides?: Partial<SupervisorParams>
+  /** Detection options (tests inject uid/which); default: real detection with policy.nftables. */
+  nftables?: { detect?: () => NftablesDetection }
+  applyTimeoutMs?: number
+}
+
+export interface ResponseSystem {
+  readonly policy: Policy
+  readonly denyList: DenyList
+  readonly threat: ThreatLevel
+  readonly supervisors: ReadonlyMap<string, Supervisor>
+  readonly cells: CellProcessResolver
+  readonly responders: ResponderRegistry
+  readonly decisions: DecisionManager
+  /** What start() found about nftables (null before start). */
+  nftables: () => NftablesDetection | null
+  start: () => Promise<void>
+  stop: () => Promise<void>
+  /** A danger event (local detector, or remote intake after its quorum) → decisions applied. */
+  handle: (event: DangerEvent) => Promise<HandleResult>
+  release: (cell: string) => Promise<Decision[]>
+  /** A peer alert raises the threat level to 1 for config.threat.peerRaiseSec. */
+  raisePeerThreat: (reason: string) => ThreatLevelValue
+}
+
+export function createResponseSystem (components: ResponseSystemComponents, init: ResponseSystemInit): ResponseSystem {
+  const { clock, store } = components
+  const log = components.logger ?? silentLog
+  const config = init.config
+  const policy = createPolicy(config.policy, config.cells.map(c => ({ name: c.name, type: c.type })))
+  const denyList = createDenyList({ clock }, { allowlist: policy.allowlist })
+  const threat = createThreatLevel({ clock })
+  const supervisors = new Map<string, Supervisor>()
+  for (const cell of config.cells.filter((c): c is SupervisedCellConfig => c.type === 'supervised')) {
+    const params = { ...supervisorParamsFromCell(cell, config.dataDir), ...init.supervisorOverrides }
+    supervisors.set(cell.name, createSupervisor({ clock, logger: log }, params))
+  }
+  const cells = createCellResolver({ cells: config.cells, supervisors })
+  let firewall: Firewall | null = null
+  let detection: NftablesDetection | null = null
+  const responders = createResponderRegistry([
+    createLogResponder({ logger: log }),
+    createRaiseThreatResponder({ clock, threat }),
+    createBlockSourceResponder({ clock, denyList, get firewall () { return firewall }, logger: log }),
+    createQuarantineResponder({ clock, cells, logger: log }),
+    createTerminateAndRenewResponder({ clock, cells, logger: log })
+  ])
+  const decisions = createDecisionManager({ clock, store, responders, logger: log, metrics: components.metrics }, { policy, applyTimeoutMs: init.applyTimeoutMs })
+  let unlink: (() => void) | null = null
+  let started = false
+
+  const stop = async (): Promise<void> => {
+    if (!started) return
+    started = false
+    await decisions.stop()
+    await Promise.allSettled([...supervisors.values()].map(async s => { await s.stop() }))
+    unlink?.()
+    unlink = null
+    threat.stop()
+  }
+
+  return {
+    policy,
+    denyList,
+    threat,
+    supervisors,
+    cells,
+    responders,
+    decisions,
+    nftables: () => detection,
+    async start () {
+      if (started) return
+      started = true
+      detection = init.nftables?.detect?.() ?? detectNftables({ mode: config.policy.nftables })
+      log.info({ nftables: detection }, detection.reason)
+      if (detection.enabled && detection.nftPath != null) {
+        const fw = createNftablesFirewall({ nftPath: detection.nftPath })
+        try {
+          await fw.setup()
+          firewall = fw
+        } catch (err) {
+          log.warn({ err: (err as Error).message }, 'nftables: setup failed; blocked sources are enforced by the node\'s deny list only')
+        }
+      }
+      unlink = threat.onChange((level) => { for (const s of supervisors.values()) s.setThreatLevel(level) })
+      try {
+        for (const s of supervisors.values()) await s.start()
+        await decisions.start()
+      } catch (err) {
+        await stop()
+        throw err
+      }
+    },
+    stop,
+    handle: async (event) => await decisions.handle(event),
+    release: async (cell) => await decisions.release(cell),
+    raisePeerThreat (reason) {
+      return threat.raise({ level: 1, durationMs: config.threat.peerRaiseSec * 1000, origin: 'remote', reason })
+    }
+  }
+}

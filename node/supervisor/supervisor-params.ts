@@ -1,0 +1,97 @@
+/**
+ * Params of a supervised cell (params pattern: SupervisorParams,
+ * defaultSupervisorParams, createSupervisorParams, validateSupervisorParams).
+ */
+import { join } from 'node:path'
+import { InvalidParamsError } from '../errors.js'
+import type { RenewMode, SupervisedCellConfig } from '../config/config-types.js'
+
+export interface SupervisorParams {
+  /** The cell's name (logs, env IMMUNE_CELL). */
+  name: string
+  command: string
+  args: string[]
+  /** Added to the node's environment. */
+  env: Record<string, string>
+  cwd: string | null
+  /** Periodic renewal interval; 0 = never. TNO's self-healing software: 10 min. */
+  renewIntervalMs: number
+  /** While the threat level is raised (> 0), renew every renewIntervalMs / this. */
+  renewUnderThreatFactor: number
+  /**
+   * `stop-then-start` (default): the old instance ends before the new one
+   * starts, so single-port applications can bind their port again (a short
+   * gap in service). `start-then-stop`: the new one starts first (no gap; the
+   * application must tolerate two instances, e.g. SO_REUSEPORT or no port).
+   */
+  renewMode: RenewMode
+  /** SIGTERM → SIGKILL grace when stopping or renewing. */
+  stopGraceMs: number
+  restartBackoffInitialMs: number
+  restartBackoffMaxMs: number
+  restartBackoffFactor: number
+  /** A run that lasted at least this long resets the restart backoff. */
+  restartResetAfterMs: number
+  stdio: 'inherit' | 'ignore'
+  /** Where the current child's (pid, start time) is remembered, so a restarted node can end an orphan left by a crash. */
+  pidFile: string | null
+}
+
+export const defaultSupervisorParams: Readonly<Omit<SupervisorParams, 'name' | 'command'>> = Object.freeze({
+  args: [],
+  env: {},
+  cwd: null,
+  renewIntervalMs: 600_000,
+  renewUnderThreatFactor: 4,
+  renewMode: 'stop-then-start',
+  stopGraceMs: 5000,
+  restartBackoffInitialMs: 500,
+  restartBackoffMaxMs: 30_000,
+  restartBackoffFactor: 2,
+  restartResetAfterMs: 10_000,
+  stdio: 'inherit',
+  pidFile: null
+})
+
+export function validateSupervisorParams (p: SupervisorParams): void {
+  const need = (ok: boolean, field: string, value: unknown, accepted: string): void => {
+    if (!ok) throw new InvalidParamsError(`supervisor.${field}`, value, accepted)
+  }
+  need(typeof p.name === 'string' && p.name.length > 0, 'name', p.name, 'a non-empty cell name')
+  need(typeof p.command === 'string' && p.command.length > 0, 'command', p.command, 'a non-empty command')
+  need(Array.isArray(p.args) && p.args.every(a => typeof a === 'string'), 'args', p.args, 'an array of strings')
+  need(Number.isFinite(p.renewIntervalMs) && p.renewIntervalMs >= 0, 'renewIntervalMs', p.renewIntervalMs, 'a number >= 0 (0 = never)')
+  need(Number.isFinite(p.renewUnderThreatFactor) && p.renewUnderThreatFactor >= 1, 'renewUnderThreatFactor', p.renewUnderThreatFactor, 'a number >= 1')
+  need(p.renewMode === 'stop-then-start' || p.renewMode === 'start-then-stop', 'renewMode', p.renewMode, 'stop-then-start or start-then-stop')
+  need(Number.isFinite(p.stopGraceMs) && p.stopGraceMs >= 0, 'stopGraceMs', p.stopGraceMs, 'a number >= 0')
+  need(Number.isFinite(p.restartBackoffInitialMs) && p.restartBackoffInitialMs > 0, 'restartBackoffInitialMs', p.restartBackoffInitialMs, 'a number > 0')
+  need(Number.isFinite(p.restartBackoffMaxMs) && p.restartBackoffMaxMs >= p.restartBackoffInitialMs, 'restartBackoffMaxMs', p.restartBackoffMaxMs, 'a number >= restartBackoffInitialMs')
+  need(Number.isFinite(p.restartBackoffFactor) && p.restartBackoffFactor >= 1, 'restartBackoffFactor', p.restartBackoffFactor, 'a number >= 1')
+  need(Number.isFinite(p.restartResetAfterMs) && p.restartResetAfterMs >= 0, 'restartResetAfterMs', p.restartResetAfterMs, 'a number >= 0')
+  need(p.stdio === 'inherit' || p.stdio === 'ignore', 'stdio', p.stdio, 'inherit or ignore')
+}
+
+export function createSupervisorParams (partial: Partial<SupervisorParams> & Pick<SupervisorParams, 'name' | 'command'>): SupervisorParams {
+  const p: SupervisorParams = { ...defaultSupervisorParams, ...partial, args: [...(partial.args ?? defaultSupervisorParams.args)], env: { ...(partial.env ?? {}) } }
+  validateSupervisorParams(p)
+  return Object.freeze(p)
+}
+
+/** Params for a `supervised` cell of the config; the pid file goes to `<dataDir>/cells/<name>.pid` when a data dir is given. */
+export function supervisorParamsFromCell (cell: SupervisedCellConfig, dataDir?: string): SupervisorParams {
+  return createSupervisorParams({
+    name: cell.name,
+    command: cell.command,
+    args: cell.args,
+    env: cell.env,
+    cwd: cell.cwd,
+    renewIntervalMs: cell.renewIntervalSec * 1000,
+    renewUnderThreatFactor: cell.renewUnderThreatFactor,
+    renewMode: cell.renewMode,
+    stopGraceMs: cell.stopGraceSec * 1000,
+    restartBackoffInitialMs: cell.restartBackoffInitialMs,
+    restartBackoffMaxMs: cell.restartBackoffMaxMs,
+    stdio: cell.stdio,
+    pidFile: dataDir != null ? join(dataDir, 'cells', `${cell.name}.pid`) : null
+  })
+}

@@ -1,0 +1,370 @@
+/**
+ * Supervises one command: spawns it in its own process group, restarts it on
+ * an unexpected exit (exponential backoff), renews it periodically (sooner
+ * while the threat level is raised), and terminates it gracefully (SIGTERM,
+ * then SIGKILL to the whole group after a grace period). The current pid is
+ * exposed, and every pid change is reported, so the /proc sampler can follow.
+ */
+import { spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { dirname } from 'node:path'
+import type { Clock, TimerHandle } from '../clock.js'
+import { SupervisorError } from '../errors.js'
+import { silentLog } from '../respond/log-sink.js'
+import type { LogSink } from '../respond/log-sink.js'
+import { isAlive, readProcStat, signal } from '../respond/proc.js'
+import type { RenewMode } from '../config/config-types.js'
+import type { SupervisorParams } from './supervisor-params.js'
+import { validateSupervisorParams } from './supervisor-params.js'
+
+export type PidChangeReason = 'start' | 'restart' | 'renew' | 'terminate' | 'exit' | 'stop'
+export type RenewReason = 'periodic' | 'terminate' | 'manual'
+
+export interface PidChange {
+  cell: string
+  oldPid: number | null
+  newPid: number | null
+  reason: PidChangeReason
+  atMs: number
+}
+
+export interface ExitInfo {
+  pid: number
+  code: number | null
+  signal: NodeJS.Signals | null
+  atMs: number
+  expected: boolean
+}
+
+export type SupervisorState = 'stopped' | 'running' | 'backoff' | 'stopping'
+
+export interface SupervisorInfo {
+  cell: string
+  state: SupervisorState
+  pid: number | null
+  startedAtMs: number | null
+  restarts: number
+  renewals: number
+  lastRenewAtMs: number | null
+  nextRenewAtMs: number | null
+  lastExit: ExitInfo | null
+  frozen: boolean
+  threatLevel: number
+}
+
+export interface RenewResult {
+  oldPid: number | null
+  newPid: number | null
+  reason: RenewReason
+}
+
+export interface Supervisor {
+  readonly name: string
+  /** Spawns the command (after ending an orphan left by a crashed node); rejects with SupervisorError when it cannot start. Idempotent. */
+  start: () => Promise<void>
+  /** Stops the child (graceful) and every timer. Idempotent. */
+  stop: () => Promise<void>
+  /** Replaces the running instance; serialised with other renewals. */
+  renew: (reason?: RenewReason, opts?: { graceMs?: number, mode?: RenewMode }) => Promise<RenewResult>
+  pid: () => number | null
+  info: () => SupervisorInfo
+  /** Renewal runs every interval / factor while level > 0. */
+  setThreatLevel: (level: number) => void
+  /** While frozen (quarantined), periodic renewal waits. */
+  setFrozen: (frozen: boolean) => void
+  onPidChange: (listener: (change: PidChange) => void) => () => void
+}
+
+export interface SupervisorComponents {
+  clock: Clock
+  logger?: LogSink
+}
+
+interface Instance {
+  child: ChildProcess
+  pid: number
+  startedAtMs: number
+  done: boolean
+  expected: boolean
+  exited: Promise<ExitInfo>
+}
+
+export function createSupervisor (components: SupervisorComponents, params: SupervisorParams): Supervisor {
+  validateSupervisorParams(params)
+  const { clock } = components
+  const log = components.logger ?? silentLog
+  const cell = params.name
+  const listeners = new Set<(c: PidChange) => void>()
+
+  let state: SupervisorState = 'stopped'
+  let current: Instance | null = null
+  let restarts = 0
+  let renewals = 0
+  let failures = 0
+  let lastRenewAtMs: number | null = null
+  let renewBaseMs = 0
+  let nextRenewAtMs: number | null = null
+  let lastExit: ExitInfo | null = null
+  let frozen = false
+  let threatLevel = 0
+  let renewTimer: TimerHandle | null = null
+  let restartTimer: TimerHandle | null = null
+  let chain: Promise<unknown> = Promise.resolve()
+
+  const emit = (oldPid: number | null, newPid: number | null, reason: PidChangeReason): void => {
+    const change: PidChange = { cell, oldPid, newPid, reason, atMs: clock.now() }
+    log.info({ cell, oldPid, newPid, reason }, `cell ${cell}: pid ${oldPid ?? '-'} -> ${newPid ?? '-'} (${reason})`)
+    for (const l of listeners) {
+      try { l(change) } catch (err) { log.error({ cell, err }, 'pid change listener failed') }
+    }
+  }
+
+  const writePidFile = (pid: number | null): void => {
+    if (params.pidFile == null) return
+    try {
+      if (pid == null) { rmSync(params.pidFile, { force: true }); return }
+      const st = readProcStat(pid)
+      mkdirSync(dirname(params.pidFile), { recursive: true })
+      writeFileSync(params.pidFile, JSON.stringify({ pid, startTime: st?.startTime ?? null, command: params.command }) + '\n', { mode: 0o600 })
+    } catch (err) {
+      log.warn({ cell, err: String(err) }, 'cannot write the cell pid file')
+    }
+  }
+
+  const spawnInstance = async (): Promise<Instance> => {
+    const child = spawn(params.command, params.args, {
+      cwd: params.cwd ?? undefined,
+      env: { ...process.env, ...params.env, IMMUNE_CELL: cell },
+      detached: true,
+      stdio: params.stdio
+    })
+    let resolveExit!: (e: ExitInfo) => void
+    const exited = new Promise<ExitInfo>(resolve => { resolveExit = resolve })
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error): void => { child.off('spawn', onSpawn); reject(new SupervisorError(cell, params.command, err.message)) }
+      const onSpawn = (): void => { child.off('error', onError); resolve() }
+      child.once('error', onError)
+      child.once('spawn', onSpawn)
+    })
+    child.on('error', (err) => { log.warn({ cell, err: err.message }, 'supervised child error') })
+    const inst: Instance = { child, pid: child.pid as number, startedAtMs: clock.now(), done: false, expected: false, exited }
+    child.once('exit', (code, sig) => {
+      inst.done = true
+      const info: ExitInfo = { pid: inst.pid, code, signal: sig, atMs: clock.now(), expected: inst.expected }
+      lastExit = info
+      resolveExit(info)
+      onExit(inst, info)
+    })
+    writePidFile(inst.pid)
+    return inst
+  }
+
+  const onExit = (inst: Instance, info: ExitInfo): void => {
+    // whatever is left of the group goes with its leader
+    signal(-inst.pid, 'SIGKILL')
+    if (inst !== current || inst.expected || state === 'stopped' || state === 'stopping') return
+    current = null
+    writePidFile(null)
+    log.warn({ cell, pid: inst.pid, code: info.code, signal: info.signal }, `cell ${cell} exited unexpectedly`)
+    emit(inst.pid, null, 'exit')
+    const ranMs = info.atMs - inst.startedAtMs
+    if (ranMs >= params.restartResetAfterMs) failures = 0
+    scheduleRestart()
+  }
+
+  const scheduleRestart = (): void => {
+    if (state === 'stopped' || state === 'stopping') return
+    state = 'backoff'
+    const delay = Math.min(params.restartBackoffMaxMs, params.restartBackoffInitialMs * Math.pow(params.restartBackoffFactor, failures))
+    failures++
+    clearRenewTimer()
+    if (restartTimer != null) clock.clearTimeout(restartTimer)
+    restartTimer = clock.setTimeout(() => {
+      restartTimer = null
+      chain = chain.then(async () => {
+        if (state !== 'backoff') return
+        try {
+          const inst = await spawnInstance()
+          if (state !== 'backoff') { await stopInstance(inst, params.stopGraceMs); return }
+          current = inst
+          state = 'running'
+          restarts++
+          renewBaseMs = clock.now()
+          emit(null, inst.pid, 'restart')
+          scheduleRenewal()
+        } catch (err) {
+          log.error({ cell, err: (err as Error).message }, `cell ${cell} cannot be restarted`)
+          scheduleRestart()
+        }
+      })
+    }, delay)
+  }
+
+  /** SIGTERM (and SIGCONT, so a stopped process can act on it) to the group; SIGKILL after the grace period. */
+  const stopInstance = async (inst: Instance, graceMs: number): Promise<ExitInfo> => {
+    inst.expected = true
+    if (!inst.done) {
+      signal(-inst.pid, 'SIGTERM')
+      signal(-inst.pid, 'SIGCONT')
+    }
+    const killTimer = clock.setTimeout(() => {
+      if (!inst.done) {
+        log.warn({ cell, pid: inst.pid, graceMs }, `cell ${cell} ignored SIGTERM for ${graceMs} ms: SIGKILL`)
+        signal(-inst.pid, 'SIGKILL')
+      }
+    }, graceMs)
+    try {
+      return await inst.exited
+    } finally {
+      clock.clearTimeout(killTimer)
+    }
+  }
+
+  const clearRenewTimer = (): void => {
+    if (renewTimer != null) { clock.clearTimeout(renewTimer); renewTimer = null }
+    nextRenewAtMs = null
+  }
+
+  const scheduleRenewal = (): void => {
+    clearRenewTimer()
+    if (params.renewIntervalMs <= 0 || state !== 'running' || frozen) return
+    const interval = threatLevel > 0 ? params.renewIntervalMs / params.renewUnderThreatFactor : params.renewIntervalMs
+    nextRenewAtMs = renewBaseMs + interval
+    renewTimer = clock.setTimeout(() => {
+      renewTimer = null
+      nextRenewAtMs = null
+      renew('periodic').catch((err) => { log.error({ cell, err: (err as Error).message }, `periodic renewal of ${cell} failed`) })
+    }, Math.max(0, nextRenewAtMs - clock.now()))
+  }
+
+  const doRenew = async (reason: RenewReason, graceMs: number, mode: RenewMode): Promise<RenewResult> => {
+    if (state === 'stopped' || state === 'stopping') throw new SupervisorError(cell, params.command, `cannot renew: the cell is ${state}`)
+    clearRenewTimer()
+    if (restartTimer != null) { clock.clearTimeout(restartTimer); restartTimer = null }
+    const old = current
+    const oldPid = old?.pid ?? null
+    const pidReason: PidChangeReason = reason === 'terminate' ? 'terminate' : 'renew'
+    let inst: Instance
+    try {
+      if (mode === 'stop-then-start' || old == null) {
+        if (old != null) await stopInstance(old, graceMs)
+        if ((state as SupervisorState) === 'stopping' || (state as SupervisorState) === 'stopped') return { oldPid, newPid: null, reason }
+        current = null
+        inst = await spawnInstance()
+        current = inst
+      } else {
+        inst = await spawnInstance()
+        current = inst
+        await stopInstance(old, graceMs)
+      }
+    } catch (err) {
+      current = null
+      writePidFile(null)
+      emit(oldPid, null, pidReason)
+      scheduleRestart()
+      throw err
+    }
+    state = 'running'
+    renewals++
+    lastRenewAtMs = clock.now()
+    renewBaseMs = lastRenewAtMs
+    failures = 0
+    emit(oldPid, inst.pid, pidReason)
+    scheduleRenewal()
+    return { oldPid, newPid: inst.pid, reason }
+  }
+
+  const renew = async (reason: RenewReason = 'manual', opts: { graceMs?: number, mode?: RenewMode } = {}): Promise<RenewResult> => {
+    const graceMs = opts.graceMs ?? params.stopGraceMs
+    const mode = opts.mode ?? (reason === 'terminate' ? 'stop-then-start' : params.renewMode)
+    const p = chain.then(async () => await doRenew(reason, graceMs, mode))
+    chain = p.catch(() => {})
+    return await p
+  }
+
+  /** Ends a child left running by a node that crashed (same pid and start time as recorded). */
+  const endOrphan = async (): Promise<void> => {
+    if (params.pidFile == null) return
+    let rec: { pid?: number, startTime?: number } | null = null
+    try { rec = JSON.parse(readFileSync(params.pidFile, 'utf8')) } catch { return }
+    if (rec?.pid == null || rec.startTime == null || !isAlive(rec.pid, rec.startTime)) return
+    const pid = rec.pid
+    log.warn({ cell, pid }, `cell ${cell}: ending instance ${pid} left by a previous run of the node`)
+    signal(-pid, 'SIGTERM')
+    signal(-pid, 'SIGCONT')
+    const step = 50
+    for (let waited = 0; waited < params.stopGraceMs && isAlive(pid, rec.startTime); waited += step) {
+      await new Promise<void>(resolve => clock.setTimeout(resolve, step))
+    }
+    if (isAlive(pid, rec.startTime)) signal(-pid, 'SIGKILL')
+    signal(-pid, 'SIGKILL')
+  }
+
+  return {
+    name: cell,
+    async start () {
+      if (state !== 'stopped') return
+      state = 'running'
+      const p = chain.then(async () => {
+        await endOrphan()
+        try {
+          current = await spawnInstance()
+        } catch (err) {
+          state = 'stopped'
+          throw err
+        }
+        renewBaseMs = clock.now()
+        emit(null, current.pid, 'start')
+        scheduleRenewal()
+      })
+      chain = p.catch(() => {})
+      await p
+    },
+    async stop () {
+      if (state === 'stopped' || state === 'stopping') { await chain; return }
+      state = 'stopping'
+      clearRenewTimer()
+      if (restartTimer != null) { clock.clearTimeout(restartTimer); restartTimer = null }
+      await chain
+      const inst = current
+      if (inst != null) {
+        await stopInstance(inst, params.stopGraceMs)
+        current = null
+        emit(inst.pid, null, 'stop')
+      }
+      writePidFile(null)
+      state = 'stopped'
+    },
+    renew,
+    pid: () => current?.pid ?? null,
+    info: () => ({
+      cell,
+      state,
+      pid: current?.pid ?? null,
+      startedAtMs: current?.startedAtMs ?? null,
+      restarts,
+      renewals,
+      lastRenewAtMs,
+      nextRenewAtMs,
+      lastExit,
+      frozen,
+      threatLevel
+    }),
+    setThreatLevel (level) {
+      if (level === threatLevel) return
+      threatLevel = level
+      if (state === 'running') scheduleRenewal()
+    },
+    setFrozen (f) {
+      if (f === frozen) return
+      frozen = f
+      if (frozen) clearRenewTimer()
+      else if (state === 'running') scheduleRenewal()
+    },
+    onPidChange (listener) {
+      listeners.add(listener)
+      return () => { listeners.delete(listener) }
+    }
+  }
+}
