@@ -1,0 +1,685 @@
+/**
+ * Reputation-weighted alert intake (DESIGN.md data flow, issue 5):
+ * for every valid alert from a peer
+ *   1. ignore it if its origin is blacklisted (recorded as a decision);
+ *   2. vet each carried signature on our own normal sample: adopt it only if
+ *      it matches nothing normal; a signature that matches normal traffic is
+ *      rejected and counts R2 against the origin, and makes the alert suspect;
+ *   3. raise the local sensitivity of the alert's context for a bounded time,
+ *      by the summed influence (weight · E) of the origins that warned;
+ *   4. vote for its source indicators; block a source only when the summed
+ *      influence of INDEPENDENT origins reaches the quorum, with an expiry;
+ *   5. remember the warning, so that later local evidence corroborates (R1)
+ *      or refutes (R3) the origin; and count the report for selfish detection.
+ * Every decision is kept as a record for `GET /decisions/<id>`.
+ *
+ * One brain, two bodies: the daemon passes the real mesh and vetting; the
+ * simulator passes cheap callbacks, no mesh, and calls handleAlert()/tick()
+ * itself. handleAlert() is synchronous when vetSignature is. All state lives
+ * in bounded Maps, allocated on first use, persisted through toJSON()/restore().
+ */
+import type { Alert, SignatureIndicator } from '../../protocol/alert/types.js'
+import type { AlertEvent, Mesh } from '../../protocol/mesh/mesh.js'
+import { influence } from '../../protocol/reputation/compute-reputation.js'
+import type { Reputation } from '../../protocol/reputation/compute-reputation.js'
+import type { ReputationTable } from '../../protocol/reputation/reputation-table.js'
+import { SelfishTracker } from '../../protocol/reputation/selfish.js'
+import type { ClosedEpisode, SelfishStatus } from '../../protocol/reputation/selfish.js'
+import type { PeerExplanation } from '../../protocol/reputation/reputation-table.js'
+import type { Clock, TimerHandle } from '../clock.js'
+import { ReputationSnapshotError } from '../../protocol/errors.js'
+import { applicationScoreFn } from './application-score.js'
+import { DecisionLog } from './decision-records.js'
+import type {
+  AlertDecisionRecord, AlertOutcome, BlockDecisionRecord, CorroborationEvent, CorroborationRecord, IntakeDecisionRecord,
+  OriginWeight, RefutationEvent, RefutationRecord, SignatureDecision
+} from './decision-records.js'
+import { createAlertIntakeParams } from './intake-params.js'
+import type { AlertIntakeInit, AlertIntakeParams } from './intake-params.js'
+
+/** What signature vetting (node/signatures) answers. vetSignature must not adopt: the intake calls adoptSignature. */
+export interface VetResult {
+  adopted: boolean
+  reason: string
+  /** Observations of our own normal sample the signature matched (> 0: the origin sent a false signature, R2). */
+  normalMatches: number
+}
+
+/** pino-compatible. */
+export interface IntakeLogger {
+  debug?: (obj: object, msg?: string) => void
+  info?: (obj: object, msg?: string) => void
+  warn?: (obj: object, msg?: string) => void
+}
+
+export interface AlertIntakeComponents {
+  clock: Clock
+  mesh?: Pick<Mesh, 'peerId' | 'onAlert' | 'peers'> & Partial<Pick<Mesh, 'setApplicationScore' | 'publish'>>
+  /** Our own peer id when there is no mesh (the simulator). */
+  peerId?: string
+  reputation: ReputationTable
+  vetSignature: (sig: SignatureIndicator) => Promise<VetResult> | VetResult
+  adoptSignature: (sig: SignatureIndicator, origin: string) => void
+  /** factor >= 1 (1: unchanged) until untilMs; each call supersedes earlier ones for the same community and context. */
+  raiseSensitivity: (community: string, context: string, factor: number, untilMs: number) => void
+  blockSource: (address: string, untilMs: number, why: string) => void
+  /** Lift a remote-evidence block early (after a refutation). Optional. */
+  unblockSource?: (address: string, why: string) => void
+  /** Peers known to be subscribed to a community (selfish detection) when there is no mesh. */
+  subscribers?: (community: string) => Iterable<string>
+  record?: (alert: Alert, outcome: AlertDecisionRecord) => void
+  logger?: IntakeLogger
+}
+
+export interface CorroborationResult {
+  decisionId?: string
+  credited: Array<{ origin: string, alertIds: string[] }>
+}
+
+export interface RefutationResult {
+  decisionId?: string
+  refuted: Array<{ origin: string, alertIds: string[] }>
+  unblocked: string[]
+}
+
+export interface IntakePeerExplanation extends PeerExplanation {
+  selfish: SelfishStatus
+}
+
+export interface AlertIntakeStats {
+  alerts: number
+  accepted: number
+  suspect: number
+  ignoredBlacklisted: number
+  duplicates: number
+  signaturesAdopted: number
+  signaturesRejected: number
+  blocks: number
+  corroborations: number
+  refutations: number
+  selfishFlagged: number
+}
+
+interface Warning {
+  origin: string
+  alertId: string
+  atMs: number
+  keys: string[]
+  credited: boolean
+  refuted: boolean
+}
+
+interface Vote { alertId: string, atMs: number, expiresAtMs: number }
+
+interface CachedVet { result: VetResult, atMs: number, adopted: boolean }
+
+export interface AlertIntakeSnapshot {
+  version: 1
+  seq: number
+  selfish: unknown
+  warnings: Array<[string, string, number, string[], boolean, boolean]>
+  votes: Array<[string, Array<[string, string, number, number]>]>
+  blocked: Array<[string, number, string]>
+  decisions: IntakeDecisionRecord[]
+}
+
+const SEP = '\u0000'
+const ctxKey = (community: string, context: string): string => 'c' + SEP + community + SEP + context
+const srcKey = (address: string): string => 's' + SEP + address
+const sigKey = (id: string): string => 'g' + SEP + id
+
+function isPromise<T> (v: T | Promise<T>): v is Promise<T> {
+  return v != null && typeof (v as Promise<T>).then === 'function'
+}
+
+function originWeight (origin: string, rep: Reputation, alertId?: string): OriginWeight {
+  return { origin, value: rep.value, weight: rep.weight, influence: influence(rep), ...(alertId != null ? { alertId } : {}) }
+}
+
+/** Bounded LRU-ish insert: Map order is insertion order; drop the oldest key past max. */
+function boundedSet<K, V> (m: Map<K, V>, k: K, v: V, max: number): void {
+  m.delete(k)
+  m.set(k, v)
+  if (m.size > max) {
+    const oldest = m.keys().next().value
+    if (oldest !== undefined) m.delete(oldest)
+  }
+}
+
+export class AlertIntake {
+  readonly params: AlertIntakeParams
+  private readonly c: AlertIntakeComponents
+  private readonly log: DecisionLog
+  private selfishTracker: SelfishTracker | undefined
+  private recentIds: Set<string> | undefined
+  private warnings: Map<string, Warning[]> | undefined
+  private votes: Map<string, Map<string, Vote>> | undefined
+  private blocked: Map<string, { untilMs: number, decisionId: string }> | undefined
+  private sensitivity: Map<string, Map<string, number>> | undefined
+  private sigCache: Map<string, CachedVet> | undefined
+  private seq = 0
+  private unsubscribe: (() => void) | undefined
+  private timer: TimerHandle | undefined
+  private readonly counters: AlertIntakeStats = {
+    alerts: 0, accepted: 0, suspect: 0, ignoredBlacklisted: 0, duplicates: 0, signaturesAdopted: 0, signaturesRejected: 0, blocks: 0, corroborations: 0, refutations: 0, selfishFlagged: 0
+  }
+
+  constructor (components: AlertIntakeComponents, init: AlertIntakeInit | AlertIntakeParams = {}) {
+    this.c = components
+    this.params = createAlertIntakeParams(init as AlertIntakeInit)
+    this.log = new DecisionLog(this.params.maxDecisions)
+  }
+
+  get selfId (): string | undefined { return this.c.mesh?.peerId ?? this.c.peerId }
+
+  private get selfish (): SelfishTracker {
+    this.selfishTracker ??= new SelfishTracker(this.params.selfish)
+    return this.selfishTracker
+  }
+
+  start (): void {
+    if (this.timer !== undefined) return
+    const mesh = this.c.mesh
+    if (mesh != null) {
+      this.unsubscribe = mesh.onAlert((event) => {
+        try {
+          const r = this.handleAlert(event)
+          if (isPromise(r)) r.catch((err: unknown) => { this.c.logger?.warn?.({ err, alertId: event.alert.id }, 'alert intake failed') })
+        } catch (err) {
+          this.c.logger?.warn?.({ err, alertId: event.alert.id }, 'alert intake failed')
+        }
+      })
+      if (this.params.wireApplicationScore && mesh.setApplicationScore != null) {
+        mesh.setApplicationScore(applicationScoreFn(this.c.reputation, this.c.clock))
+      }
+    }
+    this.timer = this.c.clock.setInterval(() => { this.tick() }, this.params.housekeepingIntervalMs)
+  }
+
+  stop (): void {
+    if (this.timer !== undefined) this.c.clock.clearInterval(this.timer)
+    this.timer = undefined
+    this.unsubscribe?.()
+    this.unsubscribe = undefined
+  }
+
+  private nextId (): string { return `intake-${++this.seq}` }
+
+  /** Process one alert from a peer. Synchronous when vetSignature is; resolves to the decision record. */
+  handleAlert (event: AlertEvent): AlertDecisionRecord | Promise<AlertDecisionRecord> {
+    const now = this.c.clock.now()
+    const a = event.alert
+    this.counters.alerts++
+    const rep = this.c.reputation.get(a.origin, now)
+    const rec: AlertDecisionRecord = {
+      id: this.nextId(),
+      type: 'alert',
+      atMs: now,
+      alertId: a.id,
+      origin: a.origin,
+      from: event.from,
+      community: a.community,
+      context: a.seen.context,
+      kind: a.kind,
+      danger: a.danger,
+      outcome: 'accepted',
+      why: '',
+      reputation: originWeight(a.origin, rep),
+      signatures: [],
+      sources: []
+    }
+    if (a.origin === this.selfId) return this.done(a, rec, 'ignored-own', 'our own alert')
+    if (this.params.maxRecentAlertIds > 0) {
+      this.recentIds ??= new Set()
+      if (this.recentIds.has(a.id)) { this.counters.duplicates++; return this.done(a, rec, 'duplicate', 'alert id already processed') }
+      this.recentIds.add(a.id)
+      if (this.recentIds.size > this.params.maxRecentAlertIds) this.recentIds.delete(this.recentIds.values().next().value as string)
+    }
+    if (rep.blacklisted) {
+      this.counters.ignoredBlacklisted++
+      return this.done(a, rec, 'ignored-blacklisted', `origin is blacklisted (E ${rep.value.toFixed(3)}, evidence ${(rep.positive + rep.negative).toFixed(1)})`)
+    }
+    this.selfish.report(a.community, a.seen.context, a.origin, now)
+
+    const sigs = a.signatures.slice(0, this.params.maxSignaturesPerAlert)
+    const vets = sigs.map(s => this.vet(s, now))
+    if (vets.some(isPromise)) {
+      return Promise.all(vets).then(v => this.finish(a, rec, sigs, v, now))
+    }
+    return this.finish(a, rec, sigs, vets as SignatureDecision[], now)
+  }
+
+  private vet (sig: SignatureIndicator, now: number): SignatureDecision | Promise<SignatureDecision> {
+    const cached = this.sigCache?.get(sig.id)
+    if (cached != null && now - cached.atMs < this.params.signatureCacheMs) {
+      const r = cached.result
+      return {
+        id: sig.id,
+        outcome: cached.adopted ? 'already-adopted' : r.normalMatches > 0 ? 'already-rejected' : 'not-adopted',
+        reason: r.reason,
+        normalMatches: r.normalMatches
+      }
+    }
+    const toDecision = (r: VetResult): SignatureDecision => {
+      if (this.params.maxSignatureCache > 0) {
+        this.sigCache ??= new Map()
+        boundedSet(this.sigCache, sig.id, { result: r, atMs: now, adopted: false }, this.params.maxSignatureCache)
+      }
+      const matches = Number.isFinite(r.normalMatches) ? r.normalMatches : 0
+      const outcome = r.adopted && matches === 0 ? 'adopted' : matches > 0 ? 'rejected' : 'not-adopted'
+      return { id: sig.id, outcome, reason: r.reason, normalMatches: matches }
+    }
+    const onError = (err: unknown): SignatureDecision => {
+      this.c.logger?.warn?.({ err, signatureId: sig.id }, 'signature vetting failed')
+      return { id: sig.id, outcome: 'error', reason: `vetting failed: ${(err as Error)?.message ?? String(err)}`, normalMatches: 0 }
+    }
+    try {
+      const r = this.c.vetSignature(sig)
+      return isPromise(r) ? r.then(toDecision, onError) : toDecision(r)
+    } catch (err) {
+      return onError(err)
+    }
+  }
+
+  private finish (a: Alert, rec: AlertDecisionRecord, sigs: SignatureIndicator[], vets: SignatureDecision[], now: number): AlertDecisionRecord {
+    const rep = this.c.reputation
+    rec.signatures = vets
+    let rejected = 0
+    for (let i = 0; i < sigs.length; i++) {
+      const v = vets[i]
+      if (v.outcome === 'rejected' || v.outcome === 'already-rejected') {
+        rejected++
+        this.counters.signaturesRejected++
+        rep.record(a.origin, 'R2', 1, now, `signature ${sigs[i].id} matched ${v.normalMatches} normal observation(s)`)
+      } else if (v.outcome === 'adopted') {
+        const cached = this.sigCache?.get(sigs[i].id)
+        if (cached?.adopted === true) {
+          v.outcome = 'already-adopted'
+        } else {
+          if (cached != null) cached.adopted = true
+          this.counters.signaturesAdopted++
+          this.c.adoptSignature(sigs[i], a.origin)
+        }
+      }
+    }
+    if (rejected > 0) {
+      this.counters.suspect++
+      return this.done(a, rec, 'suspect', `${rejected} signature(s) matched our normal traffic: no sensitivity raise, no source vote`)
+    }
+    this.counters.accepted++
+    // remember the warning for later corroboration or refutation
+    const keys = [ctxKey(a.community, a.seen.context)]
+    const sources = a.sources.slice(0, this.params.maxSourcesPerAlert)
+    for (const s of sources) keys.push(srcKey(s.address))
+    for (let i = 0; i < sigs.length; i++) if (vets[i].outcome !== 'error') keys.push(sigKey(sigs[i].id))
+    this.addWarning({ origin: a.origin, alertId: a.id, atMs: now, keys, credited: false, refuted: false })
+
+    const why: string[] = []
+    const sens = this.raise(a, now)
+    if (sens != null) {
+      rec.sensitivity = sens
+      why.push(`sensitivity ×${sens.factor.toFixed(2)} on ${a.seen.context}`)
+    }
+    for (const s of sources) {
+      const r = this.vote(s.address, a.origin, a.id, s.ttlSec, now)
+      rec.sources.push(r)
+      if (r.blocked) why.push(`blocked ${s.address}`)
+    }
+    const adopted = vets.filter(v => v.outcome === 'adopted').length
+    if (adopted > 0) why.unshift(`adopted ${adopted} signature(s)`)
+    return this.done(a, rec, 'accepted', why.length > 0 ? why.join('; ') : 'recorded')
+  }
+
+  private done (a: Alert, rec: AlertDecisionRecord, outcome: AlertOutcome, why: string): AlertDecisionRecord {
+    rec.outcome = outcome
+    rec.why = why
+    if (outcome !== 'ignored-own' && outcome !== 'duplicate') this.log.add(rec)
+    this.c.record?.(a, rec)
+    this.c.logger?.debug?.({ decisionId: rec.id, alertId: rec.alertId, origin: rec.origin, outcome, why }, 'alert intake decision')
+    return rec
+  }
+
+  private addWarning (w: Warning): void {
+    this.warnings ??= new Map()
+    for (const k of w.keys) {
+      let arr = this.warnings.get(k)
+      if (arr == null) {
+        arr = []
+        boundedSet(this.warnings, k, arr, this.params.maxWarningKeys)
+      }
+      arr.push(w)
+      if (arr.length > this.params.maxWarningsPerKey) arr.shift()
+    }
+  }
+
+  /** Sum the influence of the origins that warned about this context recently; ask the detector for a bounded raise. */
+  private raise (a: Alert, now: number): AlertDecisionRecord['sensitivity'] {
+    if (this.params.maxSensitivityFactor <= 1) return undefined
+    this.sensitivity ??= new Map()
+    const key = a.community + SEP + a.seen.context
+    let m = this.sensitivity.get(key)
+    if (m == null) m = new Map()
+    boundedSet(this.sensitivity, key, m, this.params.maxSensitivityContexts)
+    const until = now + Math.min(this.params.maxSensitivityMs, Math.max(0, a.ttlSec) * 1000)
+    m.set(a.origin, Math.max(until, m.get(a.origin) ?? 0))
+    let sum = 0
+    let untilMs = now
+    const contributors: OriginWeight[] = []
+    for (const [origin, u] of m) {
+      if (u <= now) { m.delete(origin); continue }
+      const r = this.c.reputation.get(origin, now)
+      const inf = influence(r)
+      if (inf <= 0) continue
+      sum += inf
+      untilMs = Math.max(untilMs, u)
+      contributors.push(originWeight(origin, r))
+    }
+    if (sum < this.params.minSensitivityInfluence || untilMs <= now) return undefined
+    const factor = 1 + (this.params.maxSensitivityFactor - 1) * Math.min(1, sum)
+    this.c.raiseSensitivity(a.community, a.seen.context, factor, untilMs)
+    return { factor, untilMs, contributors }
+  }
+
+  /** Record a source vote and block the address when independent origins reach the quorum. */
+  private vote (address: string, origin: string, alertId: string, ttlSec: number, now: number): AlertDecisionRecord['sources'][number] {
+    this.votes ??= new Map()
+    let m = this.votes.get(address)
+    if (m == null) m = new Map()
+    boundedSet(this.votes, address, m, this.params.maxSourceAddresses)
+    m.set(origin, { alertId, atMs: now, expiresAtMs: now + Math.max(0, ttlSec) * 1000 })
+    return this.evaluateSource(address, now)
+  }
+
+  /** The current votes for an address, weighted by each origin's reputation now (expired votes dropped). */
+  private tally (address: string, now: number): { sum: number, strong: number, minRemaining: number, origins: OriginWeight[] } {
+    const m = this.votes?.get(address)
+    let sum = 0
+    let strong = 0
+    let minRemaining = Infinity
+    const origins: OriginWeight[] = []
+    if (m == null) return { sum, strong, minRemaining, origins }
+    for (const [o, v] of m) {
+      if (v.expiresAtMs <= now) { m.delete(o); continue }
+      const r = this.c.reputation.get(o, now)
+      const inf = influence(r)
+      origins.push(originWeight(o, r, v.alertId))
+      // weak voters (newcomers, sybils with a little history) are listed but count for nothing
+      if (inf <= 0 || inf < this.params.minVoterInfluence) continue
+      sum += inf
+      strong++
+      minRemaining = Math.min(minRemaining, v.expiresAtMs - now)
+    }
+    if (m.size === 0) this.votes!.delete(address)
+    return { sum, strong, minRemaining, origins }
+  }
+
+  private quorum (t: { sum: number, strong: number }): boolean {
+    return t.sum >= this.params.sourceQuorum && t.strong >= this.params.sourceMinOrigins
+  }
+
+  private evaluateSource (address: string, now: number): AlertDecisionRecord['sources'][number] {
+    const active = this.blocked?.get(address)
+    const blockedNow = active != null && active.untilMs > now
+    const { sum, strong, minRemaining, origins } = this.tally(address, now)
+    if (!this.quorum({ sum, strong }) || blockedNow) {
+      return { address, sum, origins: origins.length, blocked: blockedNow, ...(blockedNow ? { blockDecisionId: active.decisionId } : {}) }
+    }
+    const untilMs = now + Math.min(this.params.maxBlockMs, minRemaining)
+    const id = this.nextId()
+    const why = `remote quorum: Σ weight·E = ${sum.toFixed(2)} >= ${this.params.sourceQuorum} from ${strong} independent origins`
+    const block: BlockDecisionRecord = {
+      id,
+      type: 'block-source',
+      atMs: now,
+      address,
+      untilMs,
+      why,
+      quorum: { sum, required: this.params.sourceQuorum, minOrigins: this.params.sourceMinOrigins, origins }
+    }
+    this.blocked ??= new Map()
+    boundedSet(this.blocked, address, { untilMs, decisionId: id }, this.params.maxSourceAddresses)
+    this.counters.blocks++
+    this.log.add(block)
+    this.c.blockSource(address, untilMs, `${why} (decision ${id})`)
+    this.c.logger?.info?.({ decisionId: id, address, untilMs, sum }, 'source blocked on remote quorum')
+    return { address, sum, origins: origins.length, blocked: true, blockDecisionId: id }
+  }
+
+  private eventKeys (e: { community?: string, context?: string, source?: string, signatureId?: string }): string[] {
+    const keys: string[] = []
+    if (e.community != null && e.context != null) keys.push(ctxKey(e.community, e.context))
+    if (e.source != null) keys.push(srcKey(e.source))
+    if (e.signatureId != null) keys.push(sigKey(e.signatureId))
+    return keys
+  }
+
+  /**
+   * We met an attack a peer may have warned about (a signature hit, or our
+   * own detector on the same context or source): R1 once for each origin with
+   * an uncredited warning within the window. Also confirms the selfish episode.
+   */
+  corroborate (event: CorroborationEvent, nowMs: number = this.c.clock.now()): CorroborationResult {
+    const byOrigin = new Map<string, Warning[]>()
+    for (const k of this.eventKeys(event)) {
+      for (const w of this.warnings?.get(k) ?? []) {
+        if (w.credited || w.refuted || nowMs - w.atMs > this.params.corroborationWindowMs) continue
+        let l = byOrigin.get(w.origin)
+        if (l == null) { l = []; byOrigin.set(w.origin, l) }
+        if (!l.includes(w)) l.push(w)
+      }
+    }
+    if (event.context != null) this.selfish.corroborate(event.community, event.context, nowMs)
+    if (byOrigin.size === 0) return { credited: [] }
+    const what = event.signatureId != null ? `signature ${event.signatureId}` : event.source != null ? `source ${event.source}` : `context ${event.context ?? ''}`
+    const credited: CorroborationRecord['credited'] = []
+    for (const [origin, ws] of byOrigin) {
+      for (const w of ws) w.credited = true
+      const alertIds = ws.map(w => w.alertId)
+      const r = this.c.reputation.record(origin, 'R1', 1, nowMs, `warned about ${what} (alert ${alertIds.join(', ')}), met locally`)
+      credited.push({ ...originWeight(origin, r), alertIds })
+    }
+    this.counters.corroborations += credited.length
+    const id = this.nextId()
+    this.log.add({ id, type: 'corroboration', atMs: nowMs, event, credited })
+    return { decisionId: id, credited: credited.map(c => ({ origin: c.origin, alertIds: c.alertIds })) }
+  }
+
+  /**
+   * Our own evidence contradicts peers' alerts (e.g. a source they named is
+   * a normal client of ours): R3 once per origin, their source votes dropped,
+   * and a remote-quorum block lifted if the quorum no longer holds.
+   */
+  refute (event: RefutationEvent, nowMs: number = this.c.clock.now()): RefutationResult {
+    const targets = new Map<string, Warning[]>()
+    const add = (w: Warning): void => {
+      let l = targets.get(w.origin)
+      if (l == null) { l = []; targets.set(w.origin, l) }
+      if (!l.includes(w)) l.push(w)
+    }
+    const keys = this.eventKeys(event)
+    if (event.origin != null) {
+      targets.set(event.origin, [])
+      const scan = keys.length > 0 ? keys.map(k => this.warnings?.get(k) ?? []) : [...(this.warnings?.values() ?? [])]
+      let already = false
+      for (const arr of scan) {
+        for (const w of arr) {
+          if (w.origin !== event.origin || (event.alertId != null && w.alertId !== event.alertId)) continue
+          if (w.refuted) { already = event.alertId != null; continue }
+          add(w)
+        }
+      }
+      if (already && targets.get(event.origin)!.length === 0) targets.delete(event.origin)
+    } else {
+      for (const k of keys) {
+        for (const w of this.warnings?.get(k) ?? []) {
+          if (!w.refuted && nowMs - w.atMs <= this.params.corroborationWindowMs) add(w)
+        }
+      }
+    }
+    const refuted: RefutationRecord['refuted'] = []
+    for (const [origin, ws] of targets) {
+      for (const w of ws) w.refuted = true
+      const alertIds = ws.map(w => w.alertId)
+      const r = this.c.reputation.record(origin, 'R3', 1, nowMs, `refuted: ${event.reason}${alertIds.length > 0 ? ` (alert ${alertIds.join(', ')})` : ''}`)
+      refuted.push({ ...originWeight(origin, r), alertIds })
+    }
+    const unblocked: string[] = []
+    const addresses = new Set<string>()
+    if (event.source != null) addresses.add(event.source)
+    for (const [origin] of targets) {
+      for (const [addr, m] of this.votes ?? []) {
+        if (event.source != null && addr !== event.source) continue
+        if (m.delete(origin)) addresses.add(addr)
+      }
+    }
+    for (const addr of addresses) {
+      const b = this.blocked?.get(addr)
+      if (b == null || b.untilMs <= nowMs) continue
+      // our own evidence about this very source, or the quorum fell apart without the refuted votes
+      if (event.source === addr || !this.quorum(this.tally(addr, nowMs))) {
+        this.blocked!.delete(addr)
+        unblocked.push(addr)
+        this.c.unblockSource?.(addr, `refuted: ${event.reason}`)
+      }
+    }
+    this.counters.refutations += refuted.length
+    if (refuted.length === 0 && unblocked.length === 0) return { refuted: [], unblocked }
+    const id = this.nextId()
+    this.log.add({ id, type: 'refutation', atMs: nowMs, event, refuted, unblocked })
+    return { decisionId: id, refuted: refuted.map(r => ({ origin: r.origin, alertIds: r.alertIds })), unblocked }
+  }
+
+  private subscribersOf (community: string): Iterable<string> {
+    if (this.c.subscribers != null) return this.c.subscribers(community)
+    const mesh = this.c.mesh
+    if (mesh == null) return []
+    const self = mesh.peerId
+    return mesh.peers().filter(p => p.id !== self && p.communities.includes(community)).map(p => p.id)
+  }
+
+  /**
+   * Housekeeping (start() runs it every housekeepingIntervalMs; the simulator
+   * calls it): close quiet selfish episodes (R5 for flagged silent peers) and
+   * expire old votes, warnings, blocks and cached vetting results.
+   */
+  tick (nowMs: number = this.c.clock.now()): ClosedEpisode[] {
+    const closed = this.selfishTracker == null ? [] : this.selfishTracker.close(nowMs, c => this.subscribersOf(c))
+    for (const ep of closed) {
+      for (const peer of ep.silentSelfish) {
+        this.c.reputation.record(peer, 'R5', 1, nowMs, `silent through attack on ${ep.community}/${ep.key} (reported by ${ep.reporters.length})`)
+      }
+      if (ep.newlyFlagged.length > 0) {
+        this.counters.selfishFlagged += ep.newlyFlagged.length
+        this.c.logger?.info?.({ community: ep.community, key: ep.key, peers: ep.newlyFlagged }, 'selfish members flagged')
+      }
+    }
+    const window = this.params.corroborationWindowMs
+    for (const [k, arr] of this.warnings ?? []) {
+      let drop = 0
+      while (drop < arr.length && nowMs - arr[drop].atMs > window) drop++
+      if (drop === arr.length) this.warnings!.delete(k)
+      else if (drop > 0) arr.splice(0, drop)
+    }
+    for (const [addr, m] of this.votes ?? []) {
+      for (const [o, v] of m) if (v.expiresAtMs <= nowMs) m.delete(o)
+      if (m.size === 0) this.votes!.delete(addr)
+    }
+    for (const [addr, b] of this.blocked ?? []) if (b.untilMs <= nowMs) this.blocked!.delete(addr)
+    for (const [ctx, m] of this.sensitivity ?? []) {
+      for (const [o, u] of m) if (u <= nowMs) m.delete(o)
+      if (m.size === 0) this.sensitivity!.delete(ctx)
+    }
+    for (const [id, cv] of this.sigCache ?? []) if (nowMs - cv.atMs >= this.params.signatureCacheMs && !cv.adopted) this.sigCache!.delete(id)
+    return closed
+  }
+
+  decision (id: string): IntakeDecisionRecord | undefined { return this.log.get(id) }
+
+  decisions (limit?: number): IntakeDecisionRecord[] { return this.log.list(limit) }
+
+  /** For `GET /peers/<id>`: the reputation evidence plus the selfish test. */
+  explainPeer (peer: string, nowMs: number = this.c.clock.now()): IntakePeerExplanation {
+    return { ...this.c.reputation.explain(peer, nowMs), selfish: this.selfish.status(peer) }
+  }
+
+  isSelfish (peer: string): boolean { return this.selfishTracker?.isSelfish(peer) ?? false }
+
+  selfishPeers (): string[] { return this.selfishTracker?.flagged() ?? [] }
+
+  /** Addresses currently blocked on remote quorum, with their expiry. */
+  blockedSources (nowMs: number = this.c.clock.now()): Array<{ address: string, untilMs: number, decisionId: string }> {
+    const out: Array<{ address: string, untilMs: number, decisionId: string }> = []
+    for (const [address, b] of this.blocked ?? []) if (b.untilMs > nowMs) out.push({ address, ...b })
+    return out
+  }
+
+  stats (): AlertIntakeStats { return { ...this.counters } }
+
+  toJSON (): AlertIntakeSnapshot {
+    const unique = new Set<Warning>()
+    for (const arr of this.warnings?.values() ?? []) for (const w of arr) unique.add(w)
+    return {
+      version: 1,
+      seq: this.seq,
+      selfish: this.selfishTracker?.toJSON() ?? null,
+      warnings: [...unique].sort((x, y) => x.atMs - y.atMs).map(w => [w.origin, w.alertId, w.atMs, w.keys, w.credited, w.refuted]),
+      votes: [...(this.votes ?? [])].map(([addr, m]) => [addr, [...m].map(([o, v]) => [o, v.alertId, v.atMs, v.expiresAtMs])]),
+      blocked: [...(this.blocked ?? [])].map(([addr, b]) => [addr, b.untilMs, b.decisionId]),
+      decisions: this.log.toJSON()
+    }
+  }
+
+  /** Replace the intake's state with a toJSON() snapshot; throws ReputationSnapshotError naming the bad field. */
+  restore (snapshot: unknown): void {
+    const bad = (field: string, reason: string): never => { throw new ReputationSnapshotError('intake', field, reason) }
+    const s = snapshot as Partial<AlertIntakeSnapshot> | null
+    if (s == null || typeof s !== 'object') bad('(root)', 'is not an object')
+    if (s!.version !== 1) bad('version', `is ${JSON.stringify(s!.version)} (accepted: 1)`)
+    if (!Number.isInteger(s!.seq) || s!.seq! < 0) bad('seq', 'is not an integer >= 0')
+    for (const f of ['warnings', 'votes', 'blocked', 'decisions'] as const) if (!Array.isArray(s![f])) bad(f, 'is not an array')
+    let selfish: SelfishTracker | undefined
+    if (s!.selfish != null) {
+      selfish = new SelfishTracker(this.params.selfish)
+      selfish.restore(s!.selfish)
+    }
+    const warnings: Warning[] = s!.warnings!.map((w, i) => {
+      if (!Array.isArray(w) || typeof w[0] !== 'string' || typeof w[1] !== 'string' || typeof w[2] !== 'number' || !Array.isArray(w[3]) || typeof w[4] !== 'boolean' || typeof w[5] !== 'boolean') {
+        bad(`warnings[${i}]`, 'is not [origin, alertId, atMs, keys[], credited, refuted]')
+      }
+      return { origin: w[0], alertId: w[1], atMs: w[2], keys: w[3].map(String), credited: w[4], refuted: w[5] }
+    })
+    const votes = new Map<string, Map<string, Vote>>()
+    s!.votes!.forEach((e, i) => {
+      if (!Array.isArray(e) || typeof e[0] !== 'string' || !Array.isArray(e[1])) bad(`votes[${i}]`, 'is not [address, [[origin, alertId, atMs, expiresAtMs]...]]')
+      const m = new Map<string, Vote>()
+      e[1].forEach((v, j) => {
+        if (!Array.isArray(v) || typeof v[0] !== 'string' || typeof v[1] !== 'string' || typeof v[2] !== 'number' || typeof v[3] !== 'number') bad(`votes[${i}][1][${j}]`, 'is not [origin, alertId, atMs, expiresAtMs]')
+        m.set(v[0], { alertId: v[1], atMs: v[2], expiresAtMs: v[3] })
+      })
+      votes.set(e[0], m)
+    })
+    const blocked = new Map<string, { untilMs: number, decisionId: string }>()
+    s!.blocked!.forEach((b, i) => {
+      if (!Array.isArray(b) || typeof b[0] !== 'string' || typeof b[1] !== 'number' || typeof b[2] !== 'string') bad(`blocked[${i}]`, 'is not [address, untilMs, decisionId]')
+      blocked.set(b[0], { untilMs: b[1], decisionId: b[2] })
+    })
+    s!.decisions!.forEach((d, i) => {
+      if (d == null || typeof d.id !== 'string' || typeof d.type !== 'string' || typeof d.atMs !== 'number') bad(`decisions[${i}]`, 'is not a decision record { id, type, atMs, ... }')
+    })
+    // all valid: swap in
+    this.seq = s!.seq!
+    this.selfishTracker = selfish
+    this.warnings = undefined
+    for (const w of warnings) this.addWarning(w)
+    this.votes = votes.size > 0 ? votes : undefined
+    this.blocked = blocked.size > 0 ? blocked : undefined
+    this.log.restore(s!.decisions!)
+    this.sensitivity = undefined
+    this.sigCache = undefined
+    this.recentIds = undefined
+  }
+}
+
+export function createAlertIntake (components: AlertIntakeComponents, init: AlertIntakeInit = {}): AlertIntake {
+  return new AlertIntake(components, init)
+}
