@@ -80,14 +80,29 @@ export function isEd25519PeerIdBytes (bytes: Uint8Array): boolean {
   return true
 }
 
+/**
+ * Memo of originFromBytes: base58 encoding a peer id costs ~10 µs, a
+ * community has few origins. Bounded (FIFO); a pure function's cache, no state
+ * anyone can observe.
+ */
+const ORIGIN_MEMO_MAX = 4096
+const originMemo = new Map<string, string>()
+
 /** The peer id string of 38 Ed25519 multihash bytes; throws AlertDecodeError('schema') otherwise. */
 export function originFromBytes (bytes: Uint8Array): string {
   if (!isEd25519PeerIdBytes(bytes)) throw new AlertDecodeError('schema', 'origin is not an Ed25519 peer id', 'origin')
+  const memoKey = Buffer.from(bytes.buffer, bytes.byteOffset + 6, 32).toString('latin1')
+  const known = originMemo.get(memoKey)
+  if (known != null) return known
+  let origin: string
   try {
-    return peerIdFromMultihash({ code: 0x00, size: 36, digest: bytes.subarray(2), bytes } as unknown as Parameters<typeof peerIdFromMultihash>[0]).toString()
+    origin = peerIdFromMultihash({ code: 0x00, size: 36, digest: bytes.subarray(2), bytes } as unknown as Parameters<typeof peerIdFromMultihash>[0]).toString()
   } catch {
     throw new AlertDecodeError('schema', 'origin is not a valid peer id', 'origin')
   }
+  if (originMemo.size >= ORIGIN_MEMO_MAX) originMemo.delete(originMemo.keys().next().value as string)
+  originMemo.set(memoKey, origin)
+  return origin
 }
 
 export function alertIdToBytes (id: string): Uint8Array {
@@ -164,6 +179,11 @@ export function encodeAlert (alert: Alert): Uint8Array {
  * unknown kind, missing `seen`).
  */
 export function decodeAlert (bytes: Uint8Array): Alert {
+  return decodeAlertWithOrigin(bytes).alert
+}
+
+/** decodeAlert, also returning the 32 raw Ed25519 public key bytes of the origin (for the signer check). */
+export function decodeAlertWithOrigin (bytes: Uint8Array): { alert: Alert, originKey: Uint8Array } {
   if (!(bytes instanceof Uint8Array)) throw new AlertDecodeError('malformed', 'alert bytes must be a Uint8Array')
   if (bytes.byteLength > MAX_ALERT_BYTES) {
     throw new AlertDecodeError('oversize', `alert is ${bytes.byteLength} bytes, above MAX_ALERT_BYTES (${MAX_ALERT_BYTES})`)
@@ -215,5 +235,5 @@ export function decodeAlert (bytes: Uint8Array): Alert {
     ttlSec: pb.ttlSec
   }
   if (pb.evidenceDigest != null) alert.evidenceDigest = Uint8Array.from(pb.evidenceDigest)
-  return alert
+  return { alert, originKey: pb.origin.subarray(6) }
 }

@@ -3,6 +3,7 @@ import { RecordEnvelope } from '@libp2p/peer-record'
 import { describe, expect, it } from 'vitest'
 import { AlertDecodeError, AlertEncodeError, AlertSignatureError } from '../../../protocol/errors.js'
 import { ALERT_CODEC, ALERT_CODEC_CODE, ALERT_DOMAIN, createAlert, DEFAULT_ALERT_TTL_SEC, encodeAlert, openAlert, PROTOCOL_VERSION, signAlert } from '../../../protocol/alert/index.js'
+import { verifyEd25519Envelope } from '../../../protocol/alert/envelope-verify.js'
 import { alertFrom, NOW_MS, peer, sealRaw, typicalDraft } from './fixtures.js'
 
 async function rejection (p: Promise<unknown>): Promise<{ code: string, reason: string }> {
@@ -85,5 +86,33 @@ describe('alert envelope', () => {
 
     // not an envelope at all
     expect(await rejection(openAlert(encodeAlert(alert)))).toEqual({ code: AlertDecodeError.code, reason: 'malformed' })
+  })
+
+  it('our memoised verifier agrees with RecordEnvelope.validate on genuine, tampered, forged and foreign envelopes', async () => {
+    const a = await peer(1)
+    const b = await peer(2)
+    const payload = encodeAlert(alertFrom(a, {}, typicalDraft({ seen: { context: 'c', parameter: '', score: 1, explanation: 'é'.repeat(200) } })))
+    expect(payload.byteLength).toBeGreaterThan(127) // two-byte varint length
+    const genuine = RecordEnvelope.createFromProtobuf(await sealRaw(a.key, payload))
+    const tamperedPayload = Uint8Array.from(genuine.payload)
+    tamperedPayload[10] ^= 0x40
+    const badSig = Uint8Array.from(genuine.signature)
+    badSig[0] ^= 1
+    const foreign = RecordEnvelope.createFromProtobuf(await sealRaw(a.key, payload, { domain: 'libp2p-peer-record' }))
+    const byB = RecordEnvelope.createFromProtobuf(await sealRaw(b.key, payload))
+    const cases: Array<[string, RecordEnvelope, boolean]> = [
+      ['genuine', genuine, true],
+      ['tampered payload', new RecordEnvelope({ ...genuine, payload: tamperedPayload }), false],
+      ['flipped signature bit', new RecordEnvelope({ ...genuine, signature: badSig }), false],
+      ['other domain', foreign, false],
+      ['other key', new RecordEnvelope({ ...genuine, signature: byB.signature }), false],
+      ['other payload type', new RecordEnvelope({ ...genuine, payloadType: Uint8Array.of(0x03, 0x01) }), false]
+    ]
+    const domain = new TextEncoder().encode(ALERT_DOMAIN)
+    for (const [name, env, expected] of cases) {
+      expect(await env.validate(ALERT_DOMAIN), name).toBe(expected)
+      expect(verifyEd25519Envelope(env.publicKey.raw, env.signature, domain, env.payloadType, env.payload), name).toBe(expected)
+    }
+    expect(verifyEd25519Envelope(genuine.publicKey.raw, genuine.signature.subarray(1), domain, genuine.payloadType, genuine.payload)).toBe(false)
   })
 })

@@ -6,7 +6,8 @@
 import { isIP } from 'node:net'
 import { RecordEnvelope } from '@libp2p/peer-record'
 import { describe, expect, it } from 'vitest'
-import { decodeAlert, encodeAlert, MAX_ALERT_BYTES, openAlert, ReplayGuard, signAlert, validateAlert, ValidationAction } from '../../../protocol/alert/index.js'
+import { verifyEd25519Envelope } from '../../../protocol/alert/envelope-verify.js'
+import { ALERT_DOMAIN, decodeAlert, encodeAlert, MAX_ALERT_BYTES, openAlert, ReplayGuard, signAlert, validateAlert, ValidationAction } from '../../../protocol/alert/index.js'
 import { alertFrom, NOW_MS, peer, sealRaw, typicalDraft } from './fixtures.js'
 import type { Alert, AlertValidationResult } from '../../../protocol/alert/index.js'
 
@@ -110,6 +111,8 @@ describe('alert fuzz', () => {
     const payloads = [...originals.values()].map((o) => o.payload)
     const counts = { total: 0, accepted: 0, acceptedMutants: 0 }
     const byCode = new Map<string, number>()
+    const DOMAIN = new TextEncoder().encode(ALERT_DOMAIN)
+    let crossChecked = 0
 
     const run = async (bytes: Uint8Array): Promise<AlertValidationResult> => {
       counts.total++
@@ -134,6 +137,15 @@ describe('alert fuzz', () => {
       const n = 1 + int(rng, 3)
       for (let k = 0; k < n; k++) m = mutate(rng, m, pool)
       const r = await run(m)
+      if (i % 8 === 0 && r.code !== 'malformed' && r.code !== 'oversize') {
+        // cross-check our verifier against libp2p's on what parses as an envelope
+        const env = RecordEnvelope.createFromProtobuf(m)
+        if (env.publicKey.type === 'Ed25519') {
+          const libp2p = await env.validate(ALERT_DOMAIN).catch(() => false) // it throws on a signature that is not 64 bytes
+          expect(verifyEd25519Envelope(env.publicKey.raw, env.signature, DOMAIN, env.payloadType, env.payload)).toBe(libp2p)
+          crossChecked++
+        }
+      }
       if (r.action === 'accept') {
         const original = originals.get(r.alert!.id)
         expect(original, 'accepted an alert that was never signed').toBeDefined()
@@ -197,8 +209,9 @@ describe('alert fuzz', () => {
       }
     }
 
-    if (process.env.FUZZ_STATS != null) console.log(counts, Object.fromEntries(byCode))
+    if (process.env.FUZZ_STATS != null) console.log(counts, crossChecked, Object.fromEntries(byCode))
     expect(counts.total).toBeGreaterThanOrEqual(10_000)
+    expect(crossChecked).toBeGreaterThan(50)
     // the fuzz must exercise the deep paths, not only the cheap early rejects
     for (const code of ['malformed', 'bad-signature', 'schema', 'impossible-value', 'oversize', 'ok']) {
       expect(byCode.get(code) ?? 0, `code ${code} never produced`).toBeGreaterThan(0)
