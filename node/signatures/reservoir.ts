@@ -45,7 +45,8 @@ export interface ReservoirParams {
 export const defaultReservoirParams: Readonly<ReservoirParams> = Object.freeze({
   recentPerContext: 500,
   longTermPerContext: 1500,
-  maxContexts: 1000,
+  // memory: at most maxContexts x 2,000 observations (plus their decoded documents, cached for vetting)
+  maxContexts: 256,
   maxStoredChars: 8192,
   flushIntervalMs: 5000,
   seed: 'immune-reservoir'
