@@ -3,6 +3,7 @@ import { appendFile, copyFile, mkdtemp, rename, rm, truncate, writeFile } from '
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createManualClock, createSystemClock } from '../../../node/clock.js'
+import type { Clock, ManualClock } from '../../../node/clock.js'
 import type { HttpObservation, Observation } from '../../../node/observation.js'
 import { createAccessLogSensor } from '../../../node/sensors/access-log.js'
 import type { AccessLogSensor } from '../../../node/sensors/access-log.js'
@@ -29,7 +30,8 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true })
 })
 
-function make (init: Record<string, unknown> = {}, checkpoint?: SensorCheckpoint<TailPosition>, clock = createManualClock()) {
+function make<C extends Clock = ManualClock> (init: Record<string, unknown> = {}, checkpoint?: SensorCheckpoint<TailPosition>, clockIn?: C) {
+  const clock = (clockIn ?? createManualClock()) as C
   const seen: HttpObservation[] = []
   const sensor = createAccessLogSensor({
     clock,
