@@ -79,8 +79,8 @@ export function createVettingParams (partial: Partial<VettingParams> = {}): Read
   return Object.freeze(p)
 }
 
-function scope (sig: SignatureIndicator, normal: NormalSample): ReservoirEntry[] {
-  if (sig.context === '') return [...normal.all()]
+function scope (sig: SignatureIndicator, normal: NormalSample): readonly ReservoirEntry[] {
+  if (sig.context === '') return normal.all()
   return normal.values(sig.context).map((obs: HttpObservation) => ({ context: sig.context, obs }))
 }
 
