@@ -41,11 +41,11 @@ export function parseConfigText (text: string, format: ConfigFormat, file?: stri
       return fail(`JSON syntax error${where}: ${msg}`, 'valid JSON (or use a .yaml file)')
     }
   }
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true })
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true })
   if (doc.errors.length > 0) {
     const e = doc.errors[0]
     const pos = e.linePos?.[0]
-    return fail(`YAML syntax error${pos != null ? ` at line ${pos.line} column ${pos.col}` : ''}: ${e.message.split('\n')[0]}`, 'valid YAML')
+    return fail(`YAML syntax error${pos != null ? ` at line ${pos.line} column ${pos.col}` : ''}: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`, 'valid YAML')
   }
   return doc.toJS({ maxAliasCount: 100 }) ?? {}
 }

@@ -204,8 +204,10 @@ export function createDecisionManager (components: DecisionManagerComponents, in
   const expireDue = async (): Promise<void> => {
     const now = clock.now()
     const due = [...active.values()].filter(r => r.decision.expiresAtMs != null && r.decision.expiresAtMs <= now)
-    for (const r of due) await undoRecord(r, 'expired', 'expired')
+    // leave the active set and re-arm first (synchronously), so the next expiry is scheduled even while these undo
+    for (const r of due) active.delete(r.decision.id)
     rearm()
+    for (const r of due) await undoRecord(r, 'expired', 'expired')
   }
 
   const applyRecord = async (r: DecisionRecord, restoring: boolean): Promise<DecisionRecord> => {

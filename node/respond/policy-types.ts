@@ -89,7 +89,7 @@ export type DecisionTarget =
   | { kind: 'cell', cell: string }
 
 export interface EscalationStep {
-  /** Earlier level-2 offences by the same offender within the window (0 = first offence). */
+  /** Earlier level-2 offences by the same offender within the window (0 = first offence); local events count local offences only. */
   step: number
   /** Earlier local offences (any level) within the bump window. */
   recentLocalOffences: number

@@ -72,7 +72,8 @@ export function escalationFor (event: DangerEvent, state: PolicyState, policy: P
   let recentLocalOffences = 0
   for (const o of history) {
     if (o.atMs > nowMs) continue
-    if (o.level === 2 && o.atMs > windowStart) step++
+    // a local event escalates on local offences only: peers cannot make local responses harsher
+    if (o.level === 2 && o.atMs > windowStart && (event.origin === 'remote' || o.origin === 'local')) step++
     if (o.origin === 'local' && o.atMs > bumpStart) recentLocalOffences++
   }
   const levelBumped = event.level === 1 && event.origin === 'local' && e.bumpLevelAfter > 0 && recentLocalOffences >= e.bumpLevelAfter

@@ -13,7 +13,7 @@ import { decisionEnv, runHook } from './hook.js'
 import { silentLog } from './log-sink.js'
 import type { LogSink } from './log-sink.js'
 import type { HookConfig } from './policy-types.js'
-import { descendantsOf, procRef, signal, signalRef } from './proc.js'
+import { descendantsOf, procRef, readProcStat, signal, signalRef } from './proc.js'
 import type { ProcRef } from './proc.js'
 import type { Responder, ResponderReceipt } from './responder.js'
 
@@ -56,6 +56,15 @@ function treeOf (pids: number[]): ProcRef[] {
   return refs
 }
 
+/** Signals are delivered asynchronously: wait (a bounded number of event-loop turns, no timers) until every process shows state T or is gone. */
+async function confirmStopped (refs: ProcRef[], maxTurns = 2000): Promise<boolean> {
+  for (let i = 0; i < maxTurns; i++) {
+    if (refs.every(r => { const st = readProcStat(r.pid); return st == null || st.startTime !== r.startTime || st.state === 'T' || st.state === 'Z' })) return true
+    await new Promise<void>(resolve => setImmediate(resolve))
+  }
+  return false
+}
+
 export function createQuarantineResponder (components: QuarantineComponents, params: Partial<QuarantineParams> = {}): QuarantineResponder {
   const { clock, cells } = components
   const log = components.logger ?? silentLog
@@ -82,7 +91,7 @@ export function createQuarantineResponder (components: QuarantineComponents, par
         const refs = treeOf(t.pids)
         if (refs.length === 0) throw new ResponderError('quarantine', decision.id, `cell ${decision.cell} has no running process`)
         for (const r of refs) signal(r.pid, 'SIGSTOP')
-        receipt = { method: 'signal', procs: refs }
+        receipt = { method: 'signal', procs: refs, confirmed: await confirmStopped(refs) }
       }
       t.supervisor?.setFrozen(true)
       let m = holds.get(decision.cell)
