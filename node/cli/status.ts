@@ -1,0 +1,69 @@
+/** `immune-node status [--json]`: what the running node is doing, for a person or as JSON. */
+import { apiErrorText, apiOptions, apiOptionsHelp, apiTarget, callApi } from './api-client.js'
+import { EXIT_FAILURE, EXIT_OK } from './command.js'
+import type { Command } from './command.js'
+
+interface StatusView {
+  peerId: string
+  version: string
+  uptimeSec: number
+  addresses: string[]
+  threatLevel: number
+  communities?: string[]
+  contexts: Array<{ context: string, phase: string, count: number, cell?: string }>
+  cells: Array<{ name: string, type: string, phase: string, pid?: number | null, count?: number, state?: string }>
+  decisions: Array<{ id: string, action: string, target: string, expiresAtMs?: number | null, dryRun?: boolean }>
+  peers: Array<{ id: string, reputation: number, blacklisted: boolean, selfish?: boolean, gossipsubScore: number }>
+  alerts: { received: number, published: number }
+  signatures: { adopted: number, rejected: number, local?: number }
+}
+
+function ago (sec: number): string {
+  if (sec < 120) return `${Math.round(sec)}s`
+  if (sec < 7200) return `${Math.round(sec / 60)}m`
+  return `${(sec / 3600).toFixed(1)}h`
+}
+
+export function formatStatus (s: StatusView, nowMs = Date.now()): string {
+  const lines: string[] = []
+  lines.push(`immune-node ${s.version}  peer ${s.peerId}  up ${ago(s.uptimeSec)}  threat ${s.threatLevel > 0 ? 'RAISED' : 'normal'}`)
+  if (s.communities != null) lines.push(`communities: ${s.communities.join(', ')}`)
+  lines.push('addresses:')
+  for (const a of s.addresses) lines.push(`  ${a}`)
+  lines.push(`cells (${s.cells.length}):`)
+  for (const c of s.cells) lines.push(`  ${c.name.padEnd(16)} ${c.type.padEnd(12)} ${c.phase.padEnd(9)} ${c.pid != null ? `pid ${c.pid}` : ''}${c.state != null ? ` ${c.state}` : ''}`)
+  const learning = s.contexts.filter((c) => c.phase === 'learning').length
+  lines.push(`contexts: ${s.contexts.length} (${s.contexts.length - learning} guarding, ${learning} learning)`)
+  for (const c of s.contexts.slice(0, 20)) lines.push(`  ${c.phase.padEnd(9)} ${String(c.count).padStart(7)}  ${c.context}`)
+  if (s.contexts.length > 20) lines.push(`  … ${s.contexts.length - 20} more (--json for all)`)
+  lines.push(`decisions in force: ${s.decisions.length}`)
+  for (const d of s.decisions) {
+    const left = d.expiresAtMs != null ? ` (${ago(Math.max(0, (d.expiresAtMs - nowMs) / 1000))} left)` : ''
+    lines.push(`  ${d.action.padEnd(20)} ${d.target}${left}${d.dryRun === true ? ' [dry-run]' : ''}  ${d.id}`)
+  }
+  lines.push(`peers: ${s.peers.length}`)
+  for (const p of s.peers) {
+    const flags = [p.blacklisted ? 'BLACKLISTED' : '', p.selfish === true ? 'selfish' : ''].filter(Boolean).join(' ')
+    lines.push(`  ${p.id}  reputation ${p.reputation.toFixed(2)}  gossipsub ${p.gossipsubScore.toFixed(1)} ${flags}`)
+  }
+  lines.push(`alerts: ${s.alerts.received} received, ${s.alerts.published} published; signatures: ${s.signatures.adopted} adopted, ${s.signatures.rejected} rejected`)
+  return lines.join('\n')
+}
+
+export const statusCommand: Command = {
+  name: 'status',
+  summary: 'Show what the running node is doing (cells, phases, decisions, peers)',
+  usage: 'status [--json] [--api URL] [--token TOKEN] [--config FILE]',
+  help: `options:\n  --json           print the raw JSON of GET /status\n${apiOptionsHelp}`,
+  options: { ...apiOptions, json: { type: 'boolean' } },
+  async run (args, io) {
+    const target = apiTarget(args)
+    const res = await callApi(target, 'GET', '/status')
+    if (res.status !== 200) {
+      io.err(`immune-node status: ${apiErrorText(res)}`)
+      return EXIT_FAILURE
+    }
+    io.out(args.values.json === true ? JSON.stringify(res.body, null, 2) : formatStatus(res.body as StatusView))
+    return EXIT_OK
+  }
+}
