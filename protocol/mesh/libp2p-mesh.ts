@@ -9,9 +9,12 @@
  *   own checks the mesh rejects an alert whose community is not the topic's
  *   (`community-mismatch`) or whose origin is not the gossipsub author
  *   (`origin-mismatch`: only the origin may publish its alert).
- * - The gossipsub message id is the SHA-256 of the envelope bytes, so the same
- *   alert relayed on many paths is delivered once; the replay guard drops it
- *   beyond gossipsub's seen-cache window.
+ * - The gossipsub message id is the SHA-256 of author ‖ envelope bytes
+ *   (alertMessageId), so the same alert relayed on many paths is delivered
+ *   once; a fast id over the raw RPC drops those duplicate copies before their
+ *   gossipsub signature is verified (a duplicate costs a hash, not an Ed25519
+ *   verification); the replay guard drops a copy beyond gossipsub's
+ *   seen-cache window.
  * - publish() skips gossipsub's validators for our own messages, so it runs
  *   our validator itself before sending, and records the alert in the replay
  *   guard.
@@ -130,6 +133,8 @@ export const COMMUNITY_MISMATCH = 'community-mismatch'
 export const AUTHOR_MISMATCH = 'author-mismatch'
 
 const DEFAULT_HEARTBEAT_MS = 1000
+/** Stop dialling mDNS-discovered peers beyond this many open connections (gossipsub needs ~D=6..12). */
+const MAX_DISCOVERY_DIAL_CONNECTIONS = 24
 const DEFAULT_REDIAL_MS = 10_000
 const DEFAULT_DIAL_TIMEOUT_MS = 10_000
 /** gossipsub drops inbound RPC messages with more data than this before decoding (envelope + slack). */
@@ -149,6 +154,19 @@ function parseAddrs (field: string, addrs: string[]): Multiaddr[] {
       throw new InvalidParamsError(field, a, `a multiaddr (${(e as Error).message})`)
     }
   })
+}
+
+/**
+ * gossipsub message id: SHA-256 of (author peer id bytes ‖ data). The data
+ * alone would let a peer that saw an alert first re-publish the same bytes
+ * under its own author: we would reject that copy (author-mismatch) and then
+ * drop the genuine one as already seen. With the author in the id, only the
+ * origin's copies share an id, and they are delivered once.
+ */
+export function alertMessageId (author: Uint8Array | undefined, data: Uint8Array): Buffer {
+  const h = createHash('sha256')
+  if (author != null) h.update(author)
+  return h.update(data).digest()
 }
 
 /** The /p2p/<id> part of a multiaddr, if any. */
@@ -240,6 +258,15 @@ export async function createLibp2pMesh (components: Libp2pMeshComponents, init: 
       code = 'validator-no-alert'
     }
     if (action === 'accept' && alert != null) {
+      // validateAlert awaited a signature check: another copy of this alert may have been accepted
+      // meanwhile. Check again and record in the same synchronous step, so it is delivered once.
+      const again = replay.check(alert)
+      if (again !== 'ok') {
+        action = 'ignore'
+        code = again
+      }
+    }
+    if (action === 'accept' && alert != null) {
       replay.record(alert)
       validated.set(msg, alert)
     } else {
@@ -324,9 +351,10 @@ export async function createLibp2pMesh (components: Libp2pMeshComponents, init: 
   }
 
   const onDiscovery = (evt: CustomEvent<{ id: PeerId, multiaddrs: Multiaddr[] }>): void => {
-    if (node == null) return
+    // only mDNS discovers peers here; dial them while we have few connections
+    if (node == null || init.mdns !== true) return
     const id = evt.detail.id
-    if (node.getConnections(id).length > 0) return
+    if (node.getConnections(id).length > 0 || node.getConnections().length >= MAX_DISCOVERY_DIAL_CONNECTIONS) return
     node.dial(id).catch((e: unknown) => logger?.debug?.({ peer: id.toString(), err: (e as Error).message }, 'discovered peer dial failed'))
   }
 
@@ -351,7 +379,9 @@ export async function createLibp2pMesh (components: Libp2pMeshComponents, init: 
           allowPublishToZeroTopicPeers: true,
           emitSelf: false,
           heartbeatInterval: heartbeatIntervalMs,
-          msgIdFn: (msg) => createHash('sha256').update(msg.data).digest(),
+          msgIdFn: (msg) => alertMessageId(msg.type === 'signed' ? msg.from.toMultihash().bytes : undefined, msg.data),
+          // same digest from the raw RPC, so duplicates are dropped BEFORE the gossipsub signature check
+          fastMsgIdFn: (rpc) => alertMessageId(rpc.from, rpc.data ?? new Uint8Array(0)).toString('base64'),
           maxInboundDataLength: MAX_INBOUND_DATA_BYTES,
           scoreParams: peerScoreParams,
           scoreThresholds: toPeerScoreThresholds(scoreParams)
