@@ -184,6 +184,26 @@ function formObject (text: string): Record<string, string | string[]> {
   return out
 }
 
+/** Resolves at the request's next push (a body chunk or its end), or when it closes. */
+async function firstPush (req: AgentRequest): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const own = Object.prototype.hasOwnProperty.call(req, 'push')
+    const original = req.push
+    const finish = (): void => {
+      if (own) req.push = original
+      else delete (req as { push?: unknown }).push
+      req.off('close', finish)
+      resolve()
+    }
+    req.push = function (this: AgentRequest, chunk: unknown, encoding?: BufferEncoding): boolean {
+      const r = original.call(this, chunk, encoding)
+      finish()
+      return r
+    }
+    req.once('close', finish)
+  })
+}
+
 /** Reads up to `limit` bytes of the body and puts them back, unless the stream ended first. */
 async function captureBody (req: AgentRequest, limit: number): Promise<{ bytes: Buffer, complete: boolean }> {
   if (req.readableEnded || req._body === true) {
@@ -199,7 +219,13 @@ async function captureBody (req: AgentRequest, limit: number): Promise<{ bytes: 
   }
   const declared = Number(req.headers['content-length'])
   const expected = Number.isInteger(declared) && declared >= 0 ? declared : undefined
-  if (expected === 0) return { bytes: Buffer.alloc(0), complete: true }
+  // no Content-Length and no Transfer-Encoding: the request has no body (RFC 9112 6.3)
+  if (expected === 0 || (expected == null && req.headers['transfer-encoding'] == null)) return { bytes: Buffer.alloc(0), complete: true }
+  // Listening on an empty, complete stream would make it emit 'end' before the app listens. So when
+  // nothing is buffered yet, wait (without touching the stream) until the parser pushes something.
+  if (!req.complete && req.readableLength === 0) await firstPush(req)
+  if (req.destroyed) throw new Error('request closed before its body was read')
+  if (req.complete && req.readableLength === 0) return { bytes: Buffer.alloc(0), complete: true }
   const want = expected != null ? Math.min(expected, limit) : limit
   return await new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
@@ -345,6 +371,7 @@ export function createImmuneAgent (init: Partial<ImmuneAgentParams> = {}, compon
       try {
         obs = await buildObservation(r)
       } catch (err) {
+        if (req.destroyed) return // the client went away: nothing to answer
         logger.warn({ err: String(err) }, 'immune agent could not read the request')
         obs = null
       }

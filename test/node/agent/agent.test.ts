@@ -163,6 +163,15 @@ describe('immune agent in front of a real app, with a real node', () => {
     expect(node.seen[1].body).toBe('k=' + 'z'.repeat(1022))
   })
 
+  it('leaves bodiless and empty form requests readable to the end', async () => {
+    const { calls, url } = await makeApp()
+    const form = { 'content-type': 'application/x-www-form-urlencoded' }
+    expect(JSON.parse((await request(`${url}/get`, { headers: form })).text)).toEqual({ streamed: '', rawBody: '', body: null })
+    expect(JSON.parse((await request(`${url}/empty`, { method: 'POST', headers: form, body: '' })).text)).toEqual({ streamed: '', rawBody: '', body: null })
+    expect(JSON.parse((await request(`${url}/empty-chunked`, { method: 'POST', headers: form, body: '', chunked: true })).text).streamed).toBe('')
+    expect(calls).toEqual(['/get', '/empty', '/empty-chunked'])
+  })
+
   it('reads the body a parser already consumed (req.body / req.rawBody)', async () => {
     const agent = createImmuneAgent({ url: node.url })
     agents.push(agent)
