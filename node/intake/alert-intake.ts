@@ -100,11 +100,11 @@ export interface AlertIntakeStats {
   selfishFlagged: number
 }
 
+/** One accepted alert, listed under each of its keys (context, sources, signatures); the same object under every key. */
 interface Warning {
   origin: string
   alertId: string
   atMs: number
-  keys: string[]
   credited: boolean
   refuted: boolean
 }
@@ -312,7 +312,7 @@ export class AlertIntake {
     const sources = a.sources.slice(0, this.params.maxSourcesPerAlert)
     for (const s of sources) keys.push(srcKey(s.address))
     for (let i = 0; i < sigs.length; i++) if (vets[i].outcome !== 'error') keys.push(sigKey(sigs[i].id))
-    this.addWarning({ origin: a.origin, alertId: a.id, atMs: now, keys, credited: false, refuted: false })
+    this.addWarning({ origin: a.origin, alertId: a.id, atMs: now, credited: false, refuted: false }, keys)
 
     const why: string[] = []
     const sens = this.raise(a, now)
@@ -339,9 +339,9 @@ export class AlertIntake {
     return rec
   }
 
-  private addWarning (w: Warning): void {
+  private addWarning (w: Warning, keys: string[]): void {
     this.warnings ??= new Map()
-    for (const k of w.keys) {
+    for (const k of keys) {
       let arr = this.warnings.get(k)
       if (arr == null) {
         arr = []
@@ -355,12 +355,15 @@ export class AlertIntake {
   /** Sum the influence of the origins that warned about this context recently; ask the detector for a bounded raise. */
   private raise (a: Alert, now: number): AlertDecisionRecord['sensitivity'] {
     if (this.params.maxSensitivityFactor <= 1) return undefined
+    // an origin without a say changes nothing: newcomers (and sybil floods) cost no memory and no call here
+    if (this.c.reputation.influence(a.origin, now) <= 0) return undefined
     this.sensitivity ??= new Map()
     const key = a.community + SEP + a.seen.context
     let m = this.sensitivity.get(key)
     if (m == null) m = new Map()
     boundedSet(this.sensitivity, key, m, this.params.maxSensitivityContexts)
     const until = now + Math.min(this.params.maxSensitivityMs, Math.max(0, a.ttlSec) * 1000)
+    this.boundedOrigins(m, a.origin, now)
     m.set(a.origin, Math.max(until, m.get(a.origin) ?? 0))
     let sum = 0
     let untilMs = now
@@ -386,8 +389,21 @@ export class AlertIntake {
     let m = this.votes.get(address)
     if (m == null) m = new Map()
     boundedSet(this.votes, address, m, this.params.maxSourceAddresses)
+    this.boundedOrigins(m, origin, now)
     m.set(origin, { alertId, atMs: now, expiresAtMs: now + Math.max(0, ttlSec) * 1000 })
     return this.evaluateSource(address, now)
+  }
+
+  /** Make room for `origin` in a per-key origin map: at capacity, drop the origin with the least influence (sybil floods stay bounded). */
+  private boundedOrigins (m: Map<string, unknown>, origin: string, now: number): void {
+    if (m.size < this.params.maxOriginsPerKey || m.has(origin)) return
+    let weakest: string | undefined
+    let least = Infinity
+    for (const o of m.keys()) {
+      const inf = this.c.reputation.influence(o, now)
+      if (inf < least) { least = inf; weakest = o }
+    }
+    if (weakest !== undefined) m.delete(weakest)
   }
 
   /** The current votes for an address, weighted by each origin's reputation now (expired votes dropped). */
@@ -616,13 +632,19 @@ export class AlertIntake {
   stats (): AlertIntakeStats { return { ...this.counters } }
 
   toJSON (): AlertIntakeSnapshot {
-    const unique = new Set<Warning>()
-    for (const arr of this.warnings?.values() ?? []) for (const w of arr) unique.add(w)
+    const keysOf = new Map<Warning, string[]>()
+    for (const [k, arr] of this.warnings ?? []) {
+      for (const w of arr) {
+        const l = keysOf.get(w)
+        if (l == null) keysOf.set(w, [k])
+        else l.push(k)
+      }
+    }
     return {
       version: 1,
       seq: this.seq,
       selfish: this.selfishTracker?.toJSON() ?? null,
-      warnings: [...unique].sort((x, y) => x.atMs - y.atMs).map(w => [w.origin, w.alertId, w.atMs, w.keys, w.credited, w.refuted]),
+      warnings: [...keysOf].sort((x, y) => x[0].atMs - y[0].atMs).map(([w, keys]) => [w.origin, w.alertId, w.atMs, keys, w.credited, w.refuted]),
       votes: [...(this.votes ?? [])].map(([addr, m]) => [addr, [...m].map(([o, v]) => [o, v.alertId, v.atMs, v.expiresAtMs])]),
       blocked: [...(this.blocked ?? [])].map(([addr, b]) => [addr, b.untilMs, b.decisionId]),
       decisions: this.log.toJSON()
@@ -642,11 +664,11 @@ export class AlertIntake {
       selfish = new SelfishTracker(this.params.selfish)
       selfish.restore(s!.selfish)
     }
-    const warnings: Warning[] = s!.warnings!.map((w, i) => {
+    const warnings: Array<[Warning, string[]]> = s!.warnings!.map((w, i) => {
       if (!Array.isArray(w) || typeof w[0] !== 'string' || typeof w[1] !== 'string' || typeof w[2] !== 'number' || !Array.isArray(w[3]) || typeof w[4] !== 'boolean' || typeof w[5] !== 'boolean') {
         bad(`warnings[${i}]`, 'is not [origin, alertId, atMs, keys[], credited, refuted]')
       }
-      return { origin: w[0], alertId: w[1], atMs: w[2], keys: w[3].map(String), credited: w[4], refuted: w[5] }
+      return [{ origin: w[0], alertId: w[1], atMs: w[2], credited: w[4], refuted: w[5] }, w[3].map(String)]
     })
     const votes = new Map<string, Map<string, Vote>>()
     s!.votes!.forEach((e, i) => {
@@ -670,7 +692,7 @@ export class AlertIntake {
     this.seq = s!.seq!
     this.selfishTracker = selfish
     this.warnings = undefined
-    for (const w of warnings) this.addWarning(w)
+    for (const [w, keys] of warnings) this.addWarning(w, keys)
     this.votes = votes.size > 0 ? votes : undefined
     this.blocked = blocked.size > 0 ? blocked : undefined
     this.log.restore(s!.decisions!)

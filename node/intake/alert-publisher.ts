@@ -49,10 +49,16 @@ export const defaultAlertPublisherParams: AlertPublisherParams = Object.freeze({
   maxSharedPerContext: 16
 })
 
+const created = new WeakSet<object>()
+
+/** Merge over the defaults, validate, freeze; a params object it made before is returned as is (shared). */
 export function createAlertPublisherParams (init: Partial<AlertPublisherParams> = {}): AlertPublisherParams {
+  if (created.has(init)) return init as AlertPublisherParams
   const p = { ...defaultAlertPublisherParams, ...init }
   validateAlertPublisherParams(p)
-  return Object.freeze(p)
+  Object.freeze(p)
+  created.add(p)
+  return p
 }
 
 export function validateAlertPublisherParams (p: AlertPublisherParams): void {

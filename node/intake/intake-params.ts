@@ -30,6 +30,8 @@ export interface AlertIntakeParams {
   /** Bounded memory: distinct warning keys (context, source, signature), votes per address, etc. */
   maxWarningKeys: number
   maxWarningsPerKey: number
+  /** Origins remembered per source address (votes) and per context (sensitivity); the least influential is dropped first. */
+  maxOriginsPerKey: number
   maxSourceAddresses: number
   maxSensitivityContexts: number
   /** Vetting results kept per signature id, and for how long. */
@@ -63,6 +65,7 @@ export const defaultAlertIntakeParams: AlertIntakeParams = Object.freeze({
   corroborationWindowMs: HOUR,
   maxWarningKeys: 4096,
   maxWarningsPerKey: 32,
+  maxOriginsPerKey: 32,
   maxSourceAddresses: 4096,
   maxSensitivityContexts: 1024,
   maxSignatureCache: 4096,
@@ -76,10 +79,16 @@ export const defaultAlertIntakeParams: AlertIntakeParams = Object.freeze({
 
 export type AlertIntakeInit = Partial<Omit<AlertIntakeParams, 'selfish'>> & { selfish?: Partial<SelfishParams> }
 
+const created = new WeakSet<object>()
+
+/** Merge over the defaults, validate, freeze; a params object it made before is returned as is (shared by many simulated nodes). */
 export function createAlertIntakeParams (init: AlertIntakeInit = {}): AlertIntakeParams {
+  if (created.has(init)) return init as AlertIntakeParams
   const p: AlertIntakeParams = { ...defaultAlertIntakeParams, ...init, selfish: createSelfishParams(init.selfish ?? {}) }
   validateAlertIntakeParams(p)
-  return Object.freeze(p)
+  Object.freeze(p)
+  created.add(p)
+  return p
 }
 
 export function validateAlertIntakeParams (p: AlertIntakeParams): void {
@@ -101,6 +110,7 @@ export function validateAlertIntakeParams (p: AlertIntakeParams): void {
   ms('corroborationWindowMs')
   int('maxWarningKeys', 1)
   int('maxWarningsPerKey', 1)
+  int('maxOriginsPerKey', 2)
   int('maxSourceAddresses', 1)
   int('maxSensitivityContexts', 1)
   int('maxSignatureCache', 0)

@@ -77,7 +77,7 @@ export function termContributions (counts: readonly number[], params: Reputation
     const t = REPUTATION_TERMS[i]
     const tp = params.terms[t]
     const v = Math.min(tp.cap, tp.weight * (counts[i] ?? 0))
-    b[t] = TERM_SIGN[t] * v
+    b[t] = v === 0 ? 0 : TERM_SIGN[t] * v
   }
   return b
 }

@@ -105,15 +105,21 @@ export interface ReputationParamsInit extends Partial<Omit<ReputationParams, 'te
   terms?: Partial<Record<ReputationTerm, Partial<ReputationTermParams>>>
 }
 
-/** Merge once over the defaults, validate, freeze. */
+/** Params objects made by createReputationParams: already validated and frozen, shared as they are (one copy for 1M simulated tables). */
+const created = new WeakSet<object>()
+
+/** Merge once over the defaults, validate, freeze. Returns `init` itself when it already is a created params object. */
 export function createReputationParams (init: ReputationParamsInit = {}): ReputationParams {
+  if (created.has(init)) return init as ReputationParams
   const terms = {} as Record<ReputationTerm, ReputationTermParams>
   for (const t of REPUTATION_TERMS) {
     terms[t] = Object.freeze({ ...defaultReputationParams.terms[t], ...(init.terms?.[t] ?? {}) })
   }
   const p: ReputationParams = { ...defaultReputationParams, ...init, terms: Object.freeze(terms) as Record<ReputationTerm, ReputationTermParams> }
   validateReputationParams(p)
-  return Object.freeze(p)
+  Object.freeze(p)
+  created.add(p)
+  return p
 }
 
 function finite (field: string, v: unknown, min: number, accepted: string, exclusiveMin = false): void {

@@ -55,17 +55,30 @@ export interface ReputationTableSnapshot {
   }>
 }
 
+/** One frozen newcomer reputation per params object (memo; the simulator shares one params object across all tables). */
+const newcomers = new WeakMap<ReputationParams, Reputation>()
+function newcomerFor (params: ReputationParams): Reputation {
+  let r = newcomers.get(params)
+  if (r == null) {
+    const n = newcomerReputation(params)
+    r = Object.freeze({ ...n, breakdown: Object.freeze(n.breakdown) }) as Reputation
+    newcomers.set(params, r)
+  }
+  return r
+}
+
 const TERM_INDEX: Record<ReputationTerm, number> = Object.fromEntries(REPUTATION_TERMS.map((t, i) => [t, i])) as Record<ReputationTerm, number>
 
 export class ReputationTable {
   readonly params: ReputationParams
   private readonly peers = new Map<string, PeerRecord>()
-  private readonly newcomer: Reputation
 
+  /** Pass one createReputationParams() result to many tables to share it. */
   constructor (params: ReputationParams | ReputationParamsInit = {}) {
     this.params = createReputationParams(params as ReputationParamsInit)
-    this.newcomer = newcomerReputation(this.params)
   }
+
+  private get newcomer (): Reputation { return newcomerFor(this.params) }
 
   get size (): number { return this.peers.size }
 

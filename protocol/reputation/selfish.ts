@@ -44,8 +44,9 @@ export interface SelfishParams {
 /**
  * Defaults: q = 2 as Communizer's "several members" and our source quorum;
  * alpha = 0.01, rateTolerance = 0.5, minEpisodes = 5: where the others report
- * every attack (H0 rate ≈ 0.5) a silent peer is flagged after 7 episodes
- * (0.5^7 ≈ 0.008); where they report 80% (H0 rate 0.4), after 10 (0.6^10 ≈ 0.006);
+ * every attack (H0 rate ≈ 0.48 after smoothing) a silent peer is flagged after
+ * 8 episodes (0.52^8 ≈ 0.005); where they report 80% (H0 rate ≈ 0.4), after
+ * about 10 (0.6^10 ≈ 0.006);
  * a peer reporting half as often as the others is never flagged;
  * quiet 60 s is ample for gossipsub delivery (seconds) while a worm wave lasts minutes.
  */
@@ -62,10 +63,16 @@ export const defaultSelfishParams: SelfishParams = Object.freeze({
   maxOpenEpisodes: 1024
 })
 
+const created = new WeakSet<object>()
+
+/** Merge over the defaults, validate, freeze; a params object it made before is returned as is (shared). */
 export function createSelfishParams (init: Partial<SelfishParams> = {}): SelfishParams {
+  if (created.has(init)) return init as SelfishParams
   const p = { ...defaultSelfishParams, ...init }
   validateSelfishParams(p)
-  return Object.freeze(p)
+  Object.freeze(p)
+  created.add(p)
+  return p
 }
 
 export function validateSelfishParams (p: SelfishParams): void {
@@ -170,10 +177,14 @@ const SEP = '\u0000'
 
 export class SelfishTracker {
   readonly params: SelfishParams
-  private readonly peers = new Map<string, PeerCounts>()
-  private readonly open = new Map<string, Episode>()
+  // allocated on first use: a simulated host that never sees an episode costs no Maps
+  private _peers: Map<string, PeerCounts> | undefined
+  private _open: Map<string, Episode> | undefined
   /** episode id → closed-at time, for late reports during the cooldown */
-  private readonly cooldown = new Map<string, { closedAtMs: number, reporters: Set<string> }>()
+  private _cooldown: Map<string, { closedAtMs: number, reporters: Set<string> }> | undefined
+  private get peers (): Map<string, PeerCounts> { return (this._peers ??= new Map()) }
+  private get open (): Map<string, Episode> { return (this._open ??= new Map()) }
+  private get cooldown (): Map<string, { closedAtMs: number, reporters: Set<string> }> { return (this._cooldown ??= new Map()) }
   private totalN = 0
   private totalK = 0
 
@@ -184,7 +195,7 @@ export class SelfishTracker {
   /** A report (alert) from `origin` about attack `key` in `community`. */
   report (community: string, key: string, origin: string, nowMs: number): void {
     const id = community + SEP + key
-    const cool = this.cooldown.get(id)
+    const cool = this._cooldown?.get(id)
     if (cool != null) {
       if (nowMs - cool.closedAtMs < this.params.cooldownMs) {
         // a late report of a closed episode: credit it if we had counted the peer as silent
@@ -227,13 +238,13 @@ export class SelfishTracker {
    */
   close (nowMs: number, subscribers: (community: string) => Iterable<string>): ClosedEpisode[] {
     const out: ClosedEpisode[] = []
-    for (const [id, ep] of this.open) {
+    for (const [id, ep] of this._open ?? []) {
       if (nowMs - ep.lastReportAtMs < this.params.episodeQuietMs && nowMs - ep.openedAtMs < this.params.maxEpisodeMs) continue
       this.open.delete(id)
       out.push(this.count(ep, nowMs, subscribers(ep.community)))
       this.cooldown.set(id, { closedAtMs: nowMs, reporters: ep.reporters })
     }
-    for (const [id, c] of this.cooldown) {
+    for (const [id, c] of this._cooldown ?? []) {
       if (nowMs - c.closedAtMs >= this.params.cooldownMs) this.cooldown.delete(id)
     }
     return out
