@@ -373,7 +373,16 @@ export function createLogTailer (components: LogTailerComponents, init: Partial<
     async start () {
       if (started) return
       started = true
-      await openInitial()
+      try {
+        await openInitial()
+      } catch (err) {
+        started = false
+        for (const f of draining) await close(f)
+        draining = []
+        if (current != null) await close(current)
+        current = null
+        throw err
+      }
       timer = clock.setInterval(pollLogged, params.pollIntervalMs)
       if (params.watch) {
         try {

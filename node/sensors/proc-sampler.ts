@@ -448,7 +448,12 @@ export function createProcSampler (components: ProcSamplerComponents, init: Part
     async start () {
       if (started) return
       started = true
-      await sample() // baselines
+      try {
+        await sample() // baselines
+      } catch (err) {
+        started = false
+        throw err
+      }
       timer = clock.setInterval(() => {
         if (running != null) return // a slow round: skip this tick rather than queue
         sample().catch((err: unknown) => { logger.error({ err: String(err) }, 'proc sampling round failed') })
