@@ -49,6 +49,8 @@ export interface ResponseSystemInit {
   /** Detection options (tests inject uid/which); default: real detection with policy.nftables. */
   nftables?: { detect?: () => NftablesDetection }
   applyTimeoutMs?: number
+  /** terminate-and-renew of one cell at most once per this (a burst of events does not make it flap); default 10 s. */
+  terminateCooldownMs?: number
 }
 
 export interface ResponseSystem {
@@ -90,7 +92,7 @@ export function createResponseSystem (components: ResponseSystemComponents, init
     createRaiseThreatResponder({ clock, threat }),
     createBlockSourceResponder({ clock, denyList, get firewall () { return firewall }, logger: log }),
     createQuarantineResponder({ clock, cells, logger: log }),
-    createTerminateAndRenewResponder({ clock, cells, logger: log })
+    createTerminateAndRenewResponder({ clock, cells, logger: log }, { cooldownMs: init.terminateCooldownMs })
   ])
   const decisions = createDecisionManager({ clock, store, responders, logger: log, metrics: components.metrics }, { policy, applyTimeoutMs: init.applyTimeoutMs })
   let unlink: (() => void) | null = null

@@ -10,6 +10,7 @@ import { silentLog } from './log-sink.js'
 import type { LogSink } from './log-sink.js'
 import { descendantsOf, isAlive, procRef, signalRef } from './proc.js'
 import type { ProcRef } from './proc.js'
+import type { Decision } from './policy-types.js'
 import type { Responder } from './responder.js'
 
 export interface TerminateComponents {
@@ -33,32 +34,62 @@ export async function terminateProcesses (clock: Clock, refs: ProcRef[], graceMs
   return { terminated: refs.map(r => r.pid), killed: left.map(r => r.pid) }
 }
 
-export function createTerminateAndRenewResponder (components: TerminateComponents): Responder {
+export interface TerminateParams {
+  /**
+   * A burst of danger events must not make a cell flap: while one
+   * terminate-and-renew of a cell runs, later ones join it, and for this long
+   * after it finished, new ones are recorded as coalesced instead of renewing again.
+   */
+  cooldownMs: number
+}
+
+export function createTerminateAndRenewResponder (components: TerminateComponents, params: Partial<TerminateParams> = {}): Responder {
   const { clock, cells } = components
   const log = components.logger ?? silentLog
+  const cooldownMs = params.cooldownMs ?? 10_000
+  const running = new Map<string, Promise<Record<string, unknown>>>()
+  const lastDone = new Map<string, { atMs: number, decisionId: string }>()
   return {
     name: 'terminate-and-renew',
     async apply (decision) {
-      const t = cells.resolve(decision.cell)
-      if (t == null) throw new ResponderError('terminate-and-renew', decision.id, `cell ${decision.cell} has no process the node can terminate`)
-      const graceMs = Math.max(0, Number(decision.params.graceSec ?? 5) * 1000)
-      if (t.supervisor != null) {
-        const r = await t.supervisor.renew('terminate', { graceMs })
-        log.warn({ cell: decision.cell, decisionId: decision.id, ...r }, `cell ${decision.cell} terminated and renewed`)
-        return { renewed: true, oldPid: r.oldPid, newPid: r.newPid }
+      const inflight = running.get(decision.cell)
+      if (inflight != null) return { ...(await inflight), coalesced: true }
+      const last = lastDone.get(decision.cell)
+      if (last != null && clock.now() - last.atMs < cooldownMs) {
+        return { coalesced: true, with: last.decisionId, cooldownMs }
       }
-      const refs: ProcRef[] = []
-      for (const root of t.pids) {
-        for (const p of [root, ...descendantsOf(root)]) {
-          const r = procRef(p)
-          if (r != null && p !== process.pid) refs.push(r)
-        }
+      const p = terminate(decision)
+      running.set(decision.cell, p)
+      try {
+        const r = await p
+        lastDone.set(decision.cell, { atMs: clock.now(), decisionId: decision.id })
+        return r
+      } finally {
+        running.delete(decision.cell)
       }
-      if (refs.length === 0) throw new ResponderError('terminate-and-renew', decision.id, `cell ${decision.cell} has no running process`)
-      const r = await terminateProcesses(clock, refs, graceMs)
-      log.warn({ cell: decision.cell, decisionId: decision.id, ...r }, `cell ${decision.cell} terminated (not supervised: nothing renews it)`)
-      return { renewed: false, ...r }
     },
     async undo () {}
+  }
+
+  async function terminate (decision: Decision): Promise<Record<string, unknown>> {
+    const t = cells.resolve(decision.cell)
+    if (t == null) throw new ResponderError('terminate-and-renew', decision.id, `cell ${decision.cell} has no process the node can terminate`)
+    const graceMs = Math.max(0, Number(decision.params.graceSec ?? 5) * 1000)
+    if (t.supervisor != null) {
+      const r = await t.supervisor.renew('terminate', { graceMs })
+      log.warn({ cell: decision.cell, decisionId: decision.id, ...r }, `cell ${decision.cell} terminated and renewed`)
+      return { renewed: true, oldPid: r.oldPid, newPid: r.newPid }
+    }
+    const refs: ProcRef[] = []
+    for (const root of t.pids) {
+      for (const p of [root, ...descendantsOf(root)]) {
+        const r = procRef(p)
+        if (r != null && p !== process.pid) refs.push(r)
+      }
+    }
+    if (refs.length === 0) throw new ResponderError('terminate-and-renew', decision.id, `cell ${decision.cell} has no running process`)
+    const r = await terminateProcesses(clock, refs, graceMs)
+    log.warn({ cell: decision.cell, decisionId: decision.id, ...r }, `cell ${decision.cell} terminated (not supervised: nothing renews it)`)
+    return { renewed: false, ...r }
   }
 }

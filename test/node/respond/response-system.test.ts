@@ -70,6 +70,12 @@ describe('ResponseSystem: from the config to real responses on a supervised cell
       expect(rs.threat.level()).toBe(2)
       expect(rs.denyList.isDenied('198.51.100.24')).toBe(true)
 
+      // a burst of events does not make the cell flap: the next terminate-and-renew is coalesced
+      const burst = await rs.handle({ ...attack, origin: 'local', source: '198.51.100.25' })
+      const tr = burst.decisions.find(d => d.action === 'terminate-and-renew')
+      expect((await rs.decisions.get(tr?.id as string))?.receipt).toMatchObject({ coalesced: true })
+      expect(web?.pid()).toBe(second)
+
       // periodic renewal under threat: 60 s after the last renewal
       clock.advance(60_000)
       await until(() => web?.pid() !== second && web?.pid() != null, 'the periodic renewal')
