@@ -54,7 +54,8 @@ export interface IntakeLogger {
 
 export interface AlertIntakeComponents {
   clock: Clock
-  mesh?: Pick<Mesh, 'peerId' | 'onAlert' | 'peers'> & Partial<Pick<Mesh, 'setApplicationScore' | 'publish'>>
+  /** With onReject, every alert our validator rejects counts R4 against the peer that forwarded it. */
+  mesh?: Pick<Mesh, 'peerId' | 'onAlert' | 'peers'> & Partial<Pick<Mesh, 'setApplicationScore' | 'publish' | 'onReject'>>
   /** Our own peer id when there is no mesh (the simulator). */
   peerId?: string
   reputation: ReputationTable
@@ -159,6 +160,7 @@ export class AlertIntake {
   private sigCache: Map<string, CachedVet> | undefined
   private seq = 0
   private unsubscribe: (() => void) | undefined
+  private unsubscribeReject: (() => void) | undefined
   private timer: TimerHandle | undefined
   private readonly counters: AlertIntakeStats = {
     alerts: 0, accepted: 0, suspect: 0, ignoredBlacklisted: 0, duplicates: 0, signaturesAdopted: 0, signaturesRejected: 0, blocks: 0, corroborations: 0, refutations: 0, selfishFlagged: 0
@@ -189,6 +191,12 @@ export class AlertIntake {
           this.c.logger?.warn?.({ err, alertId: event.alert.id }, 'alert intake failed')
         }
       })
+      if (mesh.onReject != null) {
+        this.unsubscribeReject = mesh.onReject((ev) => {
+          if (ev.action !== 'reject') return
+          this.c.reputation.record(ev.from, 'R4', 1, this.c.clock.now(), `invalid alert${ev.alertId != null ? ` ${ev.alertId}` : ''}: ${ev.code}`)
+        })
+      }
       if (this.params.wireApplicationScore && mesh.setApplicationScore != null) {
         mesh.setApplicationScore(applicationScoreFn(this.c.reputation, this.c.clock))
       }
@@ -201,6 +209,8 @@ export class AlertIntake {
     this.timer = undefined
     this.unsubscribe?.()
     this.unsubscribe = undefined
+    this.unsubscribeReject?.()
+    this.unsubscribeReject = undefined
   }
 
   private nextId (): string { return `intake-${++this.seq}` }

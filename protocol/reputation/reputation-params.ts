@@ -50,7 +50,11 @@ export interface ReputationParams {
   blacklistMinEvidence: number
   /** Hysteresis: a blacklisted peer leaves the blacklist only when E >= unblacklistAbove (> blacklistBelow). */
   unblacklistAbove: number
-  /** gossipsub P5 value of a blacklisted peer; with appSpecificWeight 1 it is below gossipsub's default graylistThreshold (−80). */
+  /**
+   * gossipsub P5 value of a blacklisted peer. With the mesh's appSpecificWeight 1,
+   * graylistThreshold −100 and topicScoreCap 20 (protocol/mesh/score-params.ts),
+   * −200 puts a blacklisted peer below the graylist whatever its topic terms.
+   */
   blacklistedApplicationScore: number
   /** P5 of a fully trusted peer (weight → 1, E → 1): small, so a good reputation cannot buy mesh slots. */
   goodApplicationScoreMax: number
@@ -79,7 +83,8 @@ const DAY_MS = 24 * HOUR_MS
  *   blacklistMinEvidence, i.e. never blacklists (Communizer treats free riders
  *   and liars separately).
  * - weightHalfEvidence 5: a sybil needs five corroborated warnings to count half as much as a known peer.
- * - P5: gossipsub's own defaults (graylistThreshold −80, appSpecificWeight to be set to 1).
+ * - P5: blacklisted −200 < graylistThreshold (−100) − topicScoreCap (20) of protocol/mesh/score-params.ts;
+ *   a bad peer at most −10 (below gossipThreshold −10 only at the extreme), a good one at most +1.
  */
 export const defaultReputationParams: ReputationParams = Object.freeze({
   terms: Object.freeze({
@@ -93,7 +98,7 @@ export const defaultReputationParams: ReputationParams = Object.freeze({
   blacklistBelow: 0.2,
   blacklistMinEvidence: 5,
   unblacklistAbove: 0.35,
-  blacklistedApplicationScore: -100,
+  blacklistedApplicationScore: -200,
   goodApplicationScoreMax: 1,
   badApplicationScoreMax: 10,
   maxPeers: 10_000,

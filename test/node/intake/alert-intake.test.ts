@@ -115,8 +115,17 @@ describe('alert intake: signatures', () => {
     expect(s.intake.stats().ignoredBlacklisted).toBe(1)
     // start() wired gossipsub P5
     expect(s.mesh.scoreFn).toBeTypeOf('function')
-    expect(s.mesh.scoreFn!('liar')).toBe(-100)
+    expect(s.mesh.scoreFn!('liar')).toBe(-200)
     expect(s.mesh.scoreFn!('stranger')).toBe(0)
+  })
+
+  it('alerts our validator rejects count R4 against the forwarding peer; ignored ones do not', () => {
+    const s = setup()
+    s.mesh.reject({ from: 'relay', community: 'shop', action: 'reject', code: 'IMMUNE_ERR_ALERT_SIGNATURE' })
+    s.mesh.reject({ from: 'relay', community: 'shop', action: 'ignore', code: 'stale' })
+    const rep = s.reputation.get('relay', s.clock.now())
+    expect(rep.breakdown.R4).toBe(-0.5)
+    expect(s.reputation.explain('relay', s.clock.now()).events).toEqual([expect.objectContaining({ term: 'R4', note: expect.stringContaining('IMMUNE_ERR_ALERT_SIGNATURE') })])
   })
 
   it('drops duplicate deliveries and our own alerts', () => {
@@ -334,10 +343,12 @@ describe('alert intake: selfish members, lifecycle, persistence', () => {
     const s = setup()
     s.intake.start()
     expect(s.mesh.handlers.size).toBe(1)
+    expect(s.mesh.rejectHandlers.size).toBe(1)
     expect(s.clock.pending()).toBe(1)
     s.intake.stop()
     s.intake.stop()
     expect(s.mesh.handlers.size).toBe(0)
+    expect(s.mesh.rejectHandlers.size).toBe(0)
     expect(s.clock.pending()).toBe(0)
   })
 

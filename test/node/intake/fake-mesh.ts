@@ -4,9 +4,12 @@
  * Only what the intake and the publisher use; the real mesh is tested in test/protocol/mesh.
  */
 import type { Alert, AlertDraft, SignatureIndicator, SourceIndicator } from '../../../protocol/alert/types.js'
-import type { AlertEvent, AlertHandler, ApplicationScoreFn, Mesh, MeshPeer } from '../../../protocol/mesh/mesh.js'
+import type { AlertEvent, AlertHandler, ApplicationScoreFn, Mesh, MeshPeer, RejectEvent, RejectHandler } from '../../../protocol/mesh/mesh.js'
 
 export type FakeMesh = Pick<Mesh, 'peerId' | 'onAlert' | 'publish' | 'peers' | 'setApplicationScore'> & {
+  onReject: (h: RejectHandler) => () => void
+  rejectHandlers: Set<RejectHandler>
+  reject: (ev: Omit<RejectEvent, 'receivedAtMs'>) => void
   handlers: Set<AlertHandler>
   published: AlertDraft[]
   peerList: MeshPeer[]
@@ -19,6 +22,7 @@ export function createFakeMesh (peerId: string, now: () => number): FakeMesh {
   const mesh: FakeMesh = {
     peerId,
     handlers: new Set(),
+    rejectHandlers: new Set(),
     published: [],
     peerList: [],
     scoreFn: undefined,
@@ -30,6 +34,13 @@ export function createFakeMesh (peerId: string, now: () => number): FakeMesh {
       mesh.published.push(draft)
       const alert: Alert = { ...draft, version: 1, id: `own-${++seq}`, origin: peerId, seq, issuedAtMs: now(), ttlSec: draft.ttlSec ?? 600 }
       return { alert, envelope: new Uint8Array(0), from: peerId, receivedAtMs: now() }
+    },
+    onReject (h) {
+      mesh.rejectHandlers.add(h)
+      return () => { mesh.rejectHandlers.delete(h) }
+    },
+    reject (ev) {
+      for (const h of mesh.rejectHandlers) h({ ...ev, receivedAtMs: now() })
     },
     peers: () => mesh.peerList,
     setApplicationScore (fn) { mesh.scoreFn = fn },

@@ -168,7 +168,8 @@ describe('gossipsub P5 mapping', () => {
     const newcomer = toApplicationScore(computeReputation(emptyEvidence(T0), params, T0), params)
     const good = toApplicationScore(computeReputation(evidence({ R1: 50 }), params, T0), params)
     expect(blacklisted).toBe(params.blacklistedApplicationScore)
-    expect(blacklisted).toBeLessThan(-80) // below gossipsub's default graylistThreshold with appSpecificWeight 1
+    // below the mesh's graylistThreshold (−100) even with the topic score at its cap (+20), appSpecificWeight 1
+    expect(blacklisted + 20).toBeLessThan(-100)
     expect(bad).toBeLessThan(0)
     expect(bad).toBeGreaterThan(blacklisted)
     expect(newcomer).toBe(0)
@@ -180,6 +181,6 @@ describe('gossipsub P5 mapping', () => {
     const table = new ReputationTable()
     expect(table.applicationScore('nobody', T0)).toBe(0)
     table.record('x', 'R2', 3, T0)
-    expect(table.applicationScore('x', T0)).toBe(-100)
+    expect(table.applicationScore('x', T0)).toBe(-200)
   })
 })
