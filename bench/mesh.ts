@@ -30,10 +30,13 @@ import type { AlertDraft } from '../protocol/alert/index.js'
 
 const COMMUNITY = 'bench-app'
 const ALERTS = 20
-const SPACING_MS = 50
+// alerts are rare (a few an hour); spacing them lets each one be measured on its own instead of
+// measuring a backlog (at 50 nodes one alert costs ~100 ms of CPU across all nodes in this process)
+const SPACING_MS = 250
 const DIALS_PER_NODE = 4
 const MESH_DEADLINE_MS = 60_000
 const DELIVERY_DEADLINE_MS = 15_000
+const IDLE_SAMPLE_MS = 2000
 
 /** mulberry32: a small seeded PRNG so runs pick the same publishers and topology. */
 function prng (seed: number): () => number {
@@ -88,8 +91,10 @@ interface SizeResult {
   rssPerNodeMb: number
   meshFormMs: number
   meanMeshDegree: number
-  /** process CPU (all nodes) per alert while publishing and delivering */
+  /** process CPU (all nodes) per alert while publishing and delivering, background subtracted */
   cpuMsPerAlert: number
+  /** background CPU of the quiet mesh (all nodes), ms per second */
+  idleCpuMsPerSec: number
   /** CPU time / wall time over that phase (1 = one core busy all the time) */
   cpuShare: number
 }
@@ -140,6 +145,13 @@ async function runSize (n: number, seed: number): Promise<SizeResult> {
       seen.set(idx, at)
     }))
 
+    // background CPU of the formed, quiet mesh (heartbeats, pings), subtracted below
+    const idleCpu0 = process.cpuUsage()
+    const idleWall0 = performance.now()
+    await sleep(IDLE_SAMPLE_MS)
+    const idle = process.cpuUsage(idleCpu0)
+    const idleCpuMsPerSec = (idle.user + idle.system) / 1000 / ((performance.now() - idleWall0) / 1000)
+
     const cpuBefore = process.cpuUsage()
     const wallBefore = performance.now()
     for (let k = 0; k < ALERTS; k++) {
@@ -153,8 +165,10 @@ async function runSize (n: number, seed: number): Promise<SizeResult> {
     const count = (): number => [...receipts.values()].reduce((s, r) => s + r.size, 0)
     await until(() => count() >= expected, DELIVERY_DEADLINE_MS)
     const cpu = process.cpuUsage(cpuBefore)
-    const cpuMsPerAlert = (cpu.user + cpu.system) / 1000 / ALERTS
-    const cpuShare = (cpu.user + cpu.system) / 1000 / (performance.now() - wallBefore)
+    const wallMs = performance.now() - wallBefore
+    const cpuMs = (cpu.user + cpu.system) / 1000
+    const cpuMsPerAlert = Math.max(0, cpuMs - idleCpuMsPerSec * wallMs / 1000) / ALERTS
+    const cpuShare = cpuMs / wallMs
     await sleep(500) // let late duplicates show up
     const latencies: number[] = []
     for (const [id, byNode] of receipts) {
@@ -173,6 +187,7 @@ async function runSize (n: number, seed: number): Promise<SizeResult> {
       meshFormMs: Math.round(meshFormMs),
       meanMeshDegree: round(meanMeshDegree),
       cpuMsPerAlert: round(cpuMsPerAlert),
+      idleCpuMsPerSec: round(idleCpuMsPerSec),
       cpuShare: round(cpuShare)
     }
   } finally {

@@ -359,9 +359,16 @@ export async function createLibp2pMesh (components: Libp2pMeshComponents, init: 
   }
 
   const build = async (): Promise<void> => {
+    // P5: read on every (cached) score computation; a throwing or non-finite hook counts as 0
+    // so that it can never break gossipsub's heartbeat
     const peerScoreParams = toPeerScoreParams(scoreParams, [...communities].map(communityTopic), (p) => {
-      const v = appScore(p)
-      return Number.isFinite(v) ? v : 0
+      try {
+        const v = appScore(p)
+        return Number.isFinite(v) ? v : 0
+      } catch (e) {
+        logger?.warn({ peer: p, err: (e as Error).message }, 'application score function threw')
+        return 0
+      }
     })
     node = await createLibp2p({
       start: false,
