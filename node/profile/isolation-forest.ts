@@ -168,6 +168,45 @@ export class IsolationForest {
     return sum / t
   }
 
+  /** Path length of the row at `offset` in tree `t`. */
+  private pathInTree (t: number, data: ArrayLike<number>, offset: number): number {
+    const feature = this.feature
+    const value = this.value
+    const left = this.left
+    let node = this.roots[t]
+    let f = feature[node]
+    while (f >= 0) {
+      node = data[offset + f] < value[node] ? left[node] : left[node] + 1
+      f = feature[node]
+    }
+    return value[node]
+  }
+
+  /** @internal Out-of-bag scores of the training rows, given each tree's sampled row ids (numTrees × sampleSize). */
+  outOfBagScores (data: Float64Array, samples: Int32Array): Float64Array {
+    const d = this.dims
+    const n = data.length / d
+    const psi = this.sampleSize
+    const sum = new Float64Array(n)
+    const count = new Int32Array(n)
+    const inBag = new Uint8Array(n)
+    for (let t = 0; t < this.numTrees; t++) {
+      for (let i = 0; i < psi; i++) inBag[samples[t * psi + i]] = 1
+      for (let r = 0; r < n; r++) {
+        if (inBag[r] === 1) continue
+        sum[r] += this.pathInTree(t, data, r * d)
+        count[r]++
+      }
+      for (let i = 0; i < psi; i++) inBag[samples[t * psi + i]] = 0
+    }
+    const out = new Float64Array(n)
+    for (let r = 0; r < n; r++) {
+      const h = count[r] > 0 ? sum[r] / count[r] : this.meanPathAt(data, r * d)
+      out[r] = Math.pow(2, -h / this.cPsi)
+    }
+    return out
+  }
+
   /** E[h(x)]: average path length of x over the trees. NaN features go right. */
   pathLength (x: ArrayLike<number>): number {
     if (x.length !== this.dims) throw new InvalidModelInputError('isolation forest', 'point has the wrong number of features', this.dims, x.length)
@@ -228,6 +267,27 @@ function grow (b: Builder, need: number): void {
  * draws its own subsample of min(psi, rows) rows without replacement.
  */
 export function fitIsolationForest (data: Float64Array, dims: number, params: Partial<IsolationForestParams> = {}): IsolationForest {
+  return fit(data, dims, params, null)
+}
+
+/**
+ * Fit, and score every training row out of bag: averaging its path length
+ * only over the trees whose subsample did not contain it. Those scores are
+ * what a fresh sample from the same distribution would get, without the
+ * in-sample bias (a row's own tree isolates it late), so they calibrate the
+ * forest's score distribution. A row drawn by every tree (psi = rows) falls
+ * back to its in-bag score; keep psi ≤ rows / 2 to avoid that.
+ */
+export function fitIsolationForestOutOfBag (data: Float64Array, dims: number, params: Partial<IsolationForestParams> = {}): { forest: IsolationForest, oobScores: Float64Array } {
+  const n = Number.isInteger(dims) && dims > 0 ? Math.floor(data.length / dims) : 0
+  const p = createIsolationForestParams(params)
+  const psi = Math.min(p.sampleSize, Math.max(n, 1))
+  const samples = new Int32Array(p.numTrees * psi)
+  const forest = fit(data, dims, p, samples)
+  return { forest, oobScores: forest.outOfBagScores(data, samples) }
+}
+
+function fit (data: Float64Array, dims: number, params: Partial<IsolationForestParams>, samplesOut: Int32Array | null): IsolationForest {
   const p = createIsolationForestParams(params)
   if (!Number.isInteger(dims) || dims < 1) throw new InvalidModelInputError('isolation forest', 'dims must be a positive integer', 1, dims)
   if (data.length % dims !== 0) throw new InvalidModelInputError('isolation forest', 'matrix length is not a multiple of dims', dims, data.length)
@@ -268,6 +328,7 @@ export function fitIsolationForest (data: Float64Array, dims: number, params: Pa
     for (let i = 0; i < psi; i++) {
       const j = i + rng.nextInt(n - i)
       const tmp = perm[i]; perm[i] = perm[j]; perm[j] = tmp
+      if (samplesOut != null) samplesOut[t * psi + i] = perm[i]
       const src = perm[i] * dims
       const dst = i * dims
       for (let f = 0; f < dims; f++) sample[dst + f] = data[src + f]

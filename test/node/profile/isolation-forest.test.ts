@@ -3,7 +3,7 @@ import { InvalidModelInputError, InvalidParamsError, ModelFormatError } from '..
 import { createPrng } from '../../../node/prng.js'
 import {
   averagePathLength, createIsolationForestParams, defaultIsolationForestParams, fitIsolationForest,
-  fitIsolationForestRows, restoreIsolationForest
+  fitIsolationForestOutOfBag, fitIsolationForestRows, restoreIsolationForest
 } from '../../../node/profile/isolation-forest.js'
 
 /** 1,000 inliers from N(0, I) in 2-D plus 20 outliers uniform on a ring of radius 5..8. */
@@ -117,6 +117,25 @@ describe('isolation forest', () => {
     const dup = fitIsolationForest(new Float64Array(300 * 2).fill(1), 2, { skipConstantFeatures: true })
     expect(dup.numNodes).toBe(100)
     expect(dup.score([1, 1])).toBeCloseTo(0.5, 12)
+  })
+
+  it('out-of-bag scores: same forest, training rows scored only by trees that did not sample them', () => {
+    const params = { seed: 4, sampleSize: 128 }
+    const { forest, oobScores } = fitIsolationForestOutOfBag(data, 2, params)
+    const plain = fitIsolationForest(data, 2, params)
+    expect(JSON.stringify(forest)).toBe(JSON.stringify(plain))
+    const inBag = forest.scoreMany(data, 2)
+    let meanOob = 0
+    let meanIn = 0
+    for (let i = 0; i < 1000; i++) { meanOob += oobScores[i] / 1000; meanIn += inBag[i] / 1000 }
+    // a row isolates later in its own trees, so in-bag scores are biased low; out-of-bag ones are not
+    expect(meanOob).toBeGreaterThan(meanIn)
+    // and match fresh points from the same distribution
+    const fresh = gaussianWithOutliers(99).data.subarray(0, 2000)
+    const freshScores = forest.scoreMany(fresh, 2)
+    const meanFresh = freshScores.reduce((a, b) => a + b, 0) / 1000
+    expect(Math.abs(meanOob - meanFresh)).toBeLessThan(Math.abs(meanIn - meanFresh))
+    expect(auc(oobScores, labels)).toBeGreaterThan(0.9)
   })
 
   it('trains from rows as well as from a matrix, identically', () => {
