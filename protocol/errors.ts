@@ -122,3 +122,12 @@ export class ReputationSnapshotError extends ImmuneError<{ part: string, field: 
     this.name = 'ReputationSnapshotError'
   }
 }
+
+/** The mesh could not listen on its configured addresses (e.g. the port is in use). */
+export class MeshListenError extends ImmuneError<{ addresses: string[], cause: string }> {
+  static readonly code = 'IMMUNE_ERR_MESH_LISTEN'
+  constructor (addresses: string[], cause: string) {
+    super(MeshListenError.code, `mesh cannot listen on ${addresses.join(', ')}: ${cause}`, { addresses, cause })
+    this.name = 'MeshListenError'
+  }
+}
