@@ -5,6 +5,7 @@
  * `start()`s this; `stop()` releases every handle (supervised children
  * stopped, timers cleared; decisions stay persisted).
  */
+import type { Registry } from 'prom-client'
 import type { Clock } from '../clock.js'
 import type { Config, SupervisedCellConfig } from '../config/config-types.js'
 import type { Store } from '../store/store.js'
@@ -19,6 +20,7 @@ import type { CellProcessResolver } from './cell-resolver.js'
 import { createDecisionManager } from './decision-manager.js'
 import type { DecisionManager, HandleResult, RespondMetricsLike } from './decision-manager.js'
 import { createDenyList } from './deny-list.js'
+import { createRespondMetrics } from './metrics.js'
 import type { DenyList } from './deny-list.js'
 import { silentLog } from './log-sink.js'
 import type { LogSink } from './log-sink.js'
@@ -39,6 +41,9 @@ export interface ResponseSystemComponents {
   /** Opened by the caller. */
   store: Store
   logger?: LogSink
+  /** When given, the respond metrics (immune_respond_*, immune_threat_level) are registered here. */
+  registry?: Registry
+  /** Alternative to `registry`: your own hooks. */
   metrics?: RespondMetricsLike
 }
 
@@ -94,14 +99,17 @@ export function createResponseSystem (components: ResponseSystemComponents, init
     createQuarantineResponder({ clock, cells, logger: log }),
     createTerminateAndRenewResponder({ clock, cells, logger: log }, { cooldownMs: init.terminateCooldownMs })
   ])
-  const decisions = createDecisionManager({ clock, store, responders, logger: log, metrics: components.metrics }, { policy, applyTimeoutMs: init.applyTimeoutMs })
+  let decisions: DecisionManager | null = null
+  const metrics = components.metrics ?? (components.registry != null ? createRespondMetrics(components.registry, { active: () => decisions?.active() ?? [], denyList, threat }) : undefined)
+  decisions = createDecisionManager({ clock, store, responders, logger: log, metrics }, { policy, applyTimeoutMs: init.applyTimeoutMs })
+  const manager: DecisionManager = decisions
   let unlink: (() => void) | null = null
   let started = false
 
   const stop = async (): Promise<void> => {
     if (!started) return
     started = false
-    await decisions.stop()
+    await manager.stop()
     await Promise.allSettled([...supervisors.values()].map(async s => { await s.stop() }))
     unlink?.()
     unlink = null
@@ -115,7 +123,7 @@ export function createResponseSystem (components: ResponseSystemComponents, init
     supervisors,
     cells,
     responders,
-    decisions,
+    decisions: manager,
     nftables: () => detection,
     async start () {
       if (started) return
@@ -134,15 +142,15 @@ export function createResponseSystem (components: ResponseSystemComponents, init
       unlink = threat.onChange((level) => { for (const s of supervisors.values()) s.setThreatLevel(level) })
       try {
         for (const s of supervisors.values()) await s.start()
-        await decisions.start()
+        await manager.start()
       } catch (err) {
         await stop()
         throw err
       }
     },
     stop,
-    handle: async (event) => await decisions.handle(event),
-    release: async (cell) => await decisions.release(cell),
+    handle: async (event) => await manager.handle(event),
+    release: async (cell) => await manager.release(cell),
     raisePeerThreat (reason) {
       return threat.raise({ level: 1, durationMs: config.threat.peerRaiseSec * 1000, origin: 'remote', reason })
     }
