@@ -159,6 +159,7 @@ export class AlertIntake {
   private sensitivity: Map<string, Map<string, number>> | undefined
   private sigCache: Map<string, CachedVet> | undefined
   private seq = 0
+  private memberCache: Map<string, { atMs: number, ids: Set<string> }> | undefined
   private unsubscribe: (() => void) | undefined
   private unsubscribeReject: (() => void) | undefined
   private timer: TimerHandle | undefined
@@ -249,7 +250,7 @@ export class AlertIntake {
       this.counters.ignoredBlacklisted++
       return this.done(a, rec, 'ignored-blacklisted', `origin is blacklisted (E ${rep.value.toFixed(3)}, evidence ${(rep.positive + rep.negative).toFixed(1)})`)
     }
-    this.selfish.report(a.community, a.seen.context, a.origin, now)
+    this.selfish.report(a.community, a.seen.context, a.origin, now, this.isMember(a.community, a.origin, now))
 
     const sigs = a.signatures.slice(0, this.params.maxSignaturesPerAlert)
     const vets = sigs.map(s => this.vet(s, now))
@@ -573,6 +574,22 @@ export class AlertIntake {
     const id = this.nextId()
     this.log.add({ id, type: 'refutation', atMs: nowMs, event, refuted, unblocked })
     return { decisionId: id, refuted: refuted.map(r => ({ origin: r.origin, alertIds: r.alertIds })), unblocked }
+  }
+
+  /** Is `origin` one of the subscribed peers we judge for selfishness? (mesh peers cached for a second) */
+  private isMember (community: string, origin: string, now: number): boolean {
+    if (this.c.subscribers != null) {
+      for (const p of this.c.subscribers(community)) if (p === origin) return true
+      return false
+    }
+    if (this.c.mesh == null) return false
+    this.memberCache ??= new Map()
+    let cached = this.memberCache.get(community)
+    if (cached == null || (!cached.ids.has(origin) && now - cached.atMs >= 1000)) {
+      cached = { atMs: now, ids: new Set(this.subscribersOf(community)) }
+      this.memberCache.set(community, cached)
+    }
+    return cached.ids.has(origin)
   }
 
   private subscribersOf (community: string): Iterable<string> {

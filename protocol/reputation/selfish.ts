@@ -146,7 +146,10 @@ export interface ClosedEpisode {
   closedAtMs: number
   /** 'quorum': ≥ minOrigins origins reported; 'local': this node corroborated it; 'none': not community-wide, not counted. */
   confirmedBy: 'quorum' | 'local' | 'none'
+  /** Reporters among the tracked members. */
   reporters: string[]
+  /** Distinct reporting origins seen, members or not (capped at minOrigins for non-members). */
+  origins: number
   /** Subscribed peers counted in this episode. */
   counted: string[]
   /** Counted peers that did not report and are flagged selfish after this episode. */
@@ -160,7 +163,10 @@ interface Episode {
   key: string
   openedAtMs: number
   lastReportAtMs: number
+  /** Reporters among the peers we track (members we are connected to). */
   reporters: Set<string>
+  /** Other distinct origins, kept only up to minOrigins: enough to tell a community-wide episode. */
+  outsiders: string[]
   local: boolean
 }
 
@@ -169,7 +175,7 @@ interface PeerCounts { n: number, k: number, selfish: boolean }
 export interface SelfishSnapshot {
   version: 1
   peers: Array<[string, number, number, boolean]>
-  open: Array<{ community: string, key: string, openedAtMs: number, lastReportAtMs: number, reporters: string[], local: boolean }>
+  open: Array<{ community: string, key: string, openedAtMs: number, lastReportAtMs: number, reporters: string[], outsiders?: string[], local: boolean }>
   cooldown: Array<[string, number]>
 }
 
@@ -192,14 +198,19 @@ export class SelfishTracker {
     this.params = createSelfishParams(params)
   }
 
-  /** A report (alert) from `origin` about attack `key` in `community`. */
-  report (community: string, key: string, origin: string, nowMs: number): void {
+  /**
+   * A report (alert) from `origin` about attack `key` in `community`.
+   * `member`: whether `origin` is one of the subscribed peers this node judges
+   * (e.g. in mesh.peers()). Only members are remembered by id, so an episode
+   * reported by 75,000 worm victims costs this node a handful of entries.
+   */
+  report (community: string, key: string, origin: string, nowMs: number, member = true): void {
     const id = community + SEP + key
     const cool = this._cooldown?.get(id)
     if (cool != null) {
       if (nowMs - cool.closedAtMs < this.params.cooldownMs) {
         // a late report of a closed episode: credit it if we had counted the peer as silent
-        if (!cool.reporters.has(origin)) {
+        if (member && !cool.reporters.has(origin)) {
           cool.reporters.add(origin)
           const c = this.peers.get(origin)
           if (c != null && c.k < c.n) { c.k++; this.totalK++; c.selfish = this.evaluate(origin, c).selfish }
@@ -214,10 +225,11 @@ export class SelfishTracker {
         const oldest = this.open.keys().next().value
         if (oldest !== undefined) this.open.delete(oldest)
       }
-      ep = { community, key, openedAtMs: nowMs, lastReportAtMs: nowMs, reporters: new Set(), local: false }
+      ep = { community, key, openedAtMs: nowMs, lastReportAtMs: nowMs, reporters: new Set(), outsiders: [], local: false }
       this.open.set(id, ep)
     }
-    ep.reporters.add(origin)
+    if (member) ep.reporters.add(origin)
+    else if (ep.outsiders.length < this.params.minOrigins && !ep.outsiders.includes(origin)) ep.outsiders.push(origin)
     ep.lastReportAtMs = nowMs
   }
 
@@ -228,7 +240,7 @@ export class SelfishTracker {
     if (ep != null) { ep.local = true; return }
     if (this.cooldown.has(id) && nowMs - this.cooldown.get(id)!.closedAtMs < this.params.cooldownMs) return
     // we met it before anyone reported: open an episode that peers may still report into
-    this.open.set(id, { community, key, openedAtMs: nowMs, lastReportAtMs: nowMs, reporters: new Set(), local: true })
+    this.open.set(id, { community, key, openedAtMs: nowMs, lastReportAtMs: nowMs, reporters: new Set(), outsiders: [], local: true })
   }
 
   /**
@@ -251,7 +263,9 @@ export class SelfishTracker {
   }
 
   private count (ep: Episode, nowMs: number, subs: Iterable<string>): ClosedEpisode {
-    const confirmedBy = ep.reporters.size >= this.params.minOrigins ? 'quorum' : ep.local ? 'local' : 'none'
+    let origins = ep.reporters.size
+    for (const o of ep.outsiders) if (!ep.reporters.has(o)) origins++
+    const confirmedBy = origins >= this.params.minOrigins ? 'quorum' : ep.local ? 'local' : 'none'
     const closed: ClosedEpisode = {
       community: ep.community,
       key: ep.key,
@@ -259,6 +273,7 @@ export class SelfishTracker {
       closedAtMs: nowMs,
       confirmedBy,
       reporters: [...ep.reporters],
+      origins,
       counted: [],
       silentSelfish: [],
       newlyFlagged: []
@@ -266,7 +281,7 @@ export class SelfishTracker {
     if (confirmedBy === 'none') return closed
     const counted = new Set<string>()
     for (const peer of subs) counted.add(peer)
-    for (const peer of ep.reporters) counted.add(peer) // a reporter is evidently a member
+    for (const peer of ep.reporters) counted.add(peer) // a member that reported is evidently subscribed
     for (const peer of counted) {
       let c = this.peers.get(peer)
       if (c == null) {
@@ -347,7 +362,7 @@ export class SelfishTracker {
     return {
       version: 1,
       peers: [...this.peers].map(([id, c]) => [id, c.n, c.k, c.selfish]),
-      open: [...this.open.values()].map(e => ({ community: e.community, key: e.key, openedAtMs: e.openedAtMs, lastReportAtMs: e.lastReportAtMs, reporters: [...e.reporters], local: e.local })),
+      open: [...this.open.values()].map(e => ({ community: e.community, key: e.key, openedAtMs: e.openedAtMs, lastReportAtMs: e.lastReportAtMs, reporters: [...e.reporters], outsiders: e.outsiders, local: e.local })),
       cooldown: [...this.cooldown].map(([id, c]) => [id, c.closedAtMs])
     }
   }
@@ -374,7 +389,7 @@ export class SelfishTracker {
         typeof e.lastReportAtMs !== 'number' || !Array.isArray(e.reporters) || typeof e.local !== 'boolean') {
         bad(`open[${i}]`, 'is not { community, key, openedAtMs, lastReportAtMs, reporters[], local }')
       }
-      open.set(e.community + SEP + e.key, { community: e.community, key: e.key, openedAtMs: e.openedAtMs, lastReportAtMs: e.lastReportAtMs, reporters: new Set(e.reporters), local: e.local })
+      open.set(e.community + SEP + e.key, { community: e.community, key: e.key, openedAtMs: e.openedAtMs, lastReportAtMs: e.lastReportAtMs, reporters: new Set(e.reporters), outsiders: Array.isArray(e.outsiders) ? e.outsiders.map(String) : [], local: e.local })
     })
     const cooldown = new Map<string, { closedAtMs: number, reporters: Set<string> }>()
     s!.cooldown!.forEach((c, i) => {

@@ -121,6 +121,18 @@ describe('SelfishTracker', () => {
     expect(tr.status('a')).toMatchObject({ episodes: 1, reported: 1 })
   })
 
+  it('reports from non-members confirm an episode but are not remembered by id (memory stays bounded)', () => {
+    const tr = new SelfishTracker({ minOrigins: 2 })
+    for (let i = 0; i < 1000; i++) tr.report('shop', 'worm', `victim-${i}`, T0 + i, false)
+    tr.report('shop', 'worm', 'a', T0 + 1000, true)
+    const closed = tr.close(T0 + 1000 + quiet, () => ['a', 'b'])
+    expect(closed[0]).toMatchObject({ confirmedBy: 'quorum', reporters: ['a'], counted: ['a', 'b'] })
+    expect(closed[0].origins).toBe(3) // a plus the first minOrigins outsiders: enough to know it was community-wide
+    expect(tr.status('b')).toMatchObject({ episodes: 1, reported: 0 })
+    expect(tr.status('victim-7').episodes).toBe(0)
+    expect(JSON.stringify(tr.toJSON()).length).toBeLessThan(400)
+  })
+
   it('keeps an episode open while reports keep coming, and credits a late report during the cooldown', () => {
     const tr = new SelfishTracker({ episodeQuietMs: quiet, maxEpisodeMs: 20 * quiet, cooldownMs: 5 * quiet })
     tr.report('shop', 'w', 'a', T0)
