@@ -1,0 +1,114 @@
+/**
+ * Knobs of the detector (params pattern): tolerization, thresholds, slow
+ * learning after tolerization, persistence and peer-raised sensitivity.
+ */
+import { InvalidParamsError } from '../errors.js'
+import type { DangerLevel } from '../observation.js'
+
+export interface DetectorParams {
+  /** A context leaves tolerization after this many observations (0: no count condition). */
+  minObservations: number
+  /** ... and after this long since its first observation (0: no time condition). Both conditions must hold. */
+  minDurationSec: number
+  /** Prequential (score-then-learn) scores are kept for calibration once a context has learned this fraction of minObservations. */
+  calibrationStartFraction: number
+  /** Most recent calibration scores kept per context. */
+  calibrationWindow: number
+  /** Below this many calibration scores, thresholds fall back to the nominal −log10(targetFpr). */
+  minCalibrationScores: number
+  /** Target false-positive rate of danger signal one (suspicious). */
+  targetFpr1: number
+  /** Target false-positive rate of danger signal two (dangerous). */
+  targetFpr2: number
+  /** Scores above the empirical quantile are extrapolated from the top tailFraction of calibration scores (exponential tail). */
+  tailFraction: number
+  /** Exceedances used at least for the tail fit. */
+  minTailCount: number
+  /** Smallest mean excess of the tail fit (score units), so ties at the top do not give a zero-width tail. */
+  minTailExcess: number
+  /** After tolerization, learn one in this many observations judged normal (danger 0). 1 = all. */
+  guardLearnEvery: number
+  /** Highest danger for an endpoint that is unknown or still in its own tolerization while others guard. */
+  unknownContextMaxDanger: DangerLevel
+  /** Danger of an observation that breaks a hard prior (it is never learned). */
+  priorViolationDanger: DangerLevel
+  /** Dirty profiles are written to the store at most this long after they change. */
+  flushIntervalMs: number
+  /** raiseSensitivity factors are capped here (thresholds are divided by the factor). */
+  maxSensitivityFactor: number
+  /** raiseSensitivity lasts at most this long. */
+  maxSensitivityMs: number
+}
+
+/**
+ * Defaults. targetFpr1 1% and targetFpr2 0.1% are the operating points of
+ * issue 3 (and of the CSIC 2010 protocol). minObservations 1,000 is the size of
+ * one endpoint's training data in CSIC 2010, on which docs/detection.md measures;
+ * minDurationSec 1 h keeps a burst (or an attacker flooding a new endpoint)
+ * from ending tolerization in seconds; production configs should cover a daily
+ * cycle (86,400). calibrationStartFraction 0.5: the second half of
+ * tolerization is scored by models at least half-grown (prequential
+ * evaluation, Dawid 1984), which avoids the leak of in-sample scoring and of
+ * random folds on data with adjacent duplicates. guardLearnEvery 8 keeps
+ * learning after tolerization slow, so a patient attacker needs eight times
+ * more normal-looking requests to shift a profile.
+ */
+export const defaultDetectorParams: Readonly<DetectorParams> = Object.freeze({
+  minObservations: 1000,
+  minDurationSec: 3600,
+  calibrationStartFraction: 0.5,
+  calibrationWindow: 2000,
+  minCalibrationScores: 50,
+  targetFpr1: 0.01,
+  targetFpr2: 0.001,
+  tailFraction: 0.05,
+  minTailCount: 10,
+  minTailExcess: 0.1,
+  guardLearnEvery: 8,
+  unknownContextMaxDanger: 1 as DangerLevel,
+  priorViolationDanger: 2 as DangerLevel,
+  flushIntervalMs: 10_000,
+  maxSensitivityFactor: 4,
+  maxSensitivityMs: 3_600_000
+})
+
+export function createDetectorParams (partial: Partial<DetectorParams> = {}): Readonly<DetectorParams> {
+  const p: DetectorParams = { ...defaultDetectorParams }
+  for (const [k, v] of Object.entries(partial)) if (v !== undefined) (p as unknown as Record<string, unknown>)[k] = v
+  validateDetectorParams(p)
+  return Object.freeze(p)
+}
+
+function intIn (p: DetectorParams, f: keyof DetectorParams, min: number, max: number): void {
+  const v = p[f]
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new InvalidParamsError(`detector.${f}`, v, `an integer in [${min}, ${max}]`)
+}
+
+function numIn (p: DetectorParams, f: keyof DetectorParams, min: number, max: number, openLow = false): void {
+  const v = p[f]
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max || (openLow && v === min)) {
+    throw new InvalidParamsError(`detector.${f}`, v, `a number in ${openLow ? '(' : '['}${min}, ${max}]`)
+  }
+}
+
+/** Throws InvalidParamsError (IMMUNE_ERR_INVALID_PARAMS) naming the first bad field. */
+export function validateDetectorParams (p: DetectorParams): void {
+  intIn(p, 'minObservations', 0, 1e9)
+  numIn(p, 'minDurationSec', 0, 365 * 86_400)
+  if (p.minObservations === 0 && p.minDurationSec === 0) throw new InvalidParamsError('detector.minObservations', 0, 'minObservations or minDurationSec must be > 0')
+  numIn(p, 'calibrationStartFraction', 0, 1)
+  intIn(p, 'calibrationWindow', 1, 1_000_000)
+  intIn(p, 'minCalibrationScores', 1, 1_000_000)
+  numIn(p, 'targetFpr1', 0, 0.5, true)
+  numIn(p, 'targetFpr2', 0, 0.5, true)
+  if (p.targetFpr2 > p.targetFpr1) throw new InvalidParamsError('detector.targetFpr2', p.targetFpr2, `at most targetFpr1 (${p.targetFpr1})`)
+  numIn(p, 'tailFraction', 0, 1, true)
+  intIn(p, 'minTailCount', 1, 1_000_000)
+  numIn(p, 'minTailExcess', 0, 1e6, true)
+  intIn(p, 'guardLearnEvery', 1, 1_000_000)
+  if (![0, 1, 2].includes(p.unknownContextMaxDanger)) throw new InvalidParamsError('detector.unknownContextMaxDanger', p.unknownContextMaxDanger, '0, 1 or 2')
+  if (![1, 2].includes(p.priorViolationDanger)) throw new InvalidParamsError('detector.priorViolationDanger', p.priorViolationDanger, '1 or 2')
+  intIn(p, 'flushIntervalMs', 1, 86_400_000)
+  numIn(p, 'maxSensitivityFactor', 1, 1000)
+  intIn(p, 'maxSensitivityMs', 0, 7 * 86_400_000)
+}

@@ -1,0 +1,421 @@
+/**
+ * The detector: wraps a ProfileSet (any ContextModel) with tolerization,
+ * two calibrated thresholds per context, a poisoning guard, peer-raised
+ * sensitivity and persistence (DESIGN.md: profile ─Score─▶ detector ─Danger─▶).
+ *
+ * Per context:
+ *  D1 tolerization (KIS): every observation is learned until the context has
+ *     seen minObservations AND minDurationSec has passed since its first one.
+ *     Soft by default; hard when a PriorCheck is given: an observation that
+ *     breaks a configured prior is never learned and gets priorViolationDanger.
+ *  D2 calibration without leakage: in the second half of tolerization each
+ *     observation is scored BEFORE it is learned (prequential); those scores
+ *     set the two thresholds (thresholds.ts) for targetFpr1 / targetFpr2.
+ *  D3 guarding: danger 2 above `dangerous`, 1 above `suspicious`, else 0.
+ *     Learning goes on slowly (1 in guardLearnEvery) and only from danger-0
+ *     observations (poisoning guard).
+ *  D4 new endpoints while others guard: the endpoint's rarity (ProfileSet
+ *     E1) is the score, its danger capped at unknownContextMaxDanger; the new
+ *     context is created and starts its own tolerization.
+ *  D5 sensitivity: raiseSensitivity(context | '*', factor, untilMs) divides the
+ *     thresholds by factor (capped) until untilMs (capped), on the Clock.
+ */
+import type { Clock, TimerHandle } from '../clock.js'
+import { InvalidParamsError, ProfileFormatError } from '../errors.js'
+import type { DangerLevel, Phase, Score, ScoreReason } from '../observation.js'
+import type { ContextModel, ModelScore } from '../profile-types.js'
+import type { ProfileSet } from '../profile/profile-set.js'
+import { createProfileStore } from '../profile/profile-store.js'
+import type { ProfileRecord, ProfileStore } from '../profile/profile-store.js'
+import type { Store } from '../store/store.js'
+import { createDetectorParams } from './detector-params.js'
+import type { DetectorParams } from './detector-params.js'
+import { computeThresholds } from './thresholds.js'
+import type { Thresholds } from './thresholds.js'
+
+/** Hard priors (KIS hard tolerization): the reasons an observation breaks them, [] when it does not. */
+export type PriorCheck<O> = (obs: O, context: string) => ScoreReason[]
+
+export interface DetectorLogger {
+  warn: (obj: Record<string, unknown>, msg?: string) => void
+}
+
+export interface DetectorComponents<O> {
+  clock: Clock
+  profiles: ProfileSet<O>
+  /** When given, profiles and phases persist in its 'profiles' sublevel. */
+  store?: Store
+  priors?: PriorCheck<O>
+  logger?: DetectorLogger
+}
+
+export interface DetectorResult {
+  context: string
+  danger: DangerLevel
+  score: Score
+  /** Whether the observation was learned into the profile. */
+  learned: boolean
+  phase: Phase
+  /** Effective thresholds (after sensitivity) that decided `danger`, when the context guards. */
+  thresholds?: { suspicious: number, dangerous: number }
+  /** The observation created its context. */
+  newContext: boolean
+}
+
+export interface ContextStatus {
+  context: string
+  phase: Phase
+  /** Observations routed to this context. */
+  seen: number
+  /** Observations its model has learned. */
+  learned: number
+  firstSeenMs: number
+  tolerizedAtMs?: number
+  thresholds?: Thresholds
+  calibrationScores: number
+  /** Observations refused by a hard prior. */
+  priorViolations: number
+  sensitivity: number
+}
+
+interface ContextState {
+  phase: Phase
+  firstSeenMs: number
+  seen: number
+  calibration: number[]
+  calNext: number
+  thresholds?: Thresholds
+  tolerizedAtMs?: number
+  guardCounter: number
+  priorViolations: number
+}
+
+interface ContextStateJSON extends Omit<ContextState, 'calNext'> { v: 1 }
+
+export interface Detector<O> {
+  readonly profiles: ProfileSet<O>
+  readonly params: Readonly<DetectorParams>
+  /** True once any context guards (new endpoints are then suspicious). */
+  readonly guarding: boolean
+  /** Loads persisted profiles and starts the flush timer. Idempotent. */
+  start: () => Promise<void>
+  /** Flushes and stops the timer. Idempotent. */
+  stop: () => Promise<void>
+  /** Scores, decides and (maybe) learns one observation. */
+  observe: (obs: O) => DetectorResult
+  /** Scores and decides without learning or creating anything (replays, benchmarks, what-if). */
+  assess: (obs: O) => DetectorResult
+  raiseSensitivity: (context: string, factor: number, untilMs: number) => void
+  status: (context: string) => ContextStatus | undefined
+  statuses: () => ContextStatus[]
+  /** Writes every changed profile now. */
+  flush: () => Promise<void>
+}
+
+const ALL = '*'
+
+class DetectorImpl<O> implements Detector<O> {
+  readonly profiles: ProfileSet<O>
+  readonly params: Readonly<DetectorParams>
+  private readonly clock: Clock
+  private readonly priors?: PriorCheck<O>
+  private readonly logger?: DetectorLogger
+  private readonly pstore?: ProfileStore
+  private readonly states = new Map<string, ContextState>()
+  private readonly sensitivity = new Map<string, { factor: number, untilMs: number }>()
+  private readonly dirty = new Set<string>()
+  private metaDirty = false
+  private guardingCount = 0
+  private timer: TimerHandle | null = null
+  private started = false
+  private flushing: Promise<void> = Promise.resolve()
+
+  constructor (components: DetectorComponents<O>, init: Partial<DetectorParams>) {
+    this.params = createDetectorParams(init)
+    this.clock = components.clock
+    this.profiles = components.profiles
+    this.priors = components.priors
+    this.logger = components.logger
+    if (components.store != null) this.pstore = createProfileStore(components.store, components.profiles.name)
+  }
+
+  get guarding (): boolean { return this.guardingCount > 0 }
+
+  async start (): Promise<void> {
+    if (this.started) return
+    this.started = true
+    if (this.pstore == null) return
+    const loaded = await this.pstore.load()
+    if (loaded.meta !== undefined) {
+      try { this.profiles.restoreMeta(loaded.meta as never) } catch (err) { this.logger?.warn({ set: this.profiles.name, err: (err as Error).message }, 'profile set meta not restored') }
+    }
+    for (const { context, record } of loaded.contexts) {
+      try {
+        if (record?.v !== 1) throw new ProfileFormatError(context, 'v', `is ${JSON.stringify(record?.v)}, expected 1`)
+        const state = parseState(context, record.state, this.params.calibrationWindow)
+        this.profiles.restore(context, record.model)
+        const prev = this.states.get(context)
+        if (prev?.phase === 'guarding') this.guardingCount--
+        this.states.set(context, state)
+        if (state.phase === 'guarding') this.guardingCount++
+      } catch (err) {
+        this.logger?.warn({ set: this.profiles.name, context, err: (err as Error).message }, 'profile not restored')
+      }
+    }
+    this.timer = this.clock.setInterval(() => { this.flush().catch((err) => this.logger?.warn({ err: (err as Error).message }, 'profile flush failed')) }, this.params.flushIntervalMs)
+  }
+
+  async stop (): Promise<void> {
+    if (!this.started) return
+    this.started = false
+    if (this.timer != null) { this.clock.clearInterval(this.timer); this.timer = null }
+    await this.flush()
+  }
+
+  async flush (): Promise<void> {
+    const run = async (): Promise<void> => {
+      if (this.pstore == null || (this.dirty.size === 0 && !this.metaDirty)) return
+      const records: Array<{ context: string, record: ProfileRecord }> = []
+      for (const context of this.dirty) {
+        const model = this.profiles.get(context)
+        const state = this.states.get(context)
+        if (model == null || state == null) continue
+        records.push({ context, record: { v: 1, model: model.toJSON(), state: stateToJSON(state) } })
+      }
+      this.dirty.clear()
+      const meta = this.metaDirty ? this.profiles.toJSON() : undefined
+      this.metaDirty = false
+      await this.pstore.save(records, meta)
+    }
+    this.flushing = this.flushing.then(run, run)
+    return await this.flushing
+  }
+
+  private factor (context: string): number {
+    const now = this.clock.now()
+    let f = 1
+    for (const key of [context, ALL]) {
+      const s = this.sensitivity.get(key)
+      if (s == null) continue
+      if (s.untilMs <= now) this.sensitivity.delete(key)
+      else if (s.factor > f) f = s.factor
+    }
+    return f
+  }
+
+  raiseSensitivity (context: string, factor: number, untilMs: number): void {
+    if (typeof factor !== 'number' || !Number.isFinite(factor) || factor < 1) throw new InvalidParamsError('sensitivity.factor', factor, 'a number ≥ 1')
+    if (typeof untilMs !== 'number' || !Number.isFinite(untilMs)) throw new InvalidParamsError('sensitivity.untilMs', untilMs, 'a time in ms since the epoch')
+    const now = this.clock.now()
+    const f = Math.min(factor, this.params.maxSensitivityFactor)
+    const until = Math.min(untilMs, now + this.params.maxSensitivityMs)
+    if (until <= now) return
+    const cur = this.sensitivity.get(context)
+    if (cur != null && cur.untilMs > now) {
+      this.sensitivity.set(context, { factor: Math.max(cur.factor, f), untilMs: Math.max(cur.untilMs, until) })
+    } else {
+      this.sensitivity.set(context, { factor: f, untilMs: until })
+    }
+  }
+
+  /** Danger of a score against nominal thresholds −log10(targetFpr) (new endpoints). */
+  private nominalDanger (value: number, factor: number): DangerLevel {
+    const t1 = -Math.log10(this.params.targetFpr1) / factor
+    const t2 = -Math.log10(this.params.targetFpr2) / factor
+    const d: DangerLevel = value > t2 ? 2 : value > t1 ? 1 : 0
+    return Math.min(d, this.params.unknownContextMaxDanger) as DangerLevel
+  }
+
+  private calibrating (state: ContextState, model: ContextModel<O>, now: number): boolean {
+    const p = this.params
+    if (p.minObservations > 0 && model.count < p.calibrationStartFraction * p.minObservations) return false
+    if (p.minDurationSec > 0 && now - state.firstSeenMs < p.calibrationStartFraction * p.minDurationSec * 1000) return false
+    return true
+  }
+
+  private tolerized (state: ContextState, model: ContextModel<O>, now: number): boolean {
+    const p = this.params
+    if (p.minObservations > 0 && model.count < p.minObservations) return false
+    if (p.minDurationSec > 0 && now - state.firstSeenMs < p.minDurationSec * 1000) return false
+    return true
+  }
+
+  private toGuarding (context: string, state: ContextState, now: number): void {
+    const p = this.params
+    state.thresholds = computeThresholds(state.calibration, p.targetFpr1, p.targetFpr2, p)
+    state.phase = 'guarding'
+    state.tolerizedAtMs = now
+    this.guardingCount++
+    this.dirty.add(context)
+    if (this.started) this.flush().catch((err) => this.logger?.warn({ err: (err as Error).message }, 'profile flush failed'))
+  }
+
+  observe (obs: O): DetectorResult { return this.decide(obs, true) }
+  assess (obs: O): DetectorResult { return this.decide(obs, false) }
+
+  private decide (obs: O, mutate: boolean): DetectorResult {
+    const p = this.params
+    const context = this.profiles.contextOf(obs)
+    const now = this.clock.now()
+    const prior = this.priors?.(obs, context) ?? []
+    const factor = this.factor(context)
+    let model = this.profiles.get(context)
+    let state = this.states.get(context)
+    let newContext = false
+    const setGuarding = this.guardingCount > 0
+
+    if (model == null || state == null) {
+      // E1: unknown endpoint
+      const rarity = this.profiles.rarity(context)
+      if (!mutate || prior.length > 0 || this.profiles.full) {
+        const danger = prior.length > 0 ? p.priorViolationDanger : setGuarding ? this.nominalDanger(rarity.value, factor) : 0
+        return result(context, danger, rarity.value, 'learning', [...prior, rarity.reason], false, undefined, false)
+      }
+      const created = this.profiles.getOrCreate(context)
+      if (created == null) return result(context, 0, rarity.value, 'learning', [rarity.reason], false, undefined, false)
+      model = created.model
+      newContext = created.created
+      state = { phase: 'learning', firstSeenMs: now, seen: 0, calibration: [], calNext: 0, guardCounter: 0, priorViolations: 0 }
+      this.states.set(context, state)
+      this.metaDirty = true
+    }
+
+    if (state.phase === 'guarding') {
+      const ms = model.score(obs)
+      const th = state.thresholds!
+      const t1 = th.suspicious / factor
+      const t2 = th.dangerous / factor
+      let danger: DangerLevel = ms.value > t2 ? 2 : ms.value > t1 ? 1 : 0
+      let reasons = ms.reasons
+      if (prior.length > 0) {
+        danger = Math.max(danger, p.priorViolationDanger) as DangerLevel
+        reasons = [...prior, ...reasons]
+      }
+      let learned = false
+      if (mutate) {
+        state.seen++
+        if (prior.length > 0) state.priorViolations++
+        else if (danger === 0 && ++state.guardCounter % p.guardLearnEvery === 0) {
+          this.profiles.learn(obs, context)
+          learned = true
+          this.metaDirty = true
+        }
+        this.dirty.add(context)
+      }
+      return result(context, danger, ms.value, 'guarding', reasons, learned, { suspicious: round3(t1), dangerous: round3(t2) }, newContext)
+    }
+
+    // learning: score before learning (prequential)
+    const ms: ModelScore = model.count > 0 ? model.score(obs) : { value: 0, reasons: [] }
+    let danger: DangerLevel = 0
+    let value = ms.value
+    let reasons = ms.reasons
+    if (setGuarding) {
+      const rarity = this.profiles.rarity(context)
+      value = rarity.value
+      danger = this.nominalDanger(rarity.value, factor)
+      reasons = [rarity.reason, ...ms.reasons]
+    }
+    if (prior.length > 0) {
+      danger = p.priorViolationDanger
+      reasons = [...prior, ...reasons]
+    }
+    let learned = false
+    if (mutate) {
+      state.seen++
+      this.dirty.add(context)
+      if (prior.length > 0) state.priorViolations++
+      else {
+        if (model.count > 0 && this.calibrating(state, model, now)) pushRing(state, ms.value, p.calibrationWindow)
+        this.profiles.learn(obs, context)
+        learned = true
+        this.metaDirty = true
+        if (this.tolerized(state, model, now)) this.toGuarding(context, state, now)
+      }
+    }
+    return result(context, danger, value, 'learning', reasons, learned, undefined, newContext)
+  }
+
+  status (context: string): ContextStatus | undefined {
+    const s = this.states.get(context)
+    const m = this.profiles.get(context)
+    if (s == null || m == null) return undefined
+    const st: ContextStatus = {
+      context,
+      phase: s.phase,
+      seen: s.seen,
+      learned: m.count,
+      firstSeenMs: s.firstSeenMs,
+      calibrationScores: s.calibration.length,
+      priorViolations: s.priorViolations,
+      sensitivity: this.factor(context)
+    }
+    if (s.tolerizedAtMs != null) st.tolerizedAtMs = s.tolerizedAtMs
+    if (s.thresholds != null) st.thresholds = s.thresholds
+    return st
+  }
+
+  statuses (): ContextStatus[] {
+    const out: ContextStatus[] = []
+    for (const c of this.states.keys()) { const s = this.status(c); if (s != null) out.push(s) }
+    return out
+  }
+}
+
+function round3 (x: number): number { return Math.round(x * 1000) / 1000 }
+
+function result (context: string, danger: DangerLevel, value: number, phase: Phase, reasons: ScoreReason[], learned: boolean,
+  thresholds: { suspicious: number, dangerous: number } | undefined, newContext: boolean): DetectorResult {
+  const r: DetectorResult = { context, danger, score: { context, value, phase, reasons }, learned, phase, newContext }
+  if (thresholds != null) r.thresholds = thresholds
+  return r
+}
+
+function pushRing (state: ContextState, v: number, window: number): void {
+  if (state.calibration.length < window) { state.calibration.push(v); return }
+  state.calibration[state.calNext] = v
+  state.calNext = (state.calNext + 1) % window
+}
+
+function stateToJSON (s: ContextState): ContextStateJSON {
+  const j: ContextStateJSON = {
+    v: 1,
+    phase: s.phase,
+    firstSeenMs: s.firstSeenMs,
+    seen: s.seen,
+    calibration: s.calibration.slice(),
+    guardCounter: s.guardCounter,
+    priorViolations: s.priorViolations
+  }
+  if (s.thresholds != null) j.thresholds = s.thresholds
+  if (s.tolerizedAtMs != null) j.tolerizedAtMs = s.tolerizedAtMs
+  return j
+}
+
+function parseState (context: string, raw: unknown, window: number): ContextState {
+  const j = raw as ContextStateJSON
+  if (j == null || j.v !== 1) throw new ProfileFormatError(context, 'state.v', 'is not 1')
+  if (j.phase !== 'learning' && j.phase !== 'guarding') throw new ProfileFormatError(context, 'state.phase', `is ${JSON.stringify(j.phase)}`)
+  if (!Array.isArray(j.calibration) || !Number.isFinite(j.firstSeenMs) || !Number.isInteger(j.seen)) throw new ProfileFormatError(context, 'state', 'is missing fields')
+  if (j.phase === 'guarding' && (j.thresholds == null || !Number.isFinite(j.thresholds.suspicious) || !Number.isFinite(j.thresholds.dangerous))) {
+    throw new ProfileFormatError(context, 'state.thresholds', 'are missing')
+  }
+  const calibration = j.calibration.filter((x) => Number.isFinite(x)).slice(-window)
+  const s: ContextState = {
+    phase: j.phase,
+    firstSeenMs: j.firstSeenMs,
+    seen: j.seen,
+    calibration,
+    calNext: calibration.length >= window ? 0 : calibration.length,
+    guardCounter: Number.isInteger(j.guardCounter) ? j.guardCounter : 0,
+    priorViolations: Number.isInteger(j.priorViolations) ? j.priorViolations : 0
+  }
+  if (j.thresholds != null) s.thresholds = j.thresholds
+  if (j.tolerizedAtMs != null) s.tolerizedAtMs = j.tolerizedAtMs
+  return s
+}
+
+/** Creates a detector over a profile set (see the module comment for D1–D5). */
+export function createDetector<O> (components: DetectorComponents<O>, init: Partial<DetectorParams> = {}): Detector<O> {
+  return new DetectorImpl(components, init)
+}

@@ -1,0 +1,6 @@
+export { createDetector } from './detector.js'
+export type { Detector, DetectorComponents, DetectorResult, ContextStatus, PriorCheck, DetectorLogger } from './detector.js'
+export { createDetectorParams, defaultDetectorParams, validateDetectorParams } from './detector-params.js'
+export type { DetectorParams } from './detector-params.js'
+export { computeThresholds, thresholdFor } from './thresholds.js'
+export type { Thresholds, ThresholdTerm, ThresholdParams } from './thresholds.js'

@@ -1,0 +1,247 @@
+/**
+ * The model of one HTTP endpoint (context = lower-case method + path as
+ * received): a ParamModel per parameter (query and form body together, decoded
+ * with form-urlencoding semantics) plus request-level features:
+ *
+ *   Q1 unknown-parameter  names never seen at this endpoint (NoveltyTracker, leave-one-out)
+ *   Q2 presence           a usual parameter missing, or a parameter repeated more than usual
+ *   Q3 parameter-order    the sequence of names (CategoricalCounter), when every name is known
+ *   Q4 too-many-parameters more than maxParamsPerRequest parameters
+ *
+ * A request's score is the Bonferroni-corrected minimum p-value over all its
+ * tests (see stats/p-value.ts); its reasons are the most surprising terms.
+ * Headers are not features (Host and line endings say nothing about the
+ * application), except that a non-form Content-Type turns the body into one
+ * opaque parameter named "(body)".
+ */
+import type { HttpObservation } from '../../observation.js'
+import type { ContextModel, ModelScore } from '../../profile-types.js'
+import { ProfileFormatError } from '../../errors.js'
+import { CategoricalCounter } from '../stats/categorical.js'
+import type { CategoricalJSON } from '../stats/categorical.js'
+import { NoveltyTracker } from '../stats/novelty-tracker.js'
+import type { NoveltyTrackerJSON } from '../stats/novelty-tracker.js'
+import { showValue } from './char-class.js'
+import { parseForm } from './form.js'
+import type { FormParam } from './form.js'
+import { createHttpModelParams } from './http-model-params.js'
+import type { HttpModelParams } from './http-model-params.js'
+import { PARAM_FEATURES, ParamModel } from './param-model.js'
+import type { ParamModelJSON } from './param-model.js'
+import { TermSink, round3 } from './term-sink.js'
+
+export const HTTP_MODEL_KIND = 'http'
+export const HTTP_MODEL_VERSION = 1
+/** Name of the pseudo-parameter holding a body that is not form-encoded. */
+export const RAW_BODY_PARAM = '(body)'
+
+/** The context of an HTTP observation: lower-case method, a space, the path as received. */
+export function httpContextOf (obs: Pick<HttpObservation, 'method' | 'path'>): string {
+  return `${obs.method.toLowerCase()} ${obs.path}`
+}
+
+export interface HttpContextModelJSON {
+  v: number
+  kind: 'http'
+  context: string
+  n: number
+  params: Array<[string, ParamModelJSON]>
+  names: NoveltyTrackerJSON<string>
+  presence: Array<[string, number[]]>
+  orders: CategoricalJSON
+}
+
+// ---- scratch (single-threaded) ----
+const queryParams: FormParam[] = []
+const bodyParams: FormParam[] = []
+const all: FormParam[] = []
+const occ = new Map<string, number>()
+
+function isFormBody (obs: HttpObservation): boolean {
+  const ct = obs.headers?.['content-type']
+  return ct == null || ct === '' || ct.toLowerCase().includes('x-www-form-urlencoded')
+}
+
+/** Parses query and body into `all` and `occ`; returns the number of parameters present (may exceed all.length). */
+function collect (obs: HttpObservation, maxParams: number): number {
+  let total = parseForm(obs.query, queryParams, maxParams)
+  all.length = 0
+  for (const p of queryParams) all.push(p)
+  if (obs.body !== '') {
+    if (isFormBody(obs)) {
+      total += parseForm(obs.body, bodyParams, Math.max(0, maxParams - all.length))
+      for (const p of bodyParams) all.push(p)
+    } else {
+      total++
+      if (all.length < maxParams) all.push({ name: RAW_BODY_PARAM, value: obs.body, rawLength: obs.body.length, flags: 0 })
+    }
+  }
+  occ.clear()
+  for (const p of all) occ.set(p.name, (occ.get(p.name) ?? 0) + 1)
+  return total
+}
+
+function orderKey (): string {
+  let k = ''
+  for (let i = 0; i < all.length; i++) k += (i === 0 ? '' : '&') + all[i].name
+  return k
+}
+
+export class HttpContextModel implements ContextModel<HttpObservation> {
+  private n = 0
+  private readonly params = new Map<string, ParamModel>()
+  private readonly names: NoveltyTracker<string>
+  private readonly presence = new Map<string, Float64Array>()
+  private readonly orders: CategoricalCounter
+  private readonly sink: TermSink
+
+  constructor (readonly context: string, readonly modelParams: Readonly<HttpModelParams> = createHttpModelParams(), json?: HttpContextModelJSON) {
+    this.sink = new TermSink(modelParams.reasonMaxP, modelParams.combination)
+    if (json == null) {
+      this.names = new NoveltyTracker<string>(modelParams.maxParamNames, modelParams.noveltyTailFactor)
+      this.orders = new CategoricalCounter(modelParams.maxOrders, 'saturate')
+      return
+    }
+    try {
+      this.n = json.n
+      this.names = NoveltyTracker.restore(json.names, modelParams.maxParamNames, modelParams.noveltyTailFactor)
+      this.orders = CategoricalCounter.restore(json.orders, modelParams.maxOrders, 'saturate')
+      for (const [name, pj] of json.params) this.params.set(name, new ParamModel(name, modelParams, pj))
+      for (const [name, h] of json.presence) this.presence.set(name, Float64Array.from(h))
+    } catch (err) {
+      throw new ProfileFormatError(context, 'model', (err as Error).message)
+    }
+  }
+
+  get count (): number { return this.n }
+
+  /** Names of the modelled parameters. */
+  parameterNames (): string[] { return [...this.params.keys()] }
+
+  learn (obs: HttpObservation): void {
+    const mp = this.modelParams
+    collect(obs, mp.maxParamsPerRequest)
+    this.names.learn(occ.keys())
+    for (const [name, x] of occ) {
+      let h = this.presence.get(name)
+      if (h === undefined) {
+        if (this.presence.size >= mp.maxParamsPerContext) continue
+        h = new Float64Array(3)
+        this.presence.set(name, h)
+      }
+      h[Math.min(x, 3) - 1]++
+    }
+    for (const p of all) {
+      let pm = this.params.get(p.name)
+      if (pm === undefined) {
+        if (this.params.size >= mp.maxParamsPerContext) continue
+        pm = new ParamModel(p.name, mp)
+        this.params.set(p.name, pm)
+      }
+      pm.learn(p.value, p.flags)
+    }
+    this.orders.learn(orderKey())
+    this.n++
+  }
+
+  score (obs: HttpObservation): ModelScore {
+    const mp = this.modelParams
+    const sink = this.sink
+    sink.reset()
+    const total = collect(obs, mp.maxParamsPerRequest)
+    const n1 = this.n + 1
+
+    sink.group()
+    // Q1 unknown parameters
+    let unknown = 0
+    for (const name of occ.keys()) if (!this.names.has(name)) unknown++
+    const pu = this.names.pNovel(unknown, mp.minP)
+    if (sink.test(pu)) {
+      const u = [...occ.keys()].filter((k) => !this.names.has(k))
+      sink.push(pu, u.length === 1 ? u[0] : undefined, 'unknown-parameter', u.slice(0, 6).map((s) => showValue(s, 32)).join(', '),
+        `known: ${this.parameterNames().slice(0, 12).join(', ')}${this.params.size > 12 ? ', …' : ''}`)
+    }
+
+    // Q2 presence (missing or repeated)
+    let pp = 1
+    let worst = ''
+    let worstX = 0
+    for (const [name, h] of this.presence) {
+      const x = occ.get(name) ?? 0
+      let q = 1
+      if (x === 0) q = Math.max(mp.minP, (1 + this.n - (h[0] + h[1] + h[2])) / n1)
+      else if (x >= 2) {
+        let ge = 0
+        for (let j = Math.min(x, 3) - 1; j < 3; j++) ge += h[j]
+        q = Math.max(mp.minP, (1 + ge) / n1)
+      }
+      if (q < pp) { pp = q; worst = name; worstX = x }
+    }
+    if (sink.test(pp)) {
+      const h = this.presence.get(worst)!
+      const present = h[0] + h[1] + h[2]
+      if (worstX === 0) sink.push(pp, worst, 'missing-parameter', 'absent', `present in ${present} of ${this.n} requests`)
+      else sink.push(pp, worst, 'repeated-parameter', `×${worstX}`, `repeated in ${h[1] + h[2]} of ${this.n} requests`)
+    }
+
+    // Q3 order (only meaningful when every name is known)
+    if (unknown === 0) {
+      const key = orderKey()
+      const po = this.orders.pValue(key, mp.reasonMaxP, mp.minP)
+      if (sink.test(po)) sink.push(po, undefined, 'parameter-order', showValue(key, 64), `one of {${this.orders.top(3).map((s) => showValue(s, 64)).join(', ')}}`)
+    } else {
+      sink.skip(1)
+    }
+
+    // Q4 too many parameters
+    if (total > all.length) {
+      const pt = Math.max(mp.minP, 1 / n1) * Math.pow(mp.noveltyTailFactor, Math.min(64, Math.log2(total / mp.maxParamsPerRequest)))
+      if (sink.test(pt)) sink.push(pt, undefined, 'too-many-parameters', total, `at most ${mp.maxParamsPerRequest} read`)
+    } else {
+      sink.skip(1)
+    }
+
+    // H1–H7 per parameter value
+    for (const p of all) {
+      const pm = this.params.get(p.name)
+      if (pm === undefined) continue
+      pm.score(p.value, p.flags, sink)
+    }
+
+    const c = sink.combined()
+    return { value: round3(c.value), reasons: sink.reasons(this.context, mp.maxReasons) }
+  }
+
+  toJSON (): HttpContextModelJSON {
+    return {
+      v: HTTP_MODEL_VERSION,
+      kind: HTTP_MODEL_KIND,
+      context: this.context,
+      n: this.n,
+      params: [...this.params.entries()].map(([k, pm]) => [k, pm.toJSON()]),
+      names: this.names.toJSON(),
+      presence: [...this.presence.entries()].map(([k, h]) => [k, Array.from(h)]),
+      orders: this.orders.toJSON()
+    }
+  }
+}
+
+/** Tests per request for a context with `params` parameter values present (for reading scores). */
+export function httpTestsFor (params: number): number { return 4 + params * PARAM_FEATURES }
+
+export function createHttpContextModel (context: string, params?: Partial<HttpModelParams>): HttpContextModel {
+  return new HttpContextModel(context, createHttpModelParams(params))
+}
+
+/** Restores a model from its toJSON(); throws ProfileFormatError (IMMUNE_ERR_PROFILE_FORMAT). */
+export function restoreHttpContextModel (json: unknown, params?: Partial<HttpModelParams>): HttpContextModel {
+  const j = json as HttpContextModelJSON
+  if (j == null || typeof j !== 'object') throw new ProfileFormatError('?', 'snapshot', 'is not an object')
+  const context = typeof j.context === 'string' ? j.context : '?'
+  if (j.kind !== HTTP_MODEL_KIND) throw new ProfileFormatError(context, 'kind', `is ${JSON.stringify(j.kind)}, expected "http"`)
+  if (j.v !== HTTP_MODEL_VERSION) throw new ProfileFormatError(context, 'v', `is ${JSON.stringify(j.v)}, expected ${HTTP_MODEL_VERSION}`)
+  if (typeof j.context !== 'string' || !Number.isInteger(j.n) || !Array.isArray(j.params) || !Array.isArray(j.presence)) {
+    throw new ProfileFormatError(context, 'snapshot', 'is missing fields')
+  }
+  return new HttpContextModel(j.context, createHttpModelParams(params), j)
+}

@@ -1,0 +1,113 @@
+/**
+ * Knobs of the HTTP context model (params pattern). Every cap bounds memory or
+ * work per request so that hostile input cannot exhaust the node.
+ */
+import { InvalidParamsError } from '../../errors.js'
+
+import type { Combination } from './term-sink.js'
+
+export interface HttpModelParams {
+  /**
+   * How a request's p-values become one: 'min' = Bonferroni-corrected minimum
+   * over every test; 'fisher' = Fisher's method inside each parameter, then the
+   * Bonferroni-corrected minimum over parameters; 'product' = likewise with the
+   * plain product.
+   */
+  combination: Combination
+  /** Parameters read from one request (query + body); the rest count as one "too many parameters" term. */
+  maxParamsPerRequest: number
+  /** Parameter models per context; names beyond are still tracked as names but their values are not modelled. */
+  maxParamsPerContext: number
+  /** Characters of a value analysed for characters, structure and 3-grams (the length feature sees the whole value). */
+  maxAnalysedChars: number
+  /** A parameter with more distinct values than this is not an enumeration (feature turned off). */
+  maxEnumValues: number
+  /** A parameter with a value longer than this is not an enumeration. */
+  maxEnumValueChars: number
+  /** Distinct shapes kept per parameter (beyond, new shapes count as singletons). */
+  maxShapes: number
+  /** Shape characters kept (run-collapsed) before cutting. */
+  maxShapeChars: number
+  /** Distinct 3-grams kept per parameter. */
+  maxGrams: number
+  /** Distinct symbol characters kept per parameter. */
+  maxSymbols: number
+  /** Distinct parameter orders kept per context. */
+  maxOrders: number
+  /** Distinct parameter names kept per context. */
+  maxParamNames: number
+  /**
+   * Smallest p-value one empirical test may give before its extrapolated tail
+   * (add-one smoothing alone gives 1/(n+1), which keeps falling as the model
+   * ages). A floor that does not move with n keeps a young model's scores
+   * comparable with an old one's, which threshold calibration relies on.
+   */
+  minP: number
+  /** Geometric factor per novel item beyond the training range (see NoveltyTracker). */
+  noveltyTailFactor: number
+  /** Terms with a p-value above this are not reported as reasons. */
+  reasonMaxP: number
+  /** Reasons kept per score. */
+  maxReasons: number
+}
+
+/**
+ * Defaults. Enumeration bound 64 and the feature set follow Kruegel & Vigna
+ * (2003, "token finder": a parameter whose distinct values stop growing);
+ * the caps were sized on CSIC 2010 (the largest parameter, `direccion`, has
+ * ≈4,000 distinct 3-grams in 1,000 values) with a 5× margin.
+ */
+export const defaultHttpModelParams: Readonly<HttpModelParams> = Object.freeze({
+  combination: 'order' as Combination,
+  maxParamsPerRequest: 256,
+  maxParamsPerContext: 128,
+  maxAnalysedChars: 2048,
+  maxEnumValues: 64,
+  maxEnumValueChars: 64,
+  maxShapes: 1024,
+  maxShapeChars: 48,
+  maxGrams: 20_000,
+  maxSymbols: 512,
+  maxOrders: 256,
+  maxParamNames: 1024,
+  minP: 0.001,
+  noveltyTailFactor: 0.25,
+  reasonMaxP: 0.05,
+  maxReasons: 5
+})
+
+export function createHttpModelParams (partial: Partial<HttpModelParams> = {}): Readonly<HttpModelParams> {
+  const p: HttpModelParams = { ...defaultHttpModelParams }
+  for (const [k, v] of Object.entries(partial)) if (v !== undefined) (p as unknown as Record<string, unknown>)[k] = v
+  validateHttpModelParams(p)
+  return Object.freeze(p)
+}
+
+function intIn (p: HttpModelParams, f: keyof HttpModelParams, min: number, max: number): void {
+  const v = p[f]
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new InvalidParamsError(`httpModel.${f}`, v, `an integer in [${min}, ${max}]`)
+}
+
+function numIn (p: HttpModelParams, f: keyof HttpModelParams, min: number, max: number): void {
+  const v = p[f]
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) throw new InvalidParamsError(`httpModel.${f}`, v, `a number in [${min}, ${max}]`)
+}
+
+export function validateHttpModelParams (p: HttpModelParams): void {
+  if (!['min', 'order', 'fisher', 'product'].includes(p.combination)) throw new InvalidParamsError('httpModel.combination', p.combination, '"min", "fisher" or "product"')
+  intIn(p, 'maxParamsPerRequest', 1, 10_000)
+  intIn(p, 'maxParamsPerContext', 1, 10_000)
+  intIn(p, 'maxAnalysedChars', 16, 1 << 20)
+  intIn(p, 'maxEnumValues', 1, 10_000)
+  intIn(p, 'maxEnumValueChars', 1, 10_000)
+  intIn(p, 'maxShapes', 1, 1_000_000)
+  intIn(p, 'maxShapeChars', 4, 4096)
+  intIn(p, 'maxGrams', 1, 10_000_000)
+  intIn(p, 'maxSymbols', 1, 65_536)
+  intIn(p, 'maxOrders', 1, 1_000_000)
+  intIn(p, 'maxParamNames', 1, 1_000_000)
+  numIn(p, 'minP', 0, 0.5)
+  numIn(p, 'noveltyTailFactor', 1e-6, 1)
+  numIn(p, 'reasonMaxP', 0, 1)
+  intIn(p, 'maxReasons', 0, 100)
+}

@@ -1,0 +1,290 @@
+/**
+ * The model of one parameter of one endpoint: what its values looked like in
+ * training. Each feature turns a new value into a p-value against the training
+ * values (add-one smoothed), in the spirit of Kruegel & Vigna (2003) and
+ * Immunizer:
+ *
+ *   H1 length            two-sided empirical, Chebyshev tail (LengthModel)
+ *   H2 unseen-characters punctuation, space, control characters never seen in this parameter (NoveltyTracker, leave-one-out)
+ *   H2′ unseen-letters   non-ASCII letters never seen (tracked apart: names bring new accents far more often than new punctuation)
+ *   H3 character-count   a symbol seen before, but more often per value than usual (rare 1-grams)
+ *   H4 structure         the collapsed character-class shape ("a@a.a") (CategoricalCounter)
+ *   H5 enumeration       value outside a small learned set (turned off when the set grows large)
+ *   H6 unseen-3grams     3-grams of the folded value never seen (NoveltyTracker, leave-one-out)
+ *   H7 encoding          malformed %-escapes or invalid UTF-8 more often than in training
+ *
+ * "Symbol" = any character other than an ASCII letter or digit.
+ */
+import { gramFold, isAsciiAlnum, isLetter, shapeCode, showChars, showValue } from './char-class.js'
+import { DECODE_FLAGS } from './form.js'
+import type { HttpModelParams } from './http-model-params.js'
+import type { TermSink } from './term-sink.js'
+import { CategoricalCounter } from '../stats/categorical.js'
+import type { CategoricalJSON } from '../stats/categorical.js'
+import { LengthModel } from '../stats/length-model.js'
+import type { LengthModelJSON } from '../stats/length-model.js'
+import { NoveltyTracker } from '../stats/novelty-tracker.js'
+import type { NoveltyTrackerJSON } from '../stats/novelty-tracker.js'
+
+/** Features per parameter (for the Bonferroni count). */
+export const PARAM_FEATURES = 8
+/** Per-value count bins of a symbol: 1..COUNT_BINS-1, and COUNT_BINS or more. */
+const COUNT_BINS = 8
+
+export interface ParamModelJSON {
+  n: number
+  length: LengthModelJSON
+  symbols: NoveltyTrackerJSON<number>
+  letters: NoveltyTrackerJSON<number>
+  symbolCounts: Array<[number, number[]]>
+  shapes: CategoricalJSON
+  values: CategoricalJSON
+  grams: NoveltyTrackerJSON<number>
+  flags: number[]
+}
+
+// ---- scratch space shared by every model (single-threaded, never re-entered) ----
+const symCount = new Int32Array(65536)
+const symList: number[] = []
+/** Split of symList: non-letters and non-ASCII letters. */
+const punctList: number[] = []
+const letterList: number[] = []
+const gramSet = new Set<number>()
+let shapeStr = ''
+
+/** One 3-gram as a number: a small integer for Latin-1 grams (fast Map keys), exact above 2^48 otherwise. */
+function packGram (a: number, b: number, c: number): number {
+  if ((a | b | c) < 256) return (a << 16) | (b << 8) | c
+  return 281474976710656 + a * 4294967296 + b * 65536 + c
+}
+
+function unpackGram (g: number): string {
+  let a: number, b: number, c: number
+  if (g < 16777216) { a = g >> 16; b = (g >> 8) & 255; c = g & 255 } else {
+    const r = g - 281474976710656
+    a = Math.floor(r / 4294967296); b = Math.floor(r / 65536) % 65536; c = r % 65536
+  }
+  const ch = (x: number): string => x === STX ? '^' : x === ETX ? '$' : String.fromCharCode(x)
+  return ch(a) + ch(b) + ch(c)
+}
+
+const STX = 2
+const ETX = 3
+
+/** Fills symList/symCount, shapeStr and gramSet for `value` (first `maxChars` characters). */
+function analyse (value: string, maxChars: number, maxShapeChars: number): void {
+  for (let i = 0; i < symList.length; i++) symCount[symList[i]] = 0
+  symList.length = 0
+  gramSet.clear()
+  const len = Math.min(value.length, maxChars)
+  let shape = ''
+  let prevShape = -1
+  let shapeLen = 0
+  // 3-grams over the folded value framed by STX…ETX
+  let g2 = STX
+  let g1 = STX
+  for (let i = 0; i < len; i++) {
+    const c = value.charCodeAt(i)
+    if (!isAsciiAlnum(c)) {
+      if (symCount[c] === 0) symList.push(c)
+      symCount[c]++
+    }
+    const s = shapeCode(c)
+    if (s !== prevShape) {
+      prevShape = s
+      if (shapeLen < maxShapeChars) shape += String.fromCharCode(s)
+      else if (shapeLen === maxShapeChars) shape += '…'
+      shapeLen++
+    }
+    const f = gramFold(c)
+    gramSet.add(packGram(g2, g1, f))
+    g2 = g1
+    g1 = f
+  }
+  gramSet.add(packGram(g2, g1, ETX))
+  shapeStr = shape
+  punctList.length = 0
+  letterList.length = 0
+  for (const c of symList) (c >= 128 && isLetter(c) ? letterList : punctList).push(c)
+}
+
+export class ParamModel {
+  n = 0
+  readonly length: LengthModel
+  readonly symbols: NoveltyTracker<number>
+  readonly letters: NoveltyTracker<number>
+  readonly symbolCounts: Map<number, Float64Array>
+  readonly shapes: CategoricalCounter
+  readonly values: CategoricalCounter
+  readonly grams: NoveltyTracker<number>
+  readonly flags: number[]
+
+  constructor (readonly name: string, readonly params: Readonly<HttpModelParams>, json?: ParamModelJSON) {
+    if (json == null) {
+      this.length = new LengthModel()
+      this.symbols = new NoveltyTracker<number>(params.maxSymbols, params.noveltyTailFactor)
+      this.letters = new NoveltyTracker<number>(params.maxSymbols, params.noveltyTailFactor)
+      this.symbolCounts = new Map()
+      this.shapes = new CategoricalCounter(params.maxShapes, 'saturate')
+      this.values = new CategoricalCounter(params.maxEnumValues, 'disable')
+      this.grams = new NoveltyTracker<number>(params.maxGrams, params.noveltyTailFactor)
+      this.flags = DECODE_FLAGS.map(() => 0)
+    } else {
+      this.n = json.n
+      this.length = LengthModel.restore(json.length)
+      this.symbols = NoveltyTracker.restore(json.symbols, params.maxSymbols, params.noveltyTailFactor)
+      this.letters = NoveltyTracker.restore(json.letters, params.maxSymbols, params.noveltyTailFactor)
+      this.symbolCounts = new Map(json.symbolCounts.map(([c, h]) => [c, Float64Array.from(h)]))
+      this.shapes = CategoricalCounter.restore(json.shapes, params.maxShapes, 'saturate')
+      this.values = CategoricalCounter.restore(json.values, params.maxEnumValues, 'disable')
+      this.grams = NoveltyTracker.restore(json.grams, params.maxGrams, params.noveltyTailFactor)
+      this.flags = DECODE_FLAGS.map((_, i) => json.flags[i] ?? 0)
+    }
+  }
+
+  learn (value: string, flags: number): void {
+    const p = this.params
+    this.n++
+    this.length.learn(value.length)
+    analyse(value, p.maxAnalysedChars, p.maxShapeChars)
+    this.symbols.learn(punctList)
+    this.letters.learn(letterList)
+    for (const c of symList) {
+      let h = this.symbolCounts.get(c)
+      if (h === undefined) {
+        if (this.symbolCounts.size >= p.maxSymbols) continue
+        h = new Float64Array(COUNT_BINS)
+        this.symbolCounts.set(c, h)
+      }
+      h[Math.min(symCount[c], COUNT_BINS) - 1]++
+    }
+    this.shapes.learn(shapeStr)
+    if (value.length > p.maxEnumValueChars && !this.values.disabled) this.values.disable()
+    this.values.learn(value)
+    this.grams.learn(gramSet)
+    for (let i = 0; i < DECODE_FLAGS.length; i++) if ((flags & DECODE_FLAGS[i].flag) !== 0) this.flags[i]++
+  }
+
+  /** Adds this value's PARAM_FEATURES tests to `sink`. */
+  score (value: string, flags: number, sink: TermSink): void {
+    const p = this.params
+    const n1 = this.n + 1
+    const name = this.name
+    sink.group()
+
+    // H5 enumeration (and the fast path: a value seen in training is consistent with every other feature)
+    if (!this.values.disabled) {
+      const pe = this.values.pValue(value, p.reasonMaxP, p.minP)
+      if (sink.test(pe)) {
+        const seen = this.values.count(value)
+        sink.push(pe, name, 'enumeration', `value ${showValue(value)}`,
+          seen > 0 ? `rare (${seen} of ${this.n})` : `one of {${this.values.top(8).map((v) => showValue(v, 24)).join(', ')}${this.values.size > 8 ? ', …' : ''}}`)
+      }
+    } else {
+      sink.skip(1)
+    }
+    const known = !this.values.disabled && this.values.count(value) > 0
+    if (known) sink.skip(PARAM_FEATURES - 2)
+    else this.scoreShape(value, sink)
+
+    // H7 encoding
+    let pf = 1
+    let worstFlag = -1
+    if (flags !== 0) {
+      for (let i = 0; i < DECODE_FLAGS.length; i++) {
+        if ((flags & DECODE_FLAGS[i].flag) === 0) continue
+        const q = Math.max(p.minP, (1 + this.flags[i]) / n1)
+        if (q < pf) { pf = q; worstFlag = i }
+      }
+    }
+    if (sink.test(pf) && worstFlag >= 0) {
+      sink.push(pf, name, 'encoding', DECODE_FLAGS[worstFlag].name, `in ${this.flags[worstFlag]} of ${this.n} values`)
+    }
+  }
+
+  /** H1–H4 and H6: the features of a value not seen verbatim in training. */
+  private scoreShape (value: string, sink: TermSink): void {
+    const p = this.params
+    const n1 = this.n + 1
+    const name = this.name
+
+    // H1 length
+    const len = value.length
+    const pl = this.length.pValue(len, p.minP)
+    if (sink.test(pl)) sink.push(pl, name, 'length', len, `${this.length.min}–${this.length.max}`)
+
+    analyse(value, p.maxAnalysedChars, p.maxShapeChars)
+
+    // H2 unseen characters and letters, H3 character counts
+    let unseen = 0
+    let unseenLetters = 0
+    for (const c of punctList) if (!this.symbols.has(c)) unseen++
+    for (const c of letterList) if (!this.letters.has(c)) unseenLetters++
+    let pCount = 1
+    let worstChar = -1
+    for (const c of symList) {
+      const h = this.symbolCounts.get(c)
+      if (h === undefined) continue
+      const x = Math.min(symCount[c], COUNT_BINS)
+      let ge = 0
+      for (let j = x - 1; j < COUNT_BINS; j++) ge += h[j]
+      let pc: number
+      if (ge > 0) pc = Math.max(p.minP, (1 + ge) / n1)
+      else {
+        let maxSeen = 0
+        for (let j = COUNT_BINS - 1; j >= 0; j--) if (h[j] > 0) { maxSeen = j + 1; break }
+        pc = Math.max(p.minP, 1 / n1) * Math.pow(p.noveltyTailFactor, Math.max(0, symCount[c] - maxSeen - 1))
+      }
+      if (pc < pCount) { pCount = pc; worstChar = c }
+    }
+    const pu = this.symbols.pNovel(unseen, p.minP)
+    if (sink.test(pu)) {
+      const chars = punctList.filter((c) => !this.symbols.has(c))
+      sink.push(pu, name, 'unseen-characters', showChars(chars), `only ${showChars(this.symbols.topItems(24))} besides letters and digits`)
+    }
+    const pul = this.letters.pNovel(unseenLetters, p.minP)
+    if (sink.test(pul)) {
+      const chars = letterList.filter((c) => !this.letters.has(c))
+      sink.push(pul, name, 'unseen-letters', showChars(chars), this.letters.size === 0 ? 'only ASCII letters' : `ASCII and ${showChars(this.letters.topItems(24))}`)
+    }
+    if (sink.test(pCount)) {
+      const h = this.symbolCounts.get(worstChar)!
+      let maxSeen = 0
+      for (let j = COUNT_BINS - 1; j >= 0; j--) if (h[j] > 0) { maxSeen = j + 1; break }
+      const df = this.symbols.df(worstChar) + this.letters.df(worstChar)
+      sink.push(pCount, name, 'character-count', `${showChars([worstChar])} ×${symCount[worstChar]}`,
+        `in ${df} of ${this.n} values, at most ${maxSeen >= COUNT_BINS ? `${COUNT_BINS}+` : maxSeen} per value`)
+    }
+
+    // H4 structure
+    const ps = this.shapes.pValue(shapeStr, p.reasonMaxP, p.minP)
+    if (sink.test(ps)) {
+      sink.push(ps, name, 'structure', showValue(shapeStr), `one of {${this.shapes.top(6).map((s) => showValue(s, 24)).join(', ')}${this.shapes.size > 6 ? ', …' : ''}}`)
+    }
+
+    // H6 unseen 3-grams
+    let novel = 0
+    for (const g of gramSet) if (!this.grams.has(g)) novel++
+    const pg = this.grams.pNovel(novel, p.minP)
+    if (sink.test(pg)) {
+      const ex: string[] = []
+      for (const g of gramSet) { if (!this.grams.has(g)) ex.push(unpackGram(g)); if (ex.length >= 6) break }
+      sink.push(pg, name, 'unseen-3grams', `${novel} unseen (${ex.map((s) => JSON.stringify(s)).join(' ')}${novel > ex.length ? ' …' : ''})`,
+        `at most ${this.grams.largestOwned} unseen in a training value`)
+    }
+  }
+
+  toJSON (): ParamModelJSON {
+    return {
+      n: this.n,
+      length: this.length.toJSON(),
+      symbols: this.symbols.toJSON(),
+      letters: this.letters.toJSON(),
+      symbolCounts: [...this.symbolCounts.entries()].map(([c, h]) => [c, Array.from(h)]),
+      shapes: this.shapes.toJSON(),
+      values: this.values.toJSON(),
+      grams: this.grams.toJSON(),
+      flags: this.flags.slice()
+    }
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * The set of per-context models of one cell or community (e.g. every endpoint
+ * of one web application). It routes each observation to its context's model,
+ * creates a context on first sight (up to maxContexts), and scores how rare the
+ * context itself is: an endpoint never seen, or seen only a few times, is a
+ * signal of its own (E1 unknown-endpoint, a categorical p-value with the
+ * Good–Turing mass of unseen contexts, see stats/categorical.ts).
+ *
+ * Generic over the observation type: the HTTP set uses HttpContextModel, the
+ * process set (H4) its own ContextModel. Persistence lives in the detector,
+ * which saves models and tolerization state together (profile-store.ts).
+ */
+import { InvalidParamsError } from '../errors.js'
+import type { ScoreReason } from '../observation.js'
+import type { ContextModel, ModelScore } from '../profile-types.js'
+import { CategoricalCounter } from './stats/categorical.js'
+import type { CategoricalJSON } from './stats/categorical.js'
+import { surprise } from './stats/p-value.js'
+
+export interface ProfileSetParams {
+  /** Contexts kept; observations of further contexts are scored as unknown but not learned. */
+  maxContexts: number
+  /** Smallest p-value of the endpoint term (as HttpModelParams.minP). */
+  minP: number
+}
+
+/** Defaults. 10,000 endpoints per application is far above any app we know of; it bounds memory against path floods. */
+export const defaultProfileSetParams: Readonly<ProfileSetParams> = Object.freeze({
+  maxContexts: 10_000,
+  minP: 0.001
+})
+
+export function createProfileSetParams (partial: Partial<ProfileSetParams> = {}): Readonly<ProfileSetParams> {
+  const p: ProfileSetParams = { ...defaultProfileSetParams }
+  for (const [k, v] of Object.entries(partial)) if (v !== undefined) (p as unknown as Record<string, unknown>)[k] = v
+  validateProfileSetParams(p)
+  return Object.freeze(p)
+}
+
+export function validateProfileSetParams (p: ProfileSetParams): void {
+  if (!Number.isInteger(p.maxContexts) || p.maxContexts < 1 || p.maxContexts > 10_000_000) {
+    throw new InvalidParamsError('profileSet.maxContexts', p.maxContexts, 'an integer in [1, 10000000]')
+  }
+  if (typeof p.minP !== 'number' || !(p.minP >= 0 && p.minP <= 0.5)) throw new InvalidParamsError('profileSet.minP', p.minP, 'a number in [0, 0.5]')
+}
+
+export interface ProfileSetInit<O> {
+  /** Name of the set (persistence namespace), e.g. "http" or "http:shop". */
+  name: string
+  contextOf: (obs: O) => string
+  createModel: (context: string) => ContextModel<O>
+  /** Rebuilds a model from its toJSON(); throws on a malformed snapshot. */
+  restoreModel: (context: string, json: unknown) => ContextModel<O>
+  params?: Partial<ProfileSetParams>
+}
+
+/** The rarity of a context among every observation the set has learned. */
+export interface EndpointRarity {
+  p: number
+  value: number
+  reason: ScoreReason
+}
+
+export interface ProfileSetJSON {
+  v: 1
+  contexts: CategoricalJSON
+}
+
+export class ProfileSet<O> {
+  readonly name: string
+  readonly params: Readonly<ProfileSetParams>
+  private readonly init: ProfileSetInit<O>
+  private readonly models = new Map<string, ContextModel<O>>()
+  /** How many observations each context has learned (the endpoint term). */
+  private contextCounts: CategoricalCounter
+
+  constructor (init: ProfileSetInit<O>) {
+    this.init = init
+    this.name = init.name
+    this.params = createProfileSetParams(init.params)
+    this.contextCounts = new CategoricalCounter(this.params.maxContexts, 'saturate')
+  }
+
+  contextOf (obs: O): string { return this.init.contextOf(obs) }
+  get (context: string): ContextModel<O> | undefined { return this.models.get(context) }
+  has (context: string): boolean { return this.models.has(context) }
+  contexts (): IterableIterator<string> { return this.models.keys() }
+  get size (): number { return this.models.size }
+  /** Observations learned across all contexts. */
+  get total (): number { return this.contextCounts.n }
+  get full (): boolean { return this.models.size >= this.params.maxContexts }
+
+  /** The context's model, created when new; undefined when the set is full. */
+  getOrCreate (context: string): { model: ContextModel<O>, created: boolean } | undefined {
+    const m = this.models.get(context)
+    if (m !== undefined) return { model: m, created: false }
+    if (this.full) return undefined
+    const model = this.init.createModel(context)
+    this.models.set(context, model)
+    return { model, created: true }
+  }
+
+  /** Learns one observation into its context (created if needed). False when the set is full. */
+  learn (obs: O, context = this.contextOf(obs)): boolean {
+    const r = this.getOrCreate(context)
+    if (r === undefined) return false
+    r.model.learn(obs)
+    this.contextCounts.learn(context)
+    return true
+  }
+
+  /** The model's score, or the endpoint term when the context is unknown. */
+  score (obs: O, context = this.contextOf(obs)): ModelScore & { known: boolean } {
+    const m = this.models.get(context)
+    if (m !== undefined) return { ...m.score(obs), known: true }
+    const r = this.rarity(context)
+    return { value: r.value, reasons: [r.reason], known: false }
+  }
+
+  /** E1: how rare this context is among the set's observations (p = 1 when the set has learned nothing). */
+  rarity (context: string): EndpointRarity {
+    const seen = this.contextCounts.count(context)
+    const p = this.contextCounts.n === 0 ? 1 : this.contextCounts.pValue(context, 1, this.params.minP)
+    const known = this.contextCounts.size
+    const top = this.contextCounts.top(3)
+    const reason: ScoreReason = {
+      context,
+      feature: seen === 0 ? 'unknown-endpoint' : 'rare-endpoint',
+      observed: seen === 0 ? 'never seen' : `seen ${seen} times`,
+      expected: `one of ${known} known endpoints (${top.join(', ')}${known > 3 ? ', …' : ''}), ${this.contextCounts.n} requests`,
+      surprise: Math.round(surprise(p) * 1000) / 1000
+    }
+    return { p, value: reason.surprise, reason }
+  }
+
+  /** Adds a restored model (replacing any model of that context). */
+  restore (context: string, json: unknown): ContextModel<O> {
+    const model = this.init.restoreModel(context, json)
+    this.models.set(context, model)
+    return model
+  }
+
+  /** Drops a context (e.g. a profile reset); its endpoint count stays. */
+  delete (context: string): boolean { return this.models.delete(context) }
+
+  toJSON (): ProfileSetJSON { return { v: 1, contexts: this.contextCounts.toJSON() } }
+
+  restoreMeta (json: ProfileSetJSON): void {
+    if (json?.v !== 1 || json.contexts == null) throw new TypeError('profile set: malformed snapshot')
+    this.contextCounts = CategoricalCounter.restore(json.contexts, this.params.maxContexts, 'saturate')
+  }
+}
+
+export function createProfileSet<O> (init: ProfileSetInit<O>): ProfileSet<O> {
+  return new ProfileSet(init)
+}

@@ -1,0 +1,8 @@
+export { NoveltyTracker } from './novelty-tracker.js'
+export type { NoveltyTrackerJSON } from './novelty-tracker.js'
+export { CategoricalCounter } from './categorical.js'
+export type { CategoricalJSON } from './categorical.js'
+export { LengthModel } from './length-model.js'
+export type { LengthModelJSON } from './length-model.js'
+export { surprise, bonferroni, combineMinP } from './p-value.js'
+export type { PTerm, Combined } from './p-value.js'
