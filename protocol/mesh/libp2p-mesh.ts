@@ -35,7 +35,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { createHash } from 'node:crypto'
 import { createAlert, createAlertValidationParams, MAX_ALERT_BYTES, ReplayGuard, signAlert, validateAlert } from '../alert/index.js'
-import { AlertRejectedError, InvalidParamsError, MeshNotStartedError } from '../errors.js'
+import { AlertRejectedError, InvalidParamsError, MeshListenError, MeshNotStartedError } from '../errors.js'
 import { createMeshScoreParams, toPeerScoreParams, toPeerScoreThresholds, toTopicScoreParams } from './score-params.js'
 import { createMemorySeqStore } from './seq-store.js'
 import { assertValidCommunity, communityFromTopic, communityTopic } from './topics.js'
@@ -398,6 +398,13 @@ export async function createLibp2pMesh (components: Libp2pMeshComponents, init: 
     gs = node.services.pubsub as unknown as GossipSubInternals
   }
 
+  const detachListeners = (n: NonNullable<typeof node>, g: GossipSubInternals): void => {
+    g.removeEventListener('gossipsub:message', onGossipMessage)
+    g.removeEventListener('subscription-change', onSubscriptionChange)
+    n.removeEventListener('peer:disconnect', onPeerDisconnect)
+    n.removeEventListener('peer:discovery', onDiscovery)
+  }
+
   const doStart = async (): Promise<void> => {
     if (node == null) await build()
     const n = node!
@@ -406,7 +413,20 @@ export async function createLibp2pMesh (components: Libp2pMeshComponents, init: 
     g.addEventListener('subscription-change', onSubscriptionChange)
     n.addEventListener('peer:disconnect', onPeerDisconnect)
     n.addEventListener('peer:discovery', onDiscovery)
-    await n.start()
+    try {
+      await n.start()
+    } catch (e) {
+      // leave nothing behind: the next start() builds a fresh node
+      detachListeners(n, g)
+      await Promise.resolve(n.stop()).catch(() => {})
+      node = null
+      gs = null
+      const err = e as Error
+      if (err.name === 'UnsupportedListenAddressesError' || /listen/i.test(err.message)) {
+        throw new MeshListenError(init.listen, err.message.replace(/\s+/g, ' ').trim())
+      }
+      throw e
+    }
     for (const c of communities) attach(c)
     started = true
     redialBootstrap()
@@ -431,11 +451,7 @@ export async function createLibp2pMesh (components: Libp2pMeshComponents, init: 
       if (redialTimer != null) clock.clearInterval(redialTimer)
       redialTimer = null
       const n = node
-      const g = gs!
-      g.removeEventListener('gossipsub:message', onGossipMessage)
-      g.removeEventListener('subscription-change', onSubscriptionChange)
-      n.removeEventListener('peer:disconnect', onPeerDisconnect)
-      n.removeEventListener('peer:discovery', onDiscovery)
+      detachListeners(n, gs!)
       await n.stop()
       peerCommunities.clear()
       // a stopped libp2p node is rebuilt on the next start (fresh gossipsub state)

@@ -1,10 +1,12 @@
 import { generateKeyPair } from '@libp2p/crypto/keys'
+import { createServer } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createSystemClock } from '../../../node/clock.js'
 import { ReplayGuard, validateAlert } from '../../../protocol/alert/index.js'
-import { MeshNotStartedError } from '../../../protocol/errors.js'
+import { MeshListenError, MeshNotStartedError } from '../../../protocol/errors.js'
 import { createLibp2pMesh } from '../../../protocol/mesh/libp2p-mesh.js'
 import { COMMUNITY, draft, startNode, stopAll, TEST_HEARTBEAT_MS, waitFor } from './helpers.js'
+import type { AddressInfo } from 'node:net'
 import type { AlertEvent } from '../../../protocol/mesh/mesh.js'
 import type { Libp2pMesh } from '../../../protocol/mesh/libp2p-mesh.js'
 
@@ -117,6 +119,29 @@ describe('libp2p mesh', () => {
     await mesh.stop()
     expect(mesh.addresses()).toEqual([])
     expect(mesh.peers()).toEqual([])
+  })
+
+  it('a busy listen port fails start() with IMMUNE_ERR_MESH_LISTEN; start() works once the port is free', async () => {
+    const server = createServer()
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    try {
+      const port = (server.address() as AddressInfo).port
+      const key = await generateKeyPair('Ed25519')
+      const busy = await createLibp2pMesh({ clock: createSystemClock() }, { privateKey: key, listen: [`/ip4/127.0.0.1/tcp/${port}`], bootstrap: [] })
+      nodes.push(busy)
+      const err = await busy.start().catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(MeshListenError)
+      expect((err as MeshListenError).code).toBe('IMMUNE_ERR_MESH_LISTEN')
+      expect((err as MeshListenError).message).toContain(String(port))
+      expect(busy.addresses()).toEqual([])
+      await busy.stop() // nothing to stop: fine
+      // once the port is free, the same mesh starts
+      await new Promise<void>((resolve) => server.close(() => { resolve() }))
+      await busy.start()
+      expect(busy.addresses().some((a) => a.includes(`/tcp/${port}/`))).toBe(true)
+    } finally {
+      server.close()
+    }
   })
 
   it('subscribe/unsubscribe validate community ids', async () => {
