@@ -37,12 +37,17 @@ import type {
 import { createAlertIntakeParams } from './intake-params.js'
 import type { AlertIntakeInit, AlertIntakeParams } from './intake-params.js'
 
-/** What signature vetting (node/signatures) answers. vetSignature must not adopt: the intake calls adoptSignature. */
+/**
+ * What signature vetting (node/signatures/vetting.ts) answers; its VetResult
+ * fits. vetSignature must not adopt: the intake calls adoptSignature.
+ */
 export interface VetResult {
   adopted: boolean
   reason: string
   /** Observations of our own normal sample the signature matched (> 0: the origin sent a false signature, R2). */
   normalMatches: number
+  /** The vetter's verdict code; codes in params.blameVetCodes also count R2 (e.g. 'malformed', 'too-generic'). */
+  code?: string
 }
 
 /** pino-compatible. */
@@ -266,18 +271,20 @@ export class AlertIntake {
       const r = cached.result
       return {
         id: sig.id,
-        outcome: cached.adopted ? 'already-adopted' : r.normalMatches > 0 ? 'already-rejected' : 'not-adopted',
+        outcome: cached.adopted ? 'already-adopted' : r.adopted ? 'adopted' : 'already-rejected',
         reason: r.reason,
         normalMatches: r.normalMatches
       }
     }
     const toDecision = (r: VetResult): SignatureDecision => {
-      if (this.params.maxSignatureCache > 0) {
+      const matches = Number.isFinite(r.normalMatches) ? r.normalMatches : 0
+      const blame = matches > 0 || (r.code != null && this.params.blameVetCodes.includes(r.code))
+      const outcome = r.adopted && !blame ? 'adopted' : blame ? 'rejected' : 'not-adopted'
+      // final verdicts are cached; 'not adopted, nobody's fault' (e.g. too little normal traffic yet) is vetted again next time
+      if (outcome !== 'not-adopted' && this.params.maxSignatureCache > 0) {
         this.sigCache ??= new Map()
         boundedSet(this.sigCache, sig.id, { result: r, atMs: now, adopted: false }, this.params.maxSignatureCache)
       }
-      const matches = Number.isFinite(r.normalMatches) ? r.normalMatches : 0
-      const outcome = r.adopted && matches === 0 ? 'adopted' : matches > 0 ? 'rejected' : 'not-adopted'
       return { id: sig.id, outcome, reason: r.reason, normalMatches: matches }
     }
     const onError = (err: unknown): SignatureDecision => {
@@ -301,7 +308,7 @@ export class AlertIntake {
       if (v.outcome === 'rejected' || v.outcome === 'already-rejected') {
         rejected++
         this.counters.signaturesRejected++
-        rep.record(a.origin, 'R2', 1, now, `signature ${sigs[i].id} matched ${v.normalMatches} normal observation(s)`)
+        rep.record(a.origin, 'R2', 1, now, `signature ${sigs[i].id} failed vetting: ${v.reason}`)
       } else if (v.outcome === 'adopted') {
         const cached = this.sigCache?.get(sigs[i].id)
         if (cached?.adopted === true) {

@@ -34,6 +34,8 @@ export interface AlertIntakeParams {
   maxOriginsPerKey: number
   maxSourceAddresses: number
   maxSensitivityContexts: number
+  /** Vetting codes (VetResult.code) that count against the origin (R2) besides normal matches. */
+  blameVetCodes: readonly string[]
   /** Vetting results kept per signature id, and for how long. */
   maxSignatureCache: number
   signatureCacheMs: number
@@ -68,6 +70,8 @@ export const defaultAlertIntakeParams: AlertIntakeParams = Object.freeze({
   maxOriginsPerKey: 32,
   maxSourceAddresses: 4096,
   maxSensitivityContexts: 1024,
+  // node/signatures/vetting.ts: 'malformed', 'matches-normal' and 'too-generic' are evidence against the origin
+  blameVetCodes: Object.freeze(['matches-normal', 'malformed', 'too-generic']),
   maxSignatureCache: 4096,
   signatureCacheMs: HOUR,
   maxRecentAlertIds: 4096,
@@ -113,6 +117,9 @@ export function validateAlertIntakeParams (p: AlertIntakeParams): void {
   int('maxOriginsPerKey', 2)
   int('maxSourceAddresses', 1)
   int('maxSensitivityContexts', 1)
+  if (!Array.isArray(p.blameVetCodes) || p.blameVetCodes.some(c => typeof c !== 'string')) {
+    throw new InvalidParamsError('intake.blameVetCodes', p.blameVetCodes, 'an array of vetting codes (strings)')
+  }
   int('maxSignatureCache', 0)
   ms('signatureCacheMs')
   int('maxRecentAlertIds', 0)

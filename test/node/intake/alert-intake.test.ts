@@ -90,6 +90,29 @@ describe('alert intake: signatures', () => {
     expect(s.adopted).toEqual([['g1', 'alice']])
   })
 
+  it('vetting codes: too-generic counts against the origin; insufficient-normal does not and is vetted again later', () => {
+    let normalSamples = 0
+    const s = setup({}, {
+      vet: (sig) => sig.tokens.includes('id')
+        ? { adopted: false, code: 'too-generic', reason: 'too generic: token "id"', normalMatches: 0 }
+        : normalSamples < 10
+          ? { adopted: false, code: 'insufficient-normal', reason: `only ${normalSamples} normal observation(s)`, normalMatches: 0 }
+          : { adopted: true, code: 'adopted', reason: 'matches none', normalMatches: 0 }
+    })
+    s.mesh.deliver(makeAlert({ origin: 'vague', signatures: [makeSignature('gen', ['id'])] }))
+    expect(s.records[0]).toMatchObject({ outcome: 'suspect', signatures: [{ outcome: 'rejected' }] })
+    expect(s.reputation.get('vague', s.clock.now()).breakdown.R2).toBe(-3)
+    const early = makeSignature('early', ['union select'])
+    s.mesh.deliver(makeAlert({ origin: 'alice', signatures: [early] }))
+    expect(s.records[1]).toMatchObject({ outcome: 'accepted', signatures: [{ outcome: 'not-adopted' }] })
+    expect(s.reputation.get('alice', s.clock.now()).negative).toBe(0)
+    normalSamples = 50 // the node has learned enough normal traffic since
+    s.mesh.deliver(makeAlert({ origin: 'bob', signatures: [early] }))
+    expect(s.records[2].signatures[0].outcome).toBe('adopted')
+    expect(s.vetCalls.filter(id => id === 'early')).toHaveLength(2)
+    expect(s.adopted).toEqual([['early', 'bob']])
+  })
+
   it('a vetter that throws neither adopts nor blames', () => {
     const s = setup({}, { vet: () => { throw new Error('reservoir not loaded') } })
     s.mesh.deliver(makeAlert({ origin: 'alice', signatures: [makeSignature('x', ['union'])] }))
