@@ -21,7 +21,6 @@
 import type { Alert, SignatureIndicator } from '../../protocol/alert/types.js'
 import type { AlertEvent, Mesh } from '../../protocol/mesh/mesh.js'
 import { influence } from '../../protocol/reputation/compute-reputation.js'
-import type { Reputation } from '../../protocol/reputation/compute-reputation.js'
 import type { ReputationTable } from '../../protocol/reputation/reputation-table.js'
 import { SelfishTracker } from '../../protocol/reputation/selfish.js'
 import type { ClosedEpisode, SelfishStatus } from '../../protocol/reputation/selfish.js'
@@ -29,7 +28,12 @@ import type { PeerExplanation } from '../../protocol/reputation/reputation-table
 import type { Clock, TimerHandle } from '../clock.js'
 import { ReputationSnapshotError } from '../../protocol/errors.js'
 import { applicationScoreFn } from './application-score.js'
+import { boundedSet, makeRoomForOrigin } from './bounded.js'
 import { DecisionLog } from './decision-records.js'
+import { SourceVotes, originWeight } from './source-votes.js'
+import type { VoteTuple } from './source-votes.js'
+import { WarningIndex, contextKey, eventKeys, signatureKey, sourceKey } from './warning-index.js'
+import type { Warning, WarningTuple } from './warning-index.js'
 import type {
   AlertDecisionRecord, AlertOutcome, BlockDecisionRecord, CorroborationEvent, CorroborationRecord, IntakeDecisionRecord,
   OriginWeight, RefutationEvent, RefutationRecord, SignatureDecision
@@ -106,50 +110,22 @@ export interface AlertIntakeStats {
   selfishFlagged: number
 }
 
-/** One accepted alert, listed under each of its keys (context, sources, signatures); the same object under every key. */
-interface Warning {
-  origin: string
-  alertId: string
-  atMs: number
-  credited: boolean
-  refuted: boolean
-}
-
-interface Vote { alertId: string, atMs: number, expiresAtMs: number }
-
 interface CachedVet { result: VetResult, atMs: number, adopted: boolean }
 
 export interface AlertIntakeSnapshot {
   version: 1
   seq: number
   selfish: unknown
-  warnings: Array<[string, string, number, string[], boolean, boolean]>
-  votes: Array<[string, Array<[string, string, number, number]>]>
+  warnings: WarningTuple[]
+  votes: Array<[string, VoteTuple[]]>
   blocked: Array<[string, number, string]>
   decisions: IntakeDecisionRecord[]
 }
 
 const SEP = '\u0000'
-const ctxKey = (community: string, context: string): string => 'c' + SEP + community + SEP + context
-const srcKey = (address: string): string => 's' + SEP + address
-const sigKey = (id: string): string => 'g' + SEP + id
 
 function isPromise<T> (v: T | Promise<T>): v is Promise<T> {
   return v != null && typeof (v as Promise<T>).then === 'function'
-}
-
-function originWeight (origin: string, rep: Reputation, alertId?: string): OriginWeight {
-  return { origin, value: rep.value, weight: rep.weight, influence: influence(rep), ...(alertId != null ? { alertId } : {}) }
-}
-
-/** Bounded LRU-ish insert: Map order is insertion order; drop the oldest key past max. */
-function boundedSet<K, V> (m: Map<K, V>, k: K, v: V, max: number): void {
-  m.delete(k)
-  m.set(k, v)
-  if (m.size > max) {
-    const oldest = m.keys().next().value
-    if (oldest !== undefined) m.delete(oldest)
-  }
 }
 
 export class AlertIntake {
@@ -158,9 +134,8 @@ export class AlertIntake {
   private readonly log: DecisionLog
   private selfishTracker: SelfishTracker | undefined
   private recentIds: Set<string> | undefined
-  private warnings: Map<string, Warning[]> | undefined
-  private votes: Map<string, Map<string, Vote>> | undefined
-  private blocked: Map<string, { untilMs: number, decisionId: string }> | undefined
+  private warnings: WarningIndex
+  private sources: SourceVotes
   private sensitivity: Map<string, Map<string, number>> | undefined
   private sigCache: Map<string, CachedVet> | undefined
   private seq = 0
@@ -176,6 +151,8 @@ export class AlertIntake {
     this.c = components
     this.params = createAlertIntakeParams(init as AlertIntakeInit)
     this.log = new DecisionLog(this.params.maxDecisions)
+    this.warnings = new WarningIndex(this.params.maxWarningKeys, this.params.maxWarningsPerKey)
+    this.sources = new SourceVotes(this.params, components.reputation)
   }
 
   get selfId (): string | undefined { return this.c.mesh?.peerId ?? this.c.peerId }
@@ -326,11 +303,12 @@ export class AlertIntake {
     }
     this.counters.accepted++
     // remember the warning for later corroboration or refutation
-    const keys = [ctxKey(a.community, a.seen.context)]
+    const keys = [contextKey(a.community, a.seen.context)]
     const sources = a.sources.slice(0, this.params.maxSourcesPerAlert)
-    for (const s of sources) keys.push(srcKey(s.address))
-    for (let i = 0; i < sigs.length; i++) if (vets[i].outcome !== 'error') keys.push(sigKey(sigs[i].id))
-    this.addWarning({ origin: a.origin, alertId: a.id, atMs: now, credited: false, refuted: false }, keys)
+    for (const s of sources) keys.push(sourceKey(s.address))
+    for (let i = 0; i < sigs.length; i++) if (vets[i].outcome !== 'error') keys.push(signatureKey(sigs[i].id))
+    const warning: Warning = { origin: a.origin, alertId: a.id, atMs: now, credited: false, refuted: false }
+    this.warnings.add(warning, keys)
 
     const why: string[] = []
     const sens = this.raise(a, now)
@@ -339,7 +317,8 @@ export class AlertIntake {
       why.push(`sensitivity ×${sens.factor.toFixed(2)} on ${a.seen.context}`)
     }
     for (const s of sources) {
-      const r = this.vote(s.address, a.origin, a.id, s.ttlSec, now)
+      this.sources.vote(s.address, a.origin, a.id, s.ttlSec, now)
+      const r = this.evaluateSource(s.address, now)
       rec.sources.push(r)
       if (r.blocked) why.push(`blocked ${s.address}`)
     }
@@ -357,19 +336,6 @@ export class AlertIntake {
     return rec
   }
 
-  private addWarning (w: Warning, keys: string[]): void {
-    this.warnings ??= new Map()
-    for (const k of keys) {
-      let arr = this.warnings.get(k)
-      if (arr == null) {
-        arr = []
-        boundedSet(this.warnings, k, arr, this.params.maxWarningKeys)
-      }
-      arr.push(w)
-      if (arr.length > this.params.maxWarningsPerKey) arr.shift()
-    }
-  }
-
   /** Sum the influence of the origins that warned about this context recently; ask the detector for a bounded raise. */
   private raise (a: Alert, now: number): AlertDecisionRecord['sensitivity'] {
     if (this.params.maxSensitivityFactor <= 1) return undefined
@@ -381,7 +347,7 @@ export class AlertIntake {
     if (m == null) m = new Map()
     boundedSet(this.sensitivity, key, m, this.params.maxSensitivityContexts)
     const until = now + Math.min(this.params.maxSensitivityMs, Math.max(0, a.ttlSec) * 1000)
-    this.boundedOrigins(m, a.origin, now)
+    makeRoomForOrigin(m, a.origin, this.params.maxOriginsPerKey, o => this.c.reputation.influence(o, now))
     m.set(a.origin, Math.max(until, m.get(a.origin) ?? 0))
     let sum = 0
     let untilMs = now
@@ -401,66 +367,16 @@ export class AlertIntake {
     return { factor, untilMs, contributors }
   }
 
-  /** Record a source vote and block the address when independent origins reach the quorum. */
-  private vote (address: string, origin: string, alertId: string, ttlSec: number, now: number): AlertDecisionRecord['sources'][number] {
-    this.votes ??= new Map()
-    let m = this.votes.get(address)
-    if (m == null) m = new Map()
-    boundedSet(this.votes, address, m, this.params.maxSourceAddresses)
-    this.boundedOrigins(m, origin, now)
-    m.set(origin, { alertId, atMs: now, expiresAtMs: now + Math.max(0, ttlSec) * 1000 })
-    return this.evaluateSource(address, now)
-  }
-
-  /** Make room for `origin` in a per-key origin map: at capacity, drop the origin with the least influence (sybil floods stay bounded). */
-  private boundedOrigins (m: Map<string, unknown>, origin: string, now: number): void {
-    if (m.size < this.params.maxOriginsPerKey || m.has(origin)) return
-    let weakest: string | undefined
-    let least = Infinity
-    for (const o of m.keys()) {
-      const inf = this.c.reputation.influence(o, now)
-      if (inf < least) { least = inf; weakest = o }
-    }
-    if (weakest !== undefined) m.delete(weakest)
-  }
-
-  /** The current votes for an address, weighted by each origin's reputation now (expired votes dropped). */
-  private tally (address: string, now: number): { sum: number, strong: number, minRemaining: number, origins: OriginWeight[] } {
-    const m = this.votes?.get(address)
-    let sum = 0
-    let strong = 0
-    let minRemaining = Infinity
-    const origins: OriginWeight[] = []
-    if (m == null) return { sum, strong, minRemaining, origins }
-    for (const [o, v] of m) {
-      if (v.expiresAtMs <= now) { m.delete(o); continue }
-      const r = this.c.reputation.get(o, now)
-      const inf = influence(r)
-      origins.push(originWeight(o, r, v.alertId))
-      // weak voters (newcomers, sybils with a little history) are listed but count for nothing
-      if (inf <= 0 || inf < this.params.minVoterInfluence) continue
-      sum += inf
-      strong++
-      minRemaining = Math.min(minRemaining, v.expiresAtMs - now)
-    }
-    if (m.size === 0) this.votes!.delete(address)
-    return { sum, strong, minRemaining, origins }
-  }
-
-  private quorum (t: { sum: number, strong: number }): boolean {
-    return t.sum >= this.params.sourceQuorum && t.strong >= this.params.sourceMinOrigins
-  }
-
+  /** Block the address if its votes now pass the quorum (and it is not blocked already). */
   private evaluateSource (address: string, now: number): AlertDecisionRecord['sources'][number] {
-    const active = this.blocked?.get(address)
-    const blockedNow = active != null && active.untilMs > now
-    const { sum, strong, minRemaining, origins } = this.tally(address, now)
-    if (!this.quorum({ sum, strong }) || blockedNow) {
-      return { address, sum, origins: origins.length, blocked: blockedNow, ...(blockedNow ? { blockDecisionId: active.decisionId } : {}) }
+    const active = this.sources.activeBlock(address, now)
+    const t = this.sources.tally(address, now)
+    if (active != null || !this.sources.quorum(t)) {
+      return { address, sum: t.sum, origins: t.origins.length, blocked: active != null, ...(active != null ? { blockDecisionId: active.decisionId } : {}) }
     }
-    const untilMs = now + Math.min(this.params.maxBlockMs, minRemaining)
+    const untilMs = now + Math.min(this.params.maxBlockMs, t.minRemainingMs)
     const id = this.nextId()
-    const why = `remote quorum: Σ weight·E = ${sum.toFixed(2)} >= ${this.params.sourceQuorum} from ${strong} independent origins`
+    const why = `remote quorum: Σ weight·E = ${t.sum.toFixed(2)} >= ${this.params.sourceQuorum} from ${t.strong} independent origins`
     const block: BlockDecisionRecord = {
       id,
       type: 'block-source',
@@ -468,23 +384,14 @@ export class AlertIntake {
       address,
       untilMs,
       why,
-      quorum: { sum, required: this.params.sourceQuorum, minOrigins: this.params.sourceMinOrigins, origins }
+      quorum: { sum: t.sum, required: this.params.sourceQuorum, minOrigins: this.params.sourceMinOrigins, origins: t.origins }
     }
-    this.blocked ??= new Map()
-    boundedSet(this.blocked, address, { untilMs, decisionId: id }, this.params.maxSourceAddresses)
+    this.sources.setBlocked(address, { untilMs, decisionId: id })
     this.counters.blocks++
     this.log.add(block)
     this.c.blockSource(address, untilMs, `${why} (decision ${id})`)
-    this.c.logger?.info?.({ decisionId: id, address, untilMs, sum }, 'source blocked on remote quorum')
-    return { address, sum, origins: origins.length, blocked: true, blockDecisionId: id }
-  }
-
-  private eventKeys (e: { community?: string, context?: string, source?: string, signatureId?: string }): string[] {
-    const keys: string[] = []
-    if (e.community != null && e.context != null) keys.push(ctxKey(e.community, e.context))
-    if (e.source != null) keys.push(srcKey(e.source))
-    if (e.signatureId != null) keys.push(sigKey(e.signatureId))
-    return keys
+    this.c.logger?.info?.({ decisionId: id, address, untilMs, sum: t.sum }, 'source blocked on remote quorum')
+    return { address, sum: t.sum, origins: t.origins.length, blocked: true, blockDecisionId: id }
   }
 
   /**
@@ -493,15 +400,9 @@ export class AlertIntake {
    * an uncredited warning within the window. Also confirms the selfish episode.
    */
   corroborate (event: CorroborationEvent, nowMs: number = this.c.clock.now()): CorroborationResult {
-    const byOrigin = new Map<string, Warning[]>()
-    for (const k of this.eventKeys(event)) {
-      for (const w of this.warnings?.get(k) ?? []) {
-        if (w.credited || w.refuted || nowMs - w.atMs > this.params.corroborationWindowMs) continue
-        let l = byOrigin.get(w.origin)
-        if (l == null) { l = []; byOrigin.set(w.origin, l) }
-        if (!l.includes(w)) l.push(w)
-      }
-    }
+    const keys = eventKeys(event)
+    const window = this.params.corroborationWindowMs
+    const byOrigin = keys.length === 0 ? new Map<string, Warning[]>() : this.warnings.byOrigin(keys, w => !w.credited && !w.refuted && nowMs - w.atMs <= window)
     if (event.context != null) this.selfish.corroborate(event.community, event.context, nowMs)
     if (byOrigin.size === 0) return { credited: [] }
     const what = event.signatureId != null ? `signature ${event.signatureId}` : event.source != null ? `source ${event.source}` : `context ${event.context ?? ''}`
@@ -524,31 +425,19 @@ export class AlertIntake {
    * and a remote-quorum block lifted if the quorum no longer holds.
    */
   refute (event: RefutationEvent, nowMs: number = this.c.clock.now()): RefutationResult {
-    const targets = new Map<string, Warning[]>()
-    const add = (w: Warning): void => {
-      let l = targets.get(w.origin)
-      if (l == null) { l = []; targets.set(w.origin, l) }
-      if (!l.includes(w)) l.push(w)
-    }
-    const keys = this.eventKeys(event)
+    const keys = eventKeys(event)
+    let targets: Map<string, Warning[]>
     if (event.origin != null) {
-      targets.set(event.origin, [])
-      const scan = keys.length > 0 ? keys.map(k => this.warnings?.get(k) ?? []) : [...(this.warnings?.values() ?? [])]
-      let already = false
-      for (const arr of scan) {
-        for (const w of arr) {
-          if (w.origin !== event.origin || (event.alertId != null && w.alertId !== event.alertId)) continue
-          if (w.refuted) { already = event.alertId != null; continue }
-          add(w)
-        }
-      }
-      if (already && targets.get(event.origin)!.length === 0) targets.delete(event.origin)
+      // a named origin (and alert): refuted even without a remembered warning, but never the same alert twice
+      const mine = this.warnings.byOrigin(keys, w => w.origin === event.origin && (event.alertId == null || w.alertId === event.alertId))
+      const ws = mine.get(event.origin) ?? []
+      const fresh = ws.filter(w => !w.refuted)
+      targets = event.alertId != null && ws.length > 0 && fresh.length === 0 ? new Map() : new Map([[event.origin, fresh]])
+    } else if (keys.length > 0) {
+      const window = this.params.corroborationWindowMs
+      targets = this.warnings.byOrigin(keys, w => !w.refuted && nowMs - w.atMs <= window)
     } else {
-      for (const k of keys) {
-        for (const w of this.warnings?.get(k) ?? []) {
-          if (!w.refuted && nowMs - w.atMs <= this.params.corroborationWindowMs) add(w)
-        }
-      }
+      targets = new Map()
     }
     const refuted: RefutationRecord['refuted'] = []
     for (const [origin, ws] of targets) {
@@ -561,17 +450,13 @@ export class AlertIntake {
     const addresses = new Set<string>()
     if (event.source != null) addresses.add(event.source)
     for (const [origin] of targets) {
-      for (const [addr, m] of this.votes ?? []) {
-        if (event.source != null && addr !== event.source) continue
-        if (m.delete(origin)) addresses.add(addr)
-      }
+      for (const addr of this.sources.dropOrigin(origin, event.source)) addresses.add(addr)
     }
     for (const addr of addresses) {
-      const b = this.blocked?.get(addr)
-      if (b == null || b.untilMs <= nowMs) continue
+      if (this.sources.activeBlock(addr, nowMs) == null) continue
       // our own evidence about this very source, or the quorum fell apart without the refuted votes
-      if (event.source === addr || !this.quorum(this.tally(addr, nowMs))) {
-        this.blocked!.delete(addr)
+      if (event.source === addr || !this.sources.quorum(this.sources.tally(addr, nowMs))) {
+        this.sources.unblock(addr)
         unblocked.push(addr)
         this.c.unblockSource?.(addr, `refuted: ${event.reason}`)
       }
@@ -623,18 +508,8 @@ export class AlertIntake {
         this.c.logger?.info?.({ community: ep.community, key: ep.key, peers: ep.newlyFlagged }, 'selfish members flagged')
       }
     }
-    const window = this.params.corroborationWindowMs
-    for (const [k, arr] of this.warnings ?? []) {
-      let drop = 0
-      while (drop < arr.length && nowMs - arr[drop].atMs > window) drop++
-      if (drop === arr.length) this.warnings!.delete(k)
-      else if (drop > 0) arr.splice(0, drop)
-    }
-    for (const [addr, m] of this.votes ?? []) {
-      for (const [o, v] of m) if (v.expiresAtMs <= nowMs) m.delete(o)
-      if (m.size === 0) this.votes!.delete(addr)
-    }
-    for (const [addr, b] of this.blocked ?? []) if (b.untilMs <= nowMs) this.blocked!.delete(addr)
+    this.warnings.expire(nowMs, this.params.corroborationWindowMs)
+    this.sources.expire(nowMs)
     for (const [ctx, m] of this.sensitivity ?? []) {
       for (const [o, u] of m) if (u <= nowMs) m.delete(o)
       if (m.size === 0) this.sensitivity!.delete(ctx)
@@ -658,34 +533,25 @@ export class AlertIntake {
 
   /** Addresses currently blocked on remote quorum, with their expiry. */
   blockedSources (nowMs: number = this.c.clock.now()): Array<{ address: string, untilMs: number, decisionId: string }> {
-    const out: Array<{ address: string, untilMs: number, decisionId: string }> = []
-    for (const [address, b] of this.blocked ?? []) if (b.untilMs > nowMs) out.push({ address, ...b })
-    return out
+    return this.sources.blockedList(nowMs)
   }
 
   stats (): AlertIntakeStats { return { ...this.counters } }
 
   toJSON (): AlertIntakeSnapshot {
-    const keysOf = new Map<Warning, string[]>()
-    for (const [k, arr] of this.warnings ?? []) {
-      for (const w of arr) {
-        const l = keysOf.get(w)
-        if (l == null) keysOf.set(w, [k])
-        else l.push(k)
-      }
-    }
+    const { votes, blocked } = this.sources.toJSON()
     return {
       version: 1,
       seq: this.seq,
       selfish: this.selfishTracker?.toJSON() ?? null,
-      warnings: [...keysOf].sort((x, y) => x[0].atMs - y[0].atMs).map(([w, keys]) => [w.origin, w.alertId, w.atMs, keys, w.credited, w.refuted]),
-      votes: [...(this.votes ?? [])].map(([addr, m]) => [addr, [...m].map(([o, v]) => [o, v.alertId, v.atMs, v.expiresAtMs])]),
-      blocked: [...(this.blocked ?? [])].map(([addr, b]) => [addr, b.untilMs, b.decisionId]),
+      warnings: this.warnings.toJSON(),
+      votes,
+      blocked,
       decisions: this.log.toJSON()
     }
   }
 
-  /** Replace the intake's state with a toJSON() snapshot; throws ReputationSnapshotError naming the bad field. */
+  /** Replace the intake's state with a toJSON() snapshot; throws ReputationSnapshotError naming the bad field (and then changes nothing). */
   restore (snapshot: unknown): void {
     const bad = (field: string, reason: string): never => { throw new ReputationSnapshotError('intake', field, reason) }
     const s = snapshot as Partial<AlertIntakeSnapshot> | null
@@ -698,37 +564,18 @@ export class AlertIntake {
       selfish = new SelfishTracker(this.params.selfish)
       selfish.restore(s!.selfish)
     }
-    const warnings: Array<[Warning, string[]]> = s!.warnings!.map((w, i) => {
-      if (!Array.isArray(w) || typeof w[0] !== 'string' || typeof w[1] !== 'string' || typeof w[2] !== 'number' || !Array.isArray(w[3]) || typeof w[4] !== 'boolean' || typeof w[5] !== 'boolean') {
-        bad(`warnings[${i}]`, 'is not [origin, alertId, atMs, keys[], credited, refuted]')
-      }
-      return [{ origin: w[0], alertId: w[1], atMs: w[2], credited: w[4], refuted: w[5] }, w[3].map(String)]
-    })
-    const votes = new Map<string, Map<string, Vote>>()
-    s!.votes!.forEach((e, i) => {
-      if (!Array.isArray(e) || typeof e[0] !== 'string' || !Array.isArray(e[1])) bad(`votes[${i}]`, 'is not [address, [[origin, alertId, atMs, expiresAtMs]...]]')
-      const m = new Map<string, Vote>()
-      e[1].forEach((v, j) => {
-        if (!Array.isArray(v) || typeof v[0] !== 'string' || typeof v[1] !== 'string' || typeof v[2] !== 'number' || typeof v[3] !== 'number') bad(`votes[${i}][1][${j}]`, 'is not [origin, alertId, atMs, expiresAtMs]')
-        m.set(v[0], { alertId: v[1], atMs: v[2], expiresAtMs: v[3] })
-      })
-      votes.set(e[0], m)
-    })
-    const blocked = new Map<string, { untilMs: number, decisionId: string }>()
-    s!.blocked!.forEach((b, i) => {
-      if (!Array.isArray(b) || typeof b[0] !== 'string' || typeof b[1] !== 'number' || typeof b[2] !== 'string') bad(`blocked[${i}]`, 'is not [address, untilMs, decisionId]')
-      blocked.set(b[0], { untilMs: b[1], decisionId: b[2] })
-    })
+    const warnings = new WarningIndex(this.params.maxWarningKeys, this.params.maxWarningsPerKey)
+    warnings.restore(s!.warnings!, bad)
+    const sources = new SourceVotes(this.params, this.c.reputation)
+    sources.restore(s!.votes!, s!.blocked!, bad)
     s!.decisions!.forEach((d, i) => {
       if (d == null || typeof d.id !== 'string' || typeof d.type !== 'string' || typeof d.atMs !== 'number') bad(`decisions[${i}]`, 'is not a decision record { id, type, atMs, ... }')
     })
     // all valid: swap in
     this.seq = s!.seq!
     this.selfishTracker = selfish
-    this.warnings = undefined
-    for (const [w, keys] of warnings) this.addWarning(w, keys)
-    this.votes = votes.size > 0 ? votes : undefined
-    this.blocked = blocked.size > 0 ? blocked : undefined
+    this.warnings = warnings
+    this.sources = sources
     this.log.restore(s!.decisions!)
     this.sensitivity = undefined
     this.sigCache = undefined

@@ -300,6 +300,16 @@ describe('alert intake: corroboration and sensitivity', () => {
     expect(s.intake.corroborate({ community: 'shop', context: 'GET /x' }).credited).toEqual([])
   })
 
+  it('refuting one alert by origin and id counts R3 once, and a refuted warning earns no credit later', () => {
+    const s = setup()
+    const a = makeAlert({ origin: 'eve', context: 'GET /q' })
+    s.mesh.deliver(a)
+    expect(s.intake.refute({ origin: 'eve', alertId: a.id, reason: 'no such request in our logs' }).refuted).toEqual([{ origin: 'eve', alertIds: [a.id] }])
+    expect(s.intake.refute({ origin: 'eve', alertId: a.id, reason: 'again' }).refuted).toEqual([])
+    expect(s.reputation.get('eve', s.clock.now()).breakdown.R3).toBe(-2)
+    expect(s.intake.corroborate({ community: 'shop', context: 'GET /q' }).credited).toEqual([])
+  })
+
   it('a suspect alert (poisoned signature) earns no credit later', () => {
     const s = setup()
     s.mesh.deliver(makeAlert({ origin: 'mallory', context: 'GET /item', signatures: [makeSignature('p', ['select'])] }))
