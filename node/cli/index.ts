@@ -1,0 +1,23 @@
+/** The `immune-node` commands. */
+import type { Command } from './command.js'
+import { configCheckCommand, configDefaultCommand } from './config-check.js'
+import { releaseCommand } from './release.js'
+import { startCommand } from './start.js'
+import { statusCommand } from './status.js'
+import { VERSION } from './version.js'
+
+export const versionCommand: Command = {
+  name: 'version',
+  summary: 'Print the version',
+  usage: 'version',
+  async run (_args, io) {
+    io.out(VERSION)
+    return 0
+  }
+}
+
+export const immuneNodeCommands: Command[] = [startCommand, statusCommand, releaseCommand, configCheckCommand, configDefaultCommand, versionCommand]
+
+export const IMMUNE_NODE_DESCRIPTION = 'immune-node: a peer-to-peer immune system for software. It learns what is normal for the\nworkloads it protects, reacts on its own, and shares signed alerts and vetted signatures with its peers.'
+
+export { runCli } from './command.js'

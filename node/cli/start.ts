@@ -1,0 +1,78 @@
+/**
+ * `immune-node start`: run the daemon in the foreground until SIGINT/SIGTERM.
+ * Bad config, a busy port, a locked or unwritable data dir: one clear line on
+ * stderr and exit code 2.
+ */
+import { loadConfig, mergeOverrides } from '../config/index.js'
+import type { ConfigOverrides } from '../config/index.js'
+import { createDaemon } from '../daemon/daemon.js'
+import { EXIT_OK } from './command.js'
+import type { Command } from './command.js'
+import { VERSION } from './version.js'
+
+export const startCommand: Command = {
+  name: 'start',
+  summary: 'Run the node: learn, guard, respond and gossip (foreground; stop with Ctrl-C or SIGTERM)',
+  usage: 'start [--config FILE] [--data-dir DIR] [--listen MULTIADDR]... [--bootstrap MULTIADDR]... [--api-port PORT]',
+  help: `options:
+  -c, --config FILE        JSON or YAML config (default: the embedded default: protect this host,
+                           API on 127.0.0.1:7070, community "default")
+  --data-dir DIR           where identity, profiles, decisions and the audit trail live
+  --listen MULTIADDR       libp2p listen address (repeatable or comma-separated), e.g. /ip4/127.0.0.1/tcp/4001
+  --bootstrap MULTIADDR    a peer to join through, ending in /p2p/<peerId> (repeatable)
+  --api-port PORT          port of the local API (0: any free port)
+  --api-host HOST          address of the local API (a token is required off loopback)
+
+Every config key and its default: docs/configuration.md. Check a file first with
+"immune-node config check FILE".
+
+examples:
+  immune-node start
+  immune-node start --data-dir /tmp/n1 --api-port 7071 --listen /ip4/127.0.0.1/tcp/4001
+  immune-node start --data-dir /tmp/n2 --api-port 7072 --listen /ip4/127.0.0.1/tcp/4002 \\
+    --bootstrap /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW...`,
+  options: {
+    config: { type: 'string', short: 'c' },
+    'data-dir': { type: 'string' },
+    listen: { type: 'string', multiple: true },
+    bootstrap: { type: 'string', multiple: true },
+    'api-port': { type: 'string' },
+    'api-host': { type: 'string' }
+  },
+  async run (args, io) {
+    const v = args.values
+    const overrides: ConfigOverrides = {}
+    if (typeof v['data-dir'] === 'string') overrides.dataDir = v['data-dir']
+    if (Array.isArray(v.listen)) overrides.listen = v.listen.flatMap((x) => x.split(','))
+    if (Array.isArray(v.bootstrap)) overrides.bootstrap = v.bootstrap.flatMap((x) => x.split(','))
+    if (typeof v['api-port'] === 'string') overrides.apiPort = v['api-port']
+    if (typeof v['api-host'] === 'string') overrides.apiHost = v['api-host']
+    const config = mergeOverrides(loadConfig(typeof v.config === 'string' ? v.config : undefined), overrides)
+    const daemon = await createDaemon({ config, version: VERSION })
+    let signals = 0
+    const onSignal = (sig: NodeJS.Signals): void => {
+      signals++
+      if (signals > 1) {
+        io.err(`immune-node: second ${sig}: exiting now`)
+        process.exit(130)
+      }
+      daemon.logger.info({ signal: sig }, 'shutting down')
+      void daemon.stop()
+    }
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+    try {
+      await daemon.start()
+    } catch (err) {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+      throw err
+    }
+    const a = daemon.apiAddress()
+    io.err(`immune-node ${VERSION}: peer ${daemon.peerId}\n  api     http://${a.host}:${a.port}/status\n  listen  ${daemon.addresses().join('\n          ')}`)
+    await daemon.stopped
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+    return EXIT_OK
+  }
+}

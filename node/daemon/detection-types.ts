@@ -1,0 +1,38 @@
+/**
+ * What the daemon needs from detection: per cell, score an observation (and
+ * learn it when it is judged normal), report phases, and take peer-raised
+ * sensitivity. Implemented over node/detector + node/profile in detection.ts.
+ */
+import type { DangerLevel, HttpObservation, Phase, ProcessObservation, Score } from '../observation.js'
+
+export interface CellRef {
+  /** Cell name as policy and status know it (`ingest` for the ingest API's default software). */
+  name: string
+  community: string
+}
+
+export interface DetectionResult {
+  danger: DangerLevel
+  score: Score
+  learned: boolean
+}
+
+export interface ContextStatus {
+  cell: string
+  context: string
+  phase: Phase
+  count: number
+}
+
+export interface Detection {
+  start: () => Promise<void>
+  stop: () => Promise<void>
+  observeHttp: (cell: CellRef, obs: HttpObservation) => DetectionResult
+  observeProcess: (cell: CellRef, obs: ProcessObservation) => DetectionResult
+  /** The phase the observation's context is in (without scoring it). */
+  phaseOfHttp: (cell: CellRef, obs: HttpObservation) => Phase
+  raiseSensitivity: (community: string, context: string, factor: number, untilMs: number) => void
+  /** Writes the learning journal of everything observed so far (before an answer is acknowledged). */
+  commit: () => Promise<void>
+  contexts: () => ContextStatus[]
+}

@@ -1,0 +1,221 @@
+/**
+ * Detection for the daemon: one HTTP detector (per-endpoint, per-parameter
+ * profiles) per cell that receives HTTP observations, and one detector over
+ * process samples for every process-backed cell and the host. Built on
+ * node/detector and node/profile.
+ *
+ * Nothing acknowledged is lost on kill -9 (DESIGN.md invariant 4): profiles
+ * are snapshotted to level every few seconds, and every observation that
+ * reached a detector since the last snapshot is in a journal (the `journal`
+ * sublevel) that `commit()` writes before the ingest API answers. On start,
+ * the snapshot is loaded and the journal replayed through the same detector,
+ * so a restarted node resumes in the phase it was in, with what it learned.
+ * The detectors' own flush timers are turned off so that a snapshot and the
+ * journal position always agree (no observation learned twice on replay).
+ */
+import type { Clock, TimerHandle } from '../clock.js'
+import type { Config, PriorConfig } from '../config/index.js'
+import { createDetector } from '../detector/index.js'
+import type { Detector, DetectorParams } from '../detector/index.js'
+import type { HttpObservation, Observation, Phase, ProcessObservation } from '../observation.js'
+import { createHttpPriors, createHttpProfileSet, httpContextOf } from '../profile/http/index.js'
+import type { HttpCharClass, HttpPriorRule } from '../profile/http/index.js'
+import { ProfileSet } from '../profile/profile-set.js'
+import { createProcessModel, processContextOf, restoreProcessModel } from '../profile/process-model.js'
+import type { Store, Sublevel } from '../store/store.js'
+import type { Logger } from './logger.js'
+import type { CellRef, ContextStatus, Detection, DetectionResult } from './detection-types.js'
+
+export interface DetectionComponents {
+  clock: Clock
+  store: Store
+  logger: Logger
+}
+
+export interface DetectionInit {
+  config: Config
+  /** How often profiles are snapshotted (and the journal truncated). */
+  snapshotIntervalMs?: number
+}
+
+const PROCESS_SET = 'process'
+const JOURNAL_SUBLEVEL = 'journal'
+/** A detector's own flush timer is effectively off: detection.ts snapshots. */
+const NO_TIMER_MS = 86_400_000
+
+interface JournalEntry {
+  /** Detector (profile set) name. */
+  d: string
+  o: Observation
+}
+
+/** Config priors (hard mode) → the HTTP detector's prior rules. */
+export function httpPriorRules (priors: PriorConfig[]): HttpPriorRule[] {
+  const classMap: Record<string, HttpCharClass[]> = {
+    lower: ['lower'], upper: ['upper'], digit: ['digit'], space: ['space'], punct: ['punct'], control: ['control'], 'non-ascii': ['letter', 'other']
+  }
+  return priors.filter((p) => !p.context.startsWith('process:')).map((p) => {
+    const rule: HttpPriorRule = { context: p.context.replace(/^(\S+)\s/, (m) => m.toLowerCase()), parameter: p.parameter === '' ? '*' : p.parameter }
+    if (p.maxLength != null) rule.maxLength = p.maxLength
+    if (p.charClasses != null) rule.allowedClasses = [...new Set(p.charClasses.flatMap((c) => classMap[c] ?? []))]
+    if (p.values != null) rule.pattern = `^(?:${p.values.map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})$`
+    return rule
+  })
+}
+
+export function detectorParamsFromConfig (config: Config): Partial<DetectorParams> {
+  return {
+    minObservations: config.learning.minObservations,
+    minDurationSec: config.learning.minDurationSec,
+    targetFpr1: config.learning.targetFpr.level1,
+    targetFpr2: config.learning.targetFpr.level2,
+    flushIntervalMs: NO_TIMER_MS
+  }
+}
+
+export function createDetection (c: DetectionComponents, init: DetectionInit): Detection & { snapshot: () => Promise<void> } {
+  const { clock, store, logger } = c
+  const config = init.config
+  const params = detectorParamsFromConfig(config)
+  const priors = config.learning.mode === 'hard' && config.learning.priors.length > 0 ? createHttpPriors(httpPriorRules(config.learning.priors)) : undefined
+  const journal: Sublevel = store.sub(JOURNAL_SUBLEVEL)
+  const detectorLogger = { warn: (o: Record<string, unknown>, m?: string) => { logger.warn(o, m) } }
+
+  const http = new Map<string, Detector<HttpObservation>>()
+  const httpFor = (cell: string): Detector<HttpObservation> => {
+    let d = http.get(cell)
+    if (d == null) {
+      d = createDetector<HttpObservation>({ clock, store, logger: detectorLogger, profiles: createHttpProfileSet({ name: `http:${cell}` }), ...(priors != null ? { priors } : {}) }, params)
+      http.set(cell, d)
+    }
+    return d
+  }
+  const processDetector = createDetector<ProcessObservation>({
+    clock,
+    store,
+    logger: detectorLogger,
+    profiles: new ProfileSet<ProcessObservation>({
+      name: PROCESS_SET,
+      contextOf: processContextOf,
+      createModel: (context) => createProcessModel(context),
+      restoreModel: (_context, json) => restoreProcessModel(json)
+    })
+  }, params)
+
+  // every cell that can receive HTTP observations, plus the ingest pseudo-cell: created up front so their profiles load
+  const httpCells = ['ingest', ...config.cells.filter((cell) => cell.type !== 'host').map((cell) => cell.name)]
+
+  let seq = 0
+  let pending: JournalEntry[] = []
+  let writing: Promise<void> = Promise.resolve()
+  let timer: TimerHandle | null = null
+  let started = false
+
+  const key = (n: number): string => String(n).padStart(16, '0')
+
+  /** Only detectors that exist (and were started) take part in a replay. */
+  const detectorByName = (name: string): Detector<Observation> | undefined => {
+    if (name === PROCESS_SET) return processDetector as unknown as Detector<Observation>
+    if (name.startsWith('http:')) return http.get(name.slice(5)) as unknown as Detector<Observation> | undefined
+    return undefined
+  }
+
+  const commit = async (): Promise<void> => {
+    if (pending.length > 0) {
+      const batch = pending
+      pending = []
+      const first = seq - batch.length + 1
+      const ops = batch.map((e, i) => ({ type: 'put' as const, key: key(first + i), value: e }))
+      writing = writing.then(async () => { await journal.batch(ops) })
+    }
+    await writing
+  }
+
+  let snapshotting: Promise<void> = Promise.resolve()
+  /** Flush every detector and drop the journal up to the current position (serialised). */
+  const snapshot = async (): Promise<void> => {
+    const run = async (): Promise<void> => {
+      await commit()
+      const upto = seq
+      // no await between reading `upto` and the detectors capturing their state (their flush captures synchronously)
+      await Promise.all([...http.values(), processDetector].map(async (d) => { await d.flush() }))
+      await journal.clear({ lte: key(upto) })
+    }
+    snapshotting = snapshotting.then(run, run)
+    await snapshotting
+  }
+
+  const record = (d: string, o: Observation): void => {
+    seq++
+    pending.push({ d, o })
+    if (pending.length >= 512) void commit().catch((err: unknown) => { logger.error({ err }, 'journal write failed') })
+  }
+
+  const toResult = (r: { danger: 0 | 1 | 2, score: DetectionResult['score'], learned: boolean }): DetectionResult => ({ danger: r.danger, score: r.score, learned: r.learned })
+
+  return {
+    commit,
+    snapshot,
+
+    async start () {
+      if (started) return
+      started = true
+      for (const cell of httpCells) await httpFor(cell).start()
+      await processDetector.start()
+      // replay what was observed after the last snapshot
+      let replayed = 0
+      for await (const [k, v] of journal.iterator()) {
+        const e = v as JournalEntry
+        const d = detectorByName(e.d)
+        if (d != null) {
+          d.observe(e.o)
+          replayed++
+        }
+        seq = Math.max(seq, Number(k))
+      }
+      if (replayed > 0) logger.info({ replayed }, 'learning journal replayed')
+      await snapshot()
+      timer = clock.setInterval(() => {
+        void snapshot().catch((err: unknown) => { logger.error({ err }, 'profile snapshot failed') })
+      }, init.snapshotIntervalMs ?? 5000)
+    },
+
+    async stop () {
+      if (!started) return
+      started = false
+      if (timer != null) clock.clearInterval(timer)
+      timer = null
+      await snapshot()
+      for (const d of http.values()) await d.stop()
+      await processDetector.stop()
+    },
+
+    observeHttp (cell: CellRef, obs: HttpObservation) {
+      const d = httpFor(cell.name)
+      record(`http:${cell.name}`, obs)
+      return toResult(d.observe(obs))
+    },
+
+    observeProcess (_cell: CellRef, obs: ProcessObservation) {
+      record(PROCESS_SET, obs)
+      return toResult(processDetector.observe(obs))
+    },
+
+    phaseOfHttp (cell: CellRef, obs: HttpObservation): Phase {
+      return http.get(cell.name)?.status(httpContextOf(obs))?.phase ?? 'learning'
+    },
+
+    raiseSensitivity (community, context, factor, untilMs) {
+      for (const cell of config.cells.filter((x) => x.community === community && x.type !== 'host').map((x) => x.name).concat(config.ingest.community === community ? ['ingest'] : [])) {
+        httpFor(cell).raiseSensitivity(context, factor, untilMs)
+      }
+    },
+
+    contexts (): ContextStatus[] {
+      const out: ContextStatus[] = []
+      for (const [cell, d] of http) for (const s of d.statuses()) out.push({ cell, context: s.context, phase: s.phase, count: s.seen })
+      for (const s of processDetector.statuses()) out.push({ cell: s.context.replace(/^process:/, ''), context: s.context, phase: s.phase, count: s.seen })
+      return out
+    }
+  }
+}

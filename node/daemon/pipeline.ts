@@ -1,0 +1,170 @@
+/**
+ * The node's local brain for one observation (DESIGN.md data flow):
+ *
+ *   deny list ─▶ signature matcher ─▶ detector ─▶ danger ─▶ policy/responders
+ *                                          │                 └▶ clonal selection ─▶ publish
+ *                                          └▶ normal: reservoir (the "self")
+ *
+ * HTTP observations get an answer (`allow`/`block`) for the ingest API and the
+ * agent. Rules:
+ * - a source on the deny list is blocked without scoring or learning;
+ * - a hit on an adopted signature is local evidence: danger 2, blocked, never
+ *   learned, and it corroborates the peers that warned (works in the learning
+ *   phase too: a node is protected from its first minute);
+ * - otherwise the detector scores (and, when it judges the observation normal,
+ *   learns) it; danger 2 blocks unless the policy rule is dry-run.
+ */
+import type { HttpObservation, ProcessObservation, Score, ScoreReason, DangerLevel, Phase } from '../observation.js'
+import type { Clock } from '../clock.js'
+import { findRule } from '../respond/index.js'
+import type { ResponseSystem } from '../respond/index.js'
+import type { Reservoir, SignatureMatcher, SignatureStore, ClonalSelection } from '../signatures/index.js'
+import type { AlertIntake, AlertPublisher } from '../intake/index.js'
+import type { ObserveAnswer } from '../sensors/ingest.js'
+import type { NodeMetrics } from '../metrics.js'
+import type { Logger } from './logger.js'
+import type { CellRef, Detection } from './detection-types.js'
+import { httpContextOf } from '../profile/http/http-context-model.js'
+
+export interface PipelineComponents {
+  clock: Clock
+  logger: Logger
+  detection: Detection
+  respond: ResponseSystem
+  reservoir: Reservoir
+  signatures: SignatureStore
+  clonal: ClonalSelection
+  intake: AlertIntake
+  publisher: AlertPublisher
+  metrics?: NodeMetrics
+}
+
+export interface Pipeline {
+  observeHttp: (cell: CellRef, obs: HttpObservation) => Promise<ObserveAnswer>
+  observeProcess: (cell: CellRef, obs: ProcessObservation) => Promise<DangerLevel>
+  /** Rebuild the matcher now (also done lazily when the signature set changes). */
+  matcher: () => SignatureMatcher
+}
+
+const MAX_REASONS = 5
+
+function explain (reasons: ScoreReason[]): string {
+  return reasons.slice(0, 3).map((r) => `${r.parameter != null && r.parameter !== '' ? `${r.parameter}: ` : ''}${r.feature} ${String(r.observed)} (expected ${r.expected})`).join('; ')
+}
+
+export function createPipeline (c: PipelineComponents, createMatcher: (sigs: ReturnType<SignatureStore['adopted']>) => SignatureMatcher): Pipeline {
+  let matcher: SignatureMatcher | null = null
+  let matcherVersion = -1
+  const currentMatcher = (): SignatureMatcher => {
+    if (matcher == null || matcherVersion !== c.signatures.version) {
+      matcherVersion = c.signatures.version
+      matcher = createMatcher(c.signatures.adopted())
+    }
+    return matcher
+  }
+
+  /**
+   * Level 1 or 2: the policy decides and the decision manager persists before
+   * it applies; the verdict does not wait for the responders (terminate-and-renew
+   * can take its grace period). Dry-run comes from the matching rule.
+   */
+  const onDanger = (cell: CellRef, level: 1 | 2, context: string, score: Score, obs: HttpObservation | ProcessObservation, signatureId?: string): { dryRun: boolean, handled: Promise<unknown> } => {
+    const explanation = signatureId != null ? `matches adopted signature ${signatureId}` : explain(score.reasons)
+    const source = obs.kind === 'http' ? obs.source : undefined
+    const rule = findRule(c.respond.policy, cell.name, level)
+    const dryRun = rule?.dryRun ?? c.respond.policy.config.dryRun
+    const handled = c.respond.handle({
+      cell: cell.name,
+      level,
+      context,
+      explanation,
+      origin: 'local',
+      ...(source != null ? { source } : {}),
+      refs: { score: Number.isFinite(score.value) ? Number(score.value.toFixed(3)) : -1, ...(signatureId != null ? { signature: signatureId } : {}) }
+    }).catch((err: unknown) => { c.logger.error({ err, cell: cell.name, context }, 'response failed') })
+    // our own detector fired on this context/source: corroborates peers that warned about it
+    c.intake.corroborate({ community: cell.community, context, ...(source != null ? { source } : {}), ...(signatureId != null ? { signatureId } : {}) })
+    if (level === 2 && obs.kind === 'http' && signatureId == null) {
+      const made = c.clonal.generate(context, obs, score.reasons)
+      const top = score.reasons[0]
+      for (const sig of made.signatures) {
+        void c.signatures.addLocal(sig, explanation).catch((err: unknown) => { c.logger.error({ err }, 'signature persistence failed') })
+        void c.publisher.onDanger({ community: cell.community, level: 2, context, parameter: sig.parameter, score: score.value, explanation, ...(source != null ? { source } : {}), signature: sig })
+          .then((o) => { if (o.published) c.metrics?.alertsPublished.inc({ kind: o.draft?.kind ?? 'signature' }) })
+      }
+      if (made.signatures.length === 0) {
+        c.logger.info({ context, outcomes: made.outcomes.map((o) => ('reason' in o ? o.reason : o)) }, 'no signature generated for a level-2 observation')
+        void c.publisher.onDanger({ community: cell.community, level: 2, context, parameter: top?.parameter ?? '', score: score.value, explanation, ...(source != null ? { source } : {}) })
+          .then((o) => { if (o.published) c.metrics?.alertsPublished.inc({ kind: o.draft?.kind ?? 'anomaly' }) })
+      }
+    }
+    return { dryRun, handled }
+  }
+
+  return {
+    matcher: currentMatcher,
+
+    async observeHttp (cell, obs) {
+      const started = performance.now()
+      const now = c.clock.now()
+      if (obs.source != null) {
+        const denied = c.respond.denyList.isDenied(obs.source, now)
+        if (denied) {
+          c.metrics?.verdicts.inc({ verdict: 'block' })
+          return { verdict: 'block', danger: 0, score: 0, phase: c.detection.phaseOfHttp(cell, obs), reasons: [{ context: '', feature: 'source-blocked', observed: obs.source, expected: 'a source that is not on the deny list', surprise: 0 }] }
+        }
+      }
+      const hits = currentMatcher().match(httpContext(obs), obs)
+      let answer: ObserveAnswer
+      if (hits.length > 0) {
+        const context = httpContext(obs)
+        const sig = hits[0].signature
+        for (const h of hits) c.signatures.recordHit(h.signature.id)
+        c.metrics?.signatureHits.inc(hits.length)
+        const reasons: ScoreReason[] = hits.slice(0, MAX_REASONS).map((h) => ({
+          context, parameter: h.parameter, feature: 'signature', observed: h.signature.tokens.join(' '), expected: `no match of signature ${h.signature.id}`, surprise: Infinity
+        }))
+        const phase = c.detection.phaseOfHttp(cell, obs)
+        const score: Score = { context, value: Infinity, phase, reasons }
+        const { dryRun } = onDanger(cell, 2, context, score, obs, sig.id)
+        // score null: decided by a signature, not by the profile
+        answer = { verdict: dryRun ? 'allow' : 'block', danger: 2, score: null as unknown as number, phase, context, reasons: reasons.map(jsonReason) }
+      } else {
+        const r = c.detection.observeHttp(cell, obs)
+        let verdict: 'allow' | 'block' = 'allow'
+        if (r.danger === 0) {
+          c.reservoir.add(r.score.context, obs)
+        } else {
+          const { dryRun } = onDanger(cell, r.danger, r.score.context, r.score, obs)
+          if (r.danger === 2 && !dryRun) verdict = 'block'
+        }
+        answer = { verdict, danger: r.danger, score: round(r.score.value), phase: r.score.phase, context: r.score.context, reasons: r.score.reasons.slice(0, MAX_REASONS).map(jsonReason) }
+      }
+      c.metrics?.observations.inc({ kind: 'http', danger: String(answer.danger) })
+      c.metrics?.verdicts.inc({ verdict: answer.verdict })
+      c.metrics?.observeSeconds.observe({ kind: 'http' }, (performance.now() - started) / 1000)
+      return answer
+    },
+
+    async observeProcess (cell, obs) {
+      const r = c.detection.observeProcess(cell, obs)
+      c.metrics?.observations.inc({ kind: 'process', danger: String(r.danger) })
+      if (r.danger > 0) await onDanger(cell, r.danger as 1 | 2, r.score.context, r.score, obs).handled
+      return r.danger
+    }
+  }
+}
+
+/** The detector's context name for an HTTP observation (shared by signatures, so the same on every node). */
+export const httpContext = httpContextOf
+
+function round (v: number): number {
+  return Number.isFinite(v) ? Math.round(v * 1000) / 1000 : v
+}
+
+/** JSON has no Infinity: a signature hit's surprise is reported as null. */
+function jsonReason (r: ScoreReason): ScoreReason {
+  return Number.isFinite(r.surprise) ? { ...r, surprise: round(r.surprise) } : { ...r, surprise: null as unknown as number }
+}
+
+export type { Phase }

@@ -1,0 +1,228 @@
+/**
+ * The views the local API serves, assembled from the running parts. Pure
+ * reads: nothing here changes what the node does, except `release`.
+ */
+import { HttpError } from '../api/server.js'
+import type { Clock } from '../clock.js'
+import type { Config } from '../config/index.js'
+import type { ResponseSystem } from '../respond/index.js'
+import type { Libp2pMesh } from '../../protocol/mesh/index.js'
+import type { NodeMetrics } from '../metrics.js'
+import type { Collaboration, StoredAlert } from './collaboration.js'
+import type { ContextStatus, Detection } from './detection-types.js'
+import type { Phase } from '../observation.js'
+
+export interface PeerView {
+  id: string
+  reputation: number
+  weight: number
+  blacklisted: boolean
+  selfish: boolean
+  gossipsubScore: number
+  lastSeen: number | null
+  connected: boolean
+  inMesh: boolean
+}
+
+export interface CellView {
+  name: string
+  type: string
+  community: string
+  phase: Phase
+  contexts: number
+  observations: number
+  pid?: number | null
+  state?: string
+  frozen?: boolean
+  restarts?: number
+  renewals?: number
+  nextRenewAtMs?: number | null
+}
+
+export interface StatusSource {
+  health: () => { ok: true, peerId: string, uptimeSec: number }
+  status: () => Record<string, unknown>
+  alerts: (sinceMs: number, limit: number) => Promise<StoredAlert[]>
+  decisions: (limit: number) => Promise<unknown>
+  decision: (id: string) => Promise<unknown | null>
+  audit: (sinceMs: number, limit: number) => Promise<unknown>
+  peers: () => PeerView[]
+  peer: (id: string) => unknown | null
+  signatures: () => unknown[]
+  contexts: () => ContextStatus[]
+  metrics: () => Promise<string>
+  release: (cell: string) => Promise<{ cell: string, released: unknown[] }>
+}
+
+export interface StatusDeps {
+  clock: Clock
+  config: Config
+  version: string
+  startedAtMs: number
+  mesh: Libp2pMesh
+  respond: ResponseSystem
+  detection: Detection
+  collab: Collaboration
+  metrics: NodeMetrics
+  /** Last time we heard from a peer (alerts, connections). */
+  lastSeen: Map<string, number>
+}
+
+export function createStatusSource (d: StatusDeps): StatusSource {
+  const uptimeSec = (): number => Math.round((d.clock.now() - d.startedAtMs) / 1000)
+
+  const peers = (): PeerView[] => {
+    const now = d.clock.now()
+    const ids = new Set<string>([...d.collab.reputation.ids(), ...d.mesh.peers().map((p) => p.id)])
+    const meshPeers = new Map(d.mesh.peers().map((p) => [p.id, p]))
+    const connected = new Set(d.mesh.connectedPeers())
+    for (const id of connected) d.lastSeen.set(id, now)
+    return [...ids].map((id) => {
+      const rep = d.collab.reputation.get(id, now)
+      return {
+        id,
+        reputation: round(rep.value),
+        weight: round(rep.weight),
+        blacklisted: rep.blacklisted,
+        selfish: d.collab.intake.isSelfish(id),
+        gossipsubScore: round(d.mesh.score(id)),
+        lastSeen: d.lastSeen.get(id) ?? null,
+        connected: connected.has(id),
+        inMesh: meshPeers.get(id)?.inMesh ?? false
+      }
+    }).sort((a, b) => a.id.localeCompare(b.id))
+  }
+
+  const cells = (contexts: ContextStatus[]): CellView[] => d.config.cells.map((cell) => {
+    const own = contexts.filter((c) => c.cell === cell.name)
+    const sup = d.respond.supervisors.get(cell.name)?.info()
+    const phase: Phase = own.length > 0 && own.every((c) => c.phase === 'guarding') ? 'guarding' : 'learning'
+    return {
+      name: cell.name,
+      type: cell.type,
+      community: cell.community,
+      phase,
+      contexts: own.length,
+      observations: own.reduce((n, c) => n + c.count, 0),
+      ...(sup != null ? { pid: sup.pid, state: sup.state, frozen: sup.frozen, restarts: sup.restarts, renewals: sup.renewals, nextRenewAtMs: sup.nextRenewAtMs } : {})
+    }
+  })
+
+  const signatureCounts = (): Record<string, number> => {
+    const counts: Record<string, number> = { adopted: 0, rejected: 0, pending: 0, local: 0 }
+    for (const r of d.collab.signatures.all()) {
+      counts[r.status] = (counts[r.status] ?? 0) + 1
+      if (r.origin === 'local') counts.local++
+    }
+    return counts
+  }
+
+  return {
+    health: () => ({ ok: true, peerId: d.mesh.peerId, uptimeSec: uptimeSec() }),
+
+    status () {
+      const contexts = d.detection.contexts()
+      const now = d.clock.now()
+      const active = d.respond.decisions.active()
+      const threat = d.respond.threat.snapshot()
+      const sigs = signatureCounts()
+      for (const phase of ['learning', 'guarding'] as const) d.metrics.contexts.set({ phase }, contexts.filter((c) => c.phase === phase).length)
+      for (const [status, n] of Object.entries(sigs)) d.metrics.signatures.set({ status }, n)
+      d.metrics.threatLevel.set(threat.level)
+      return {
+        peerId: d.mesh.peerId,
+        version: d.version,
+        uptimeSec: uptimeSec(),
+        addresses: d.mesh.addresses(),
+        api: `${d.config.api.host}:${d.config.api.port}`,
+        communities: d.mesh.communities(),
+        threatLevel: threat.level,
+        threat,
+        cells: cells(contexts),
+        contexts,
+        decisions: active.map((x) => ({ ...x, remainingSec: x.expiresAtMs != null ? Math.max(0, Math.round((x.expiresAtMs - now) / 1000)) : null })),
+        denyList: d.respond.denyList.list(now),
+        peers: peers(),
+        alerts: d.collab.counts(),
+        signatures: sigs,
+        intake: d.collab.intake.stats(),
+        nftables: d.respond.nftables()
+      }
+    },
+
+    alerts: async (sinceMs, limit) => await d.collab.alerts(sinceMs, limit),
+
+    async decisions (limit) {
+      return {
+        active: d.respond.decisions.active(),
+        recent: await d.respond.decisions.list({ limit }),
+        intake: d.collab.intake.decisions(limit)
+      }
+    },
+
+    async decision (id) {
+      const local = await d.respond.decisions.get(id)
+      if (local != null) {
+        const audit = await d.respond.decisions.audit({ decisionId: id })
+        return { kind: 'response', ...local, audit }
+      }
+      const remote = d.collab.intake.decision(id)
+      return remote != null ? { kind: 'intake', ...remote } : null
+    },
+
+    audit: async (sinceMs, limit) => await d.respond.decisions.audit({ sinceMs, limit }),
+
+    peers,
+
+    peer (id) {
+      const now = d.clock.now()
+      if (!d.collab.reputation.has(id) && !d.mesh.peers().some((p) => p.id === id)) return null
+      const explanation = d.collab.intake.explainPeer(id, now)
+      return { ...explanation, gossipsubScore: round(d.mesh.score(id)), lastSeen: d.lastSeen.get(id) ?? null }
+    },
+
+    signatures: () => d.collab.signatures.all().map((r) => ({
+      id: r.signature.id,
+      origin: r.origin,
+      origins: r.origins,
+      context: r.signature.context,
+      parameter: r.signature.parameter,
+      tokens: r.signature.tokens,
+      generator: r.signature.generator,
+      status: r.status,
+      adopted: r.status === 'adopted',
+      reason: r.reason,
+      code: r.code,
+      normalMatches: r.normalMatches,
+      hits: r.hits,
+      firstSeenMs: r.firstSeenMs,
+      lastHitMs: r.lastHitMs
+    })),
+
+    contexts: () => d.detection.contexts(),
+
+    async metrics () {
+      const ps = peers()
+      d.metrics.peers.set({ state: 'known' }, ps.length)
+      d.metrics.peers.set({ state: 'blacklisted' }, ps.filter((p) => p.blacklisted).length)
+      d.metrics.peers.set({ state: 'selfish' }, ps.filter((p) => p.selfish).length)
+      this.status()
+      return await d.metrics.registry.metrics()
+    },
+
+    async release (cell) {
+      try {
+        const released = await d.respond.release(cell)
+        return { cell, released }
+      } catch (err) {
+        const e = err as { code?: string, message?: string }
+        if (e.code === 'IMMUNE_ERR_UNKNOWN_CELL') throw new HttpError(404, e.code, e.message ?? `unknown cell ${cell}`)
+        throw err
+      }
+    }
+  }
+}
+
+function round (v: number): number {
+  return Math.round(v * 1000) / 1000
+}
