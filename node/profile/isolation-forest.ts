@@ -76,6 +76,8 @@ export function createIsolationForestParams (partial: Partial<IsolationForestPar
 }
 
 const EULER_GAMMA = 0.5772156649015329
+/** Rows per block in scoreMany. */
+const SCORE_BLOCK = 256
 
 /**
  * c(n): the average path length of an unsuccessful search in a binary search
@@ -225,8 +227,34 @@ export class IsolationForest {
     const n = rows.length / dims
     const result = out ?? new Float64Array(n)
     if (result.length < n) throw new InvalidModelInputError('isolation forest', 'output array is too short', n, result.length)
-    const k = -1 / this.cPsi
-    for (let i = 0; i < n; i++) result[i] = Math.pow(2, k * this.meanPathAt(rows, i * dims))
+    // blocks of rows, tree by tree inside a block: one tree's nodes stay in L1
+    // cache while a block of rows goes through it; sums are added in tree
+    // order, so scores are bit-identical to score()
+    const feature = this.feature
+    const value = this.value
+    const left = this.left
+    const roots = this.roots
+    const t = roots.length
+    const sums = new Float64Array(SCORE_BLOCK)
+    const c = this.cPsi
+    for (let b0 = 0; b0 < n; b0 += SCORE_BLOCK) {
+      const b1 = Math.min(n, b0 + SCORE_BLOCK)
+      sums.fill(0)
+      for (let tree = 0; tree < t; tree++) {
+        const root = roots[tree]
+        for (let i = b0; i < b1; i++) {
+          const offset = i * dims
+          let node = root
+          let f = feature[node]
+          while (f >= 0) {
+            node = rows[offset + f] < value[node] ? left[node] : left[node] + 1
+            f = feature[node]
+          }
+          sums[i - b0] += value[node]
+        }
+      }
+      for (let i = b0; i < b1; i++) result[i] = Math.pow(2, -(sums[i - b0] / t) / c)
+    }
     return result
   }
 

@@ -54,7 +54,7 @@ export function parseRawHttpRequest (text: string, options: RawHttpParseOptions 
   while (i < lines.length && lines[i].trim() === '') i++
   if (i >= lines.length) throw new RawHttpParseError('empty request', 0)
   const m = REQUEST_LINE.exec(lines[i])
-  if (m == null) throw new RawHttpParseError(`not a request line: ${JSON.stringify(lines[i].slice(0, 80))}`, i + 1)
+  if (m == null || !(/^(\/|\*$|[A-Za-z][A-Za-z0-9+.-]*:\/\/)/.test(m[2]) || m[1].toUpperCase() === 'CONNECT')) throw new RawHttpParseError(`not a request line: ${JSON.stringify(lines[i].slice(0, 80))}`, i + 1)
   const method = m[1].toUpperCase()
   const { path, query } = splitRequestTarget(m[2])
   i++

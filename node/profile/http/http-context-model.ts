@@ -156,7 +156,7 @@ export class HttpContextModel implements ContextModel<HttpObservation> {
     let unknown = 0
     for (const name of occ.keys()) if (!this.names.has(name)) unknown++
     const pu = this.names.pNovel(unknown, mp.minP)
-    if (sink.test(pu)) {
+    if (sink.test(pu) && unknown > 0) {
       const u = [...occ.keys()].filter((k) => !this.names.has(k))
       sink.push(pu, u.length === 1 ? u[0] : undefined, 'unknown-parameter', u.slice(0, 6).map((s) => showValue(s, 32)).join(', '),
         `known: ${this.parameterNames().slice(0, 12).join(', ')}${this.params.size > 12 ? ', …' : ''}`)
@@ -177,7 +177,7 @@ export class HttpContextModel implements ContextModel<HttpObservation> {
       }
       if (q < pp) { pp = q; worst = name; worstX = x }
     }
-    if (sink.test(pp)) {
+    if (sink.test(pp) && worst !== '') {
       const h = this.presence.get(worst)!
       const present = h[0] + h[1] + h[2]
       if (worstX === 0) sink.push(pp, worst, 'missing-parameter', 'absent', `present in ${present} of ${this.n} requests`)
@@ -201,12 +201,19 @@ export class HttpContextModel implements ContextModel<HttpObservation> {
       sink.skip(1)
     }
 
-    // H1–H7 per parameter value
+    // H1–H7 per parameter value. Repeated occurrences are scored but do not
+    // add tests: padding a request with copies of a parameter must not dilute
+    // the correction (the repetition itself is Q2's business).
+    occ.clear()
     for (const p of all) {
       const pm = this.params.get(p.name)
       if (pm === undefined) continue
+      const seen = occ.get(p.name) ?? 0
+      occ.set(p.name, seen + 1)
+      sink.counting = seen === 0
       pm.score(p.value, p.flags, sink)
     }
+    sink.counting = true
 
     const c = sink.combined()
     return { value: round3(c.value), reasons: sink.reasons(this.context, mp.maxReasons) }

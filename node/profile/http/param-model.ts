@@ -238,16 +238,16 @@ export class ParamModel {
       if (pc < pCount) { pCount = pc; worstChar = c }
     }
     const pu = this.symbols.pNovel(unseen, p.minP)
-    if (sink.test(pu)) {
+    if (sink.test(pu) && unseen > 0) {
       const chars = punctList.filter((c) => !this.symbols.has(c))
       sink.push(pu, name, 'unseen-characters', showChars(chars), `only ${showChars(this.symbols.topItems(24))} besides letters and digits`)
     }
     const pul = this.letters.pNovel(unseenLetters, p.minP)
-    if (sink.test(pul)) {
+    if (sink.test(pul) && unseenLetters > 0) {
       const chars = letterList.filter((c) => !this.letters.has(c))
       sink.push(pul, name, 'unseen-letters', showChars(chars), this.letters.size === 0 ? 'only ASCII letters' : `ASCII and ${showChars(this.letters.topItems(24))}`)
     }
-    if (sink.test(pCount)) {
+    if (sink.test(pCount) && worstChar >= 0) {
       const h = this.symbolCounts.get(worstChar)!
       let maxSeen = 0
       for (let j = COUNT_BINS - 1; j >= 0; j--) if (h[j] > 0) { maxSeen = j + 1; break }
@@ -266,7 +266,7 @@ export class ParamModel {
     let novel = 0
     for (const g of gramSet) if (!this.grams.has(g)) novel++
     const pg = this.grams.pNovel(novel, p.minP)
-    if (sink.test(pg)) {
+    if (sink.test(pg) && novel > 0) {
       const ex: string[] = []
       for (const g of gramSet) { if (!this.grams.has(g)) ex.push(unpackGram(g)); if (ex.length >= 6) break }
       sink.push(pg, name, 'unseen-3grams', `${novel} unseen (${ex.map((s) => JSON.stringify(s)).join(' ')}${novel > ex.length ? ' …' : ''})`,

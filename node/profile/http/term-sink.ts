@@ -12,6 +12,8 @@ export type Combination = 'min' | 'order' | 'fisher' | 'product'
 
 export class TermSink {
   tests = 0
+  /** When false, tests update the p-values but not the test count (repeated occurrences of a parameter). */
+  counting = true
   pMin = 1
   /** Second and third smallest p-values. */
   p2 = 1
@@ -25,6 +27,7 @@ export class TermSink {
 
   reset (): void {
     this.tests = 0
+    this.counting = true
     this.pMin = 1
     this.p2 = 1
     this.p3 = 1
@@ -41,7 +44,7 @@ export class TermSink {
 
   /** Counts one test with p-value `p`; true when the caller should `push` its explanation. */
   test (p: number): boolean {
-    this.tests++
+    if (this.counting) this.tests++
     if (p < this.p3) {
       if (p < this.p2) {
         this.p3 = this.p2
@@ -58,7 +61,7 @@ export class TermSink {
 
   /** Counts tests that were skipped because they could not be surprising (p = 1). */
   skip (k: number): void {
-    this.tests += k
+    if (this.counting) this.tests += k
     const g = this.gK.length - 1
     if (g >= 0) this.gK[g] += k
   }

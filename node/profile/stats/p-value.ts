@@ -14,7 +14,7 @@
 export const P_FLOOR = 1e-300
 
 export function surprise (p: number): number {
-  return -Math.log10(Math.max(P_FLOOR, Math.min(1, p)))
+  return Math.max(0, -Math.log10(Math.max(P_FLOOR, Math.min(1, p))))
 }
 
 export function bonferroni (pMin: number, tests: number): number {

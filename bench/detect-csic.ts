@@ -1,0 +1,188 @@
+/**
+ * detect-csic: HTTP anomaly detection on CSIC 2010 through the daemon's own
+ * code path (raw HTTP → HttpObservation → HTTP profile set → detector).
+ *
+ * Protocol (../shared/data/README.md): learn only from normalTrafficTraining;
+ * evaluate on normalTrafficTest (label 0) + anomalousTrafficTest (label 1).
+ * - auc, rPrecision: from the detector's score.value on the test files.
+ * - tprAtFpr1 / tprAtFpr01: thresholds = 99th / 99.9th percentiles of the
+ *   training scores, each training request scored by a detector trained on
+ *   the other folds (10 contiguous folds: no leakage through the adjacent
+ *   GET/POST twins); tpr/fpr measured on the test files, fprNonCopies on the
+ *   test requests that are not verbatim copies of a training request.
+ * - level1 / level2: the detector's own per-context thresholds (danger ≥ 1, 2).
+ * - observationsPerSec: detector.assess() over the test files, one core,
+ *   CPU time of this process (second pass, after a warm-up pass).
+ *
+ *     npm run bench -- detect-csic [--folds 10]
+ */
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { gunzipSync } from 'node:zlib'
+import { createManualClock } from '../node/clock.js'
+import { createDetector } from '../node/detector/index.js'
+import type { Detector } from '../node/detector/index.js'
+import type { HttpObservation } from '../node/observation.js'
+import { createHttpProfileSet } from '../node/profile/http/index.js'
+import { parseRawHttpRequests } from '../node/sensors/raw-http.js'
+import { printResult, sharedDataDir, skipWithoutData } from './lib.js'
+
+const BENCH = 'detect-csic'
+const FILES = ['normalTrafficTraining.txt.gz', 'normalTrafficTest.txt.gz', 'anomalousTrafficTest.txt.gz']
+const T0 = 1_700_000_000_000
+/** CSIC has no timestamps: requests are replayed one second apart. */
+const STEP_MS = 1000
+
+function argNum (name: string, dflt: number): number {
+  const i = process.argv.indexOf(`--${name}`)
+  return i >= 0 ? Number(process.argv[i + 1]) : dflt
+}
+
+const data = sharedDataDir()
+const dir = data == null ? null : join(data, 'csic2010')
+if (dir == null || !FILES.every((f) => existsSync(join(dir, f)))) skipWithoutData(BENCH, 'csic2010 (../shared/data/csic2010/*.txt.gz)')
+
+const load = (f: string, start: number): HttpObservation[] =>
+  parseRawHttpRequests(gunzipSync(readFileSync(join(dir!, f))).toString('latin1'), { time: start, stepMs: STEP_MS })
+
+const train = load(FILES[0], T0)
+const tEnd = T0 + train.length * STEP_MS
+const normal = load(FILES[1], tEnd)
+const anomalous = load(FILES[2], tEnd)
+process.stderr.write(`${BENCH}: ${train.length} training, ${normal.length} normal test, ${anomalous.length} anomalous test requests\n`)
+
+function trainDetector (obs: HttpObservation[], minObservations: number): Detector<HttpObservation> {
+  const clock = createManualClock(T0)
+  const det = createDetector({ clock, profiles: createHttpProfileSet() }, { minObservations })
+  for (const o of obs) {
+    if (o.time > clock.now()) clock.set(o.time)
+    det.observe(o)
+  }
+  return det
+}
+
+// --- the detector under test: trained on all of normalTrafficTraining ---
+const MIN_OBS = argNum('min-observations', 1000)
+const detector = trainDetector(train, MIN_OBS)
+const statuses = detector.statuses()
+const guarding = statuses.filter((s) => s.phase === 'guarding').length
+process.stderr.write(`${BENCH}: ${guarding}/${statuses.length} contexts guarding after training\n`)
+
+// --- training scores without leakage: contiguous folds ---
+const K = argNum('folds', 10)
+const foldSize = Math.ceil(train.length / K)
+const trainScores = new Float64Array(train.length)
+for (let k = 0; k < K; k++) {
+  const lo = k * foldSize
+  const hi = Math.min(train.length, lo + foldSize)
+  const det = trainDetector([...train.slice(0, lo), ...train.slice(hi)], Math.round(MIN_OBS * (K - 1) / K))
+  for (let i = lo; i < hi; i++) trainScores[i] = det.assess(train[i]).score.value
+}
+
+// --- test scores, and throughput ---
+const test = [...normal, ...anomalous]
+const labels = new Uint8Array(test.length)
+labels.fill(1, normal.length)
+const scores = new Float64Array(test.length)
+const danger = new Uint8Array(test.length)
+const topFeature: string[] = new Array(test.length)
+const cpuMs = (): number => { const u = process.cpuUsage(); return (u.user + u.system) / 1000 }
+for (let i = 0; i < test.length; i++) detector.assess(test[i]) // warm-up pass
+const c0 = cpuMs()
+const w0 = performance.now()
+for (let i = 0; i < test.length; i++) {
+  const r = detector.assess(test[i])
+  scores[i] = r.score.value
+  danger[i] = r.danger
+  const top = r.score.reasons[0]
+  topFeature[i] = top == null ? '' : top.feature
+}
+const cpu = cpuMs() - c0
+const wall = performance.now() - w0
+
+// --- metrics ---
+function rocAuc (s: Float64Array, y: Uint8Array): number {
+  const idx = Array.from(s.keys()).sort((a, b) => s[a] - s[b])
+  let pos = 0
+  let rankSum = 0
+  for (let i = 0; i < idx.length;) {
+    let j = i
+    while (j < idx.length && s[idx[j]] === s[idx[i]]) j++
+    const avg = (i + j + 1) / 2
+    for (let k = i; k < j; k++) if (y[idx[k]] === 1) { pos++; rankSum += avg }
+    i = j
+  }
+  const neg = idx.length - pos
+  return (rankSum - pos * (pos + 1) / 2) / (pos * neg)
+}
+
+/** Share of anomalies among the R highest scores (R = number of anomalies); ties at the cut count by their share. */
+function rPrecision (s: Float64Array, y: Uint8Array): number {
+  const idx = Array.from(s.keys()).sort((a, b) => s[b] - s[a])
+  const R = y.reduce((a, b) => a + b, 0)
+  const cut = s[idx[R - 1]]
+  let hits = 0
+  let tiedIn = 0
+  let tiedPos = 0
+  let tiedAll = 0
+  for (const i of idx) {
+    if (s[i] > cut) { hits += y[i]; tiedIn++ } else if (s[i] === cut) { tiedAll++; tiedPos += y[i] }
+  }
+  const slots = R - tiedIn
+  return (hits + (tiedAll > 0 ? tiedPos * slots / tiedAll : 0)) / R
+}
+
+function percentile (s: Float64Array, q: number): number {
+  const sorted = Float64Array.from(s).sort()
+  return sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)]
+}
+
+const key = (o: HttpObservation): string => `${o.method} ${o.path}?${o.query}\n${o.body}`
+const trainKeys = new Set(train.map(key))
+const isCopy = normal.map((o) => trainKeys.has(key(o)))
+const nonCopies = isCopy.filter((c) => !c).length
+
+function rates (flag: (i: number) => boolean): { tpr: number, fpr: number, fprNonCopies: number } {
+  let tp = 0
+  let fp = 0
+  let fpNc = 0
+  for (let i = 0; i < test.length; i++) {
+    if (!flag(i)) continue
+    if (labels[i] === 1) tp++
+    else { fp++; if (!isCopy[i]) fpNc++ }
+  }
+  return { tpr: r4(tp / anomalous.length), fpr: r4(fp / normal.length), fprNonCopies: r4(fpNc / nonCopies) }
+}
+const r4 = (x: number): number => Math.round(x * 1e4) / 1e4
+
+const t1 = percentile(trainScores, 0.99)
+const t01 = percentile(trainScores, 0.999)
+const at1 = rates((i) => scores[i] > t1)
+const at01 = rates((i) => scores[i] > t01)
+const l1 = rates((i) => danger[i] >= 1)
+const l2 = rates((i) => danger[i] >= 2)
+
+const missed: Record<string, number> = {}
+for (let i = normal.length; i < test.length; i++) if (scores[i] <= t01) missed[topFeature[i] || 'none'] = (missed[topFeature[i] || 'none'] ?? 0) + 1
+process.stderr.write(`${BENCH}: anomalies at or below the 99.9% threshold, by top reason: ${JSON.stringify(missed)}\n`)
+
+printResult({
+  bench: BENCH,
+  auc: Math.round(rocAuc(scores, labels) * 1e5) / 1e5,
+  rPrecision: r4(rPrecision(scores, labels)),
+  tprAtFpr1: at1.tpr,
+  fprAtFpr1: at1.fpr,
+  tprAtFpr01: at01.tpr,
+  fprAtFpr01: at01.fpr,
+  level1: { tpr: l1.tpr, fpr: l1.fpr, fprNonCopies: l1.fprNonCopies },
+  level2: { tpr: l2.tpr, fpr: l2.fpr, fprNonCopies: l2.fprNonCopies },
+  observationsPerSec: Math.round(test.length / (cpu / 1000)),
+  observationsPerSecWall: Math.round(test.length / (wall / 1000)),
+  fprNonCopies1: at1.fprNonCopies,
+  fprNonCopies01: at01.fprNonCopies,
+  thresholds: { atFpr1: t1, atFpr01: t01 },
+  folds: K,
+  contexts: statuses.length,
+  contextsGuarding: guarding,
+  requests: { train: train.length, normalTest: normal.length, anomalousTest: anomalous.length, normalTestNonCopies: nonCopies }
+})
