@@ -16,6 +16,7 @@ import type { NodeMetrics } from '../metrics.js'
 import type { ResponseSystem } from '../respond/index.js'
 import type { Alert, SignatureIndicator } from '../../protocol/alert/types.js'
 import type { AlertEvent, Mesh } from '../../protocol/mesh/mesh.js'
+import type { ReplayGuard } from '../../protocol/alert/index.js'
 import { ReputationTable } from '../../protocol/reputation/index.js'
 import { createAlertIntake, createAlertPublisher } from '../intake/index.js'
 import type { AlertIntake, AlertPublisher } from '../intake/index.js'
@@ -32,6 +33,8 @@ export interface CollaborationComponents {
   respond: ResponseSystem
   detection: Detection
   metrics?: NodeMetrics
+  /** The mesh's replay guard: saved with every snapshot so replays stay refused after a restart. */
+  replayGuard?: ReplayGuard
   /** Cell that remote-evidence decisions are filed under, per community. */
   cellForCommunity: (community: string) => string
 }
@@ -158,7 +161,10 @@ export function createCollaboration (c: CollaborationComponents): Collaboration 
   /** Serialised writes of the snapshot: each one is the state after the alert that triggered it. */
   const snapshot = (): Promise<void> => {
     const state = { reputation: reputation.toJSON(), intake: intake.toJSON() }
-    chain = chain.then(async () => { await collab.put(SNAPSHOT_KEY, state) }).catch((err: unknown) => { logger.error({ err }, 'collaboration snapshot failed') })
+    const replay = c.replayGuard?.toJSON()
+    chain = chain.then(async () => {
+      await collab.batch([{ type: 'put', key: SNAPSHOT_KEY, value: state }, ...(replay != null ? [{ type: 'put' as const, key: 'replay', value: replay }] : [])])
+    }).catch((err: unknown) => { logger.error({ err }, 'collaboration snapshot failed') })
     return chain
   }
 

@@ -31,6 +31,7 @@ import type { Store } from '../store/store.js'
 import { createApiServer, HttpError } from '../api/server.js'
 import type { ApiServer } from '../api/server.js'
 import { createFileSeqStore, createLibp2pMesh, loadOrCreateIdentity } from '../../protocol/mesh/index.js'
+import { ReplayGuard } from '../../protocol/alert/index.js'
 import type { Libp2pMesh, NodeIdentity } from '../../protocol/mesh/index.js'
 import { createCollaboration } from './collaboration.js'
 import type { Collaboration } from './collaboration.js'
@@ -162,18 +163,25 @@ export async function createDaemon (init: DaemonInit): Promise<Daemon> {
         const det = createDetection({ clock, store, logger }, { config })
         detection = det
         await det.start()
+        // replay protection survives restarts: the guard's state is part of the collaboration snapshot
+        const savedReplay = await store.sub('collab').get('replay').catch(() => undefined)
+        let replayGuard = new ReplayGuard()
+        if (savedReplay != null) {
+          try { replayGuard = ReplayGuard.restore(savedReplay) } catch (err) { logger.warn({ err }, 'replay guard state unreadable: starting empty') }
+        }
         mesh = await createLibp2pMesh({ clock, logger }, {
           privateKey: identity.privateKey,
           listen: config.listen,
           bootstrap: config.bootstrap,
           mdns: config.mdns,
           communities: config.communities,
-          seqStore: await createFileSeqStore(identity.seqPath),
+          seqStore: await createFileSeqStore(identity.seqPath, { clock }),
+          replayGuard,
           metrics: (components: unknown) => prometheusMetrics({ registry, collectDefaultMetrics: true })(components as never)
         })
         const r = respond
         collab = createCollaboration({
-          clock, store, logger, mesh, respond: r, detection: det, metrics,
+          clock, store, logger, mesh, respond: r, detection: det, metrics, replayGuard,
           cellForCommunity: (community) => config.cells.find((c) => c.community === community && c.type !== 'host')?.name ?? INGEST_CELL
         })
         mesh.onAlert((ev) => {
