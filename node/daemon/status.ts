@@ -36,6 +36,7 @@ export interface CellView {
   frozen?: boolean
   restarts?: number
   renewals?: number
+  lastRenewAtMs?: number | null
   nextRenewAtMs?: number | null
 }
 
@@ -104,7 +105,7 @@ export function createStatusSource (d: StatusDeps): StatusSource {
       phase,
       contexts: own.length,
       observations: own.reduce((n, c) => n + c.count, 0),
-      ...(sup != null ? { pid: sup.pid, state: sup.state, frozen: sup.frozen, restarts: sup.restarts, renewals: sup.renewals, nextRenewAtMs: sup.nextRenewAtMs } : {})
+      ...(sup != null ? { pid: sup.pid, state: sup.state, frozen: sup.frozen, restarts: sup.restarts, renewals: sup.renewals, lastRenewAtMs: sup.lastRenewAtMs, nextRenewAtMs: sup.nextRenewAtMs } : {})
     }
   })
 
