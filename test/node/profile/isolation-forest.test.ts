@@ -97,6 +97,9 @@ describe('isolation forest', () => {
     const restored = restoreIsolationForest(JSON.parse(text))
     expect(Array.from(restored.scoreMany(data, 2))).toEqual(Array.from(forest.scoreMany(data, 2)))
     expect(restored.score([3, 3])).toBe(forest.score([3, 3]))
+    // the blocked scoreMany and the single-point score agree bit for bit
+    const many = forest.scoreMany(data, 2)
+    for (let i = 0; i < 1020; i += 17) expect(many[i]).toBe(forest.score(data.subarray(2 * i, 2 * i + 2)))
     expect(restored.numNodes).toBe(forest.numNodes)
     // ≤ 16 bytes per node before base64
     expect(text.length).toBeLessThan(forest.numNodes * 16 * 1.4 + 2000)
