@@ -9,7 +9,7 @@
  * stop), and every valid alert received is appended to the `alerts` sublevel
  * before it is handled, so a kill -9 loses none of it.
  */
-import type { Clock } from '../clock.js'
+import type { Clock, TimerHandle } from '../clock.js'
 import type { Store, Sublevel } from '../store/store.js'
 import type { Logger } from './logger.js'
 import type { NodeMetrics } from '../metrics.js'
@@ -22,7 +22,7 @@ import { createAlertIntake, createAlertPublisher } from '../intake/index.js'
 import type { AlertIntake, AlertPublisher } from '../intake/index.js'
 import type { AlertDecisionRecord } from '../intake/decision-records.js'
 import { createClonalSelection, createReservoir, createSignatureStore, createSignatureVetter } from '../signatures/index.js'
-import type { ClonalSelection, Reservoir, SignatureStore, SignatureVetter } from '../signatures/index.js'
+import type { ClonalSelection, Reservoir, SignatureStore, SignatureVetter, VetResult as SignatureVetResult } from '../signatures/index.js'
 import type { Detection } from './detection-types.js'
 
 export interface CollaborationComponents {
@@ -75,6 +75,11 @@ export interface Collaboration {
 }
 
 const SNAPSHOT_KEY = 'state'
+const MAX_REMEMBERED_VERDICTS = 64
+/** How often pending peer signatures are vetted again. */
+const REVET_INTERVAL_MS = 5000
+/** Bounded work per round (most recently received first): a flood of unvettable signatures cannot stall the node. */
+const MAX_REVET_PER_ROUND = 64
 
 function storedAlert (ev: AlertEvent): StoredAlert {
   const a = ev.alert
@@ -114,6 +119,36 @@ export function createCollaboration (c: CollaborationComponents): Collaboration 
   let received = 0
   /** Alerts stored but not yet decided by the intake (bounded: the intake decides each one). */
   const pending = new Map<string, StoredAlert>()
+  /** The vetter's full verdicts of the signatures just vetted (the intake vets, then adopts or records, synchronously). */
+  const verdicts = new Map<string, SignatureVetResult>()
+  const rememberVerdict = (id: string, r: SignatureVetResult): void => {
+    verdicts.delete(id)
+    verdicts.set(id, r)
+    if (verdicts.size > MAX_REMEMBERED_VERDICTS) verdicts.delete(verdicts.keys().next().value as string)
+  }
+
+  /**
+   * GET /signatures shows every peer signature with its verdict, not only the
+   * adopted ones: a signature that failed vetting is kept as `rejected` (with
+   * the reason and the normal matches), one that could not be vetted yet as
+   * `pending` (re-vetted as normal traffic accumulates, see revetPending), and
+   * a known signature sent by another origin gains that origin.
+   */
+  const recordVerdicts = (alert: Alert, outcome: AlertDecisionRecord): void => {
+    for (const d of outcome.signatures) {
+      const sig = alert.signatures.find((s) => s.id === d.id)
+      if (sig == null) continue
+      if (d.outcome === 'rejected' || d.outcome === 'not-adopted') {
+        const v = verdicts.get(d.id)
+        if (v != null) void signatures.record(sig, alert.origin, v).catch(onError)
+      } else if (d.outcome === 'already-adopted' || d.outcome === 'already-rejected') {
+        const known = signatures.get(d.id)
+        if (known != null && !known.origins.includes(alert.origin) && known.code !== 'local') {
+          void signatures.record(sig, alert.origin, { adopted: known.status === 'adopted', code: known.code, reason: known.reason, normalMatches: known.normalMatches, normalChecked: 0, sample: [] }).catch(onError)
+        }
+      }
+    }
+  }
 
   const intake = createAlertIntake({
     clock,
@@ -121,10 +156,12 @@ export function createCollaboration (c: CollaborationComponents): Collaboration 
     reputation,
     vetSignature: (sig: SignatureIndicator) => {
       const r = vetter.vet(sig)
-      return { adopted: r.adopted, reason: r.reason, normalMatches: r.normalMatches }
+      rememberVerdict(sig.id, r)
+      // the code lets the intake blame 'malformed' and 'too-generic' signatures too (blameVetCodes)
+      return { adopted: r.adopted, reason: r.reason, normalMatches: r.normalMatches, code: r.code }
     },
     adoptSignature: (sig, origin) => {
-      void signatures.record(sig, origin, vetter.vet(sig)).catch(onError)
+      void signatures.record(sig, origin, verdicts.get(sig.id) ?? vetter.vet(sig)).catch(onError)
       logger.info({ signature: sig.id, origin, tokens: sig.tokens, context: sig.context }, 'signature adopted from a peer')
     },
     raiseSensitivity: (community, context, factor, untilMs) => {
@@ -145,6 +182,7 @@ export function createCollaboration (c: CollaborationComponents): Collaboration 
     },
     record: (alert, outcome: AlertDecisionRecord) => {
       c.metrics?.alertsReceived.inc({ outcome: outcome.outcome })
+      recordVerdicts(alert, outcome)
       const rec = pending.get(alert.id)
       if (rec == null) return
       pending.delete(alert.id)
@@ -168,7 +206,30 @@ export function createCollaboration (c: CollaborationComponents): Collaboration 
     return chain
   }
 
+  /**
+   * A signature that arrived before we had enough normal traffic in its
+   * context to vet it is `pending`. Re-vet the pending ones as our normal
+   * sample grows, so a node that joined late (or is still learning) adopts
+   * the community's signatures without waiting for them to be sent again.
+   * A final rejection counts against the origin as it would have on arrival.
+   */
+  const revetPending = (): void => {
+    const now = clock.now()
+    const due = signatures.pending().sort((a, b) => b.lastSeenMs - a.lastSeenMs).slice(0, MAX_REVET_PER_ROUND)
+    for (const rec of due) {
+      const r = vetter.vet(rec.signature)
+      if (r.code === 'insufficient-normal') continue
+      void signatures.record(rec.signature, rec.origin, r).catch(onError)
+      if (r.adopted) {
+        logger.info({ signature: rec.signature.id, origin: rec.origin, tokens: rec.signature.tokens, context: rec.signature.context }, 'pending signature adopted after re-vetting')
+      } else if (r.normalMatches > 0 || intake.params.blameVetCodes.includes(r.code)) {
+        reputation.record(rec.origin, 'R2', 1, now, `signature ${rec.signature.id} failed vetting: ${r.reason}`)
+      }
+    }
+  }
+
   let unsubscribe: (() => void) | null = null
+  let revetTimer: TimerHandle | null = null
   let started = false
 
   return {
@@ -204,12 +265,15 @@ export function createCollaboration (c: CollaborationComponents): Collaboration 
         setImmediate(() => { void snapshot() })
       })
       intake.start()
+      revetTimer = clock.setInterval(revetPending, REVET_INTERVAL_MS)
     },
     async stop () {
       if (!started) return
       started = false
       unsubscribe?.()
       unsubscribe = null
+      if (revetTimer != null) clock.clearInterval(revetTimer)
+      revetTimer = null
       intake.stop()
       await snapshot()
       await signatures.stop()

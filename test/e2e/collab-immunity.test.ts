@@ -1,0 +1,101 @@
+/**
+ * Proactive immunity with real daemons (issue 5, first end-to-end test):
+ * five `immune-node` processes in community `default` learn a small web
+ * shop's normal traffic; one of them meets an SQL injection. Its signature
+ * reaches the others, each vets it against its own normal traffic and adopts
+ * it (origin = the node that met the attack), and then blocks the FIRST
+ * matching attack it ever receives (a variant: another id, another trailing
+ * comment), by that signature, while normal requests still pass.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { SQLI_TAUTOLOGY, createShopTraffic, sqlInjection } from '../../scripts/demo-shop.js'
+import { createDaemonPool } from './support/daemon.js'
+import type { DaemonPool, RunningDaemon } from './support/daemon.js'
+import { getOk, waitFor } from './support/http.js'
+import { alerts, observe, observeOne, signatures, startCommunity, tally, train } from './collab-support.js'
+import type { SignatureView } from './collab-support.js'
+
+const NODES = 5
+const TRAIN = 400
+/** The node that meets the attack (not the bootstrap hub: its alert has to be relayed). */
+const VICTIM = 2
+
+describe('e2e: a community learns from one member\'s attack (proactive immunity)', () => {
+  let pool: DaemonPool
+  let nodes: RunningDaemon[]
+
+  beforeAll(async () => {
+    pool = createDaemonPool()
+    nodes = await startCommunity(pool, NODES)
+    const trained = await Promise.all(nodes.map(async (d, i) => await train(d, `shop-${i}`, TRAIN)))
+    // learning normal traffic blocks nothing
+    for (const vs of trained) expect(vs.filter((v) => v.verdict === 'block'), JSON.stringify(tally(vs))).toEqual([])
+  }, 80_000)
+
+  afterAll(async () => { await pool?.cleanup() })
+
+  it('adopts the victim\'s signature everywhere and blocks the first variant each node meets, by that signature', async () => {
+    const victim = nodes[VICTIM]
+    const others = nodes.filter((_, i) => i !== VICTIM)
+
+    // the victim meets the attack: its own detector blocks it (it guards its shop by now)
+    const first = await observeOne(victim, sqlInjection(SQLI_TAUTOLOGY[0], '203.0.113.66'))
+    expect(first.verdict, JSON.stringify(first)).toBe('block')
+    expect(first.danger).toBe(2)
+    expect(first.context).toBe('get /product')
+
+    // clonal selection made a local signature from it
+    const local = (await signatures(victim)).filter((s) => s.origin === 'local' && s.adopted)
+    expect(local.length).toBeGreaterThan(0)
+    const localIds = new Set(local.map((s) => s.id))
+
+    // within seconds every other member has vetted and adopted it, with the victim as origin
+    const adoptedAt = await Promise.all(others.map(async (d) => await waitFor(`${d.name} adopts the victim's signature`, async () => {
+      const sigs = await signatures(d)
+      const s = sigs.find((x) => localIds.has(x.id))
+      return s?.adopted === true ? s : null
+    }, { timeoutMs: 15_000, intervalMs: 100 })))
+    for (const s of adoptedAt) {
+      expect(s.origin).toBe(victim.peerId)
+      expect(s.status).toBe('adopted')
+      expect(s.normalMatches).toBe(0)
+      expect(s.context).toBe('get /product')
+      expect(s.tokens.length).toBeGreaterThan(0)
+    }
+
+    // the alert that carried it is on record at each member, accepted
+    for (const d of others) {
+      const got = (await alerts(d)).filter((a) => a.origin === victim.peerId && a.signatures.some((x) => localIds.has(x.id)))
+      expect(got.length, d.name).toBeGreaterThan(0)
+      expect(got[0].outcome).toBe('accepted')
+    }
+
+    // each member blocks the FIRST attack it ever receives: a variant it never saw, from a new address
+    for (const [i, d] of others.entries()) {
+      const payload = SQLI_TAUTOLOGY[1 + (i % (SQLI_TAUTOLOGY.length - 1))]
+      expect(payload).not.toBe(SQLI_TAUTOLOGY[0])
+      const v = await observeOne(d, sqlInjection(payload, `203.0.113.${100 + i}`))
+      expect(v.verdict, `${d.name}: ${JSON.stringify(v)}`).toBe('block')
+      expect(v.danger).toBe(2)
+      // decided by the adopted signature, not by the node's own profile
+      expect(v.reasons[0].feature).toBe('signature')
+      expect(v.reasons[0].expected).toMatch(new RegExp(`no match of signature (${[...localIds].join('|')})`))
+      const after = (await signatures(d)).find((x: SignatureView) => localIds.has(x.id))
+      expect(after?.hits).toBeGreaterThan(0)
+    }
+
+    // normal requests still pass everywhere (fresh customers, never seen in training)
+    for (const [i, d] of nodes.entries()) {
+      const vs = await observe(d, createShopTraffic(`shop-fresh-${i}`).take(150))
+      const blockedBySignature = vs.filter((v) => v.reasons.some((r) => r.feature === 'signature'))
+      expect(blockedBySignature, d.name).toEqual([])
+      expect(vs.filter((v) => v.verdict === 'block'), `${d.name}: ${JSON.stringify(tally(vs))}`).toEqual([])
+    }
+
+    // status shows the adopted signature
+    for (const d of others) {
+      const st = await getOk<{ signatures: Record<string, number> }>(d.apiUrl, '/status')
+      expect(st.signatures.adopted).toBeGreaterThan(0)
+    }
+  }, 60_000)
+})
