@@ -10,8 +10,14 @@
  * sublevel) that `commit()` writes before the ingest API answers. On start,
  * the snapshot is loaded and the journal replayed through the same detector,
  * so a restarted node resumes in the phase it was in, with what it learned.
- * The detectors' own flush timers are turned off so that a snapshot and the
- * journal position always agree (no observation learned twice on replay).
+ * The detectors' own flush timers are turned off, but a detector still saves
+ * a context by itself when it turns to guarding, so a saved profile may
+ * already hold observations that are still in the journal. Each journal entry
+ * therefore carries its context's `seen` count after it was observed, and the
+ * replay skips the entries a loaded profile already counts: no observation is
+ * learned twice, none is lost. During the replay the detectors' clock reads
+ * each entry's own time, so learning periods (minDurationSec) and calibration
+ * resume as they were, not from the restart.
  */
 import type { Clock, TimerHandle } from '../clock.js'
 import type { Config, PriorConfig } from '../config/index.js'
@@ -47,7 +53,12 @@ interface JournalEntry {
   /** Detector (profile set) name. */
   d: string
   o: Observation
+  /** The context's `seen` count right after this observation (absent in journals written before it existed). */
+  s?: number
 }
+
+/** The detector context of a journaled observation. */
+const contextOfEntry = (o: Observation): string => o.kind === 'http' ? httpContextOf(o) : processContextOf(o)
 
 /** Config priors (hard mode) → the HTTP detector's prior rules. */
 export function httpPriorRules (priors: PriorConfig[]): HttpPriorRule[] {
@@ -74,7 +85,16 @@ export function detectorParamsFromConfig (config: Config): Partial<DetectorParam
 }
 
 export function createDetection (c: DetectionComponents, init: DetectionInit): Detection & { snapshot: () => Promise<void> } {
-  const { clock, store, logger } = c
+  const { store, logger } = c
+  /** While the journal is replayed, the detectors see each entry's own time. */
+  let replayTimeMs: number | null = null
+  const clock: Clock = {
+    now: () => replayTimeMs ?? c.clock.now(),
+    setTimeout: (fn, ms) => c.clock.setTimeout(fn, ms),
+    clearTimeout: (h) => { c.clock.clearTimeout(h) },
+    setInterval: (fn, ms) => c.clock.setInterval(fn, ms),
+    clearInterval: (h) => { c.clock.clearInterval(h) }
+  }
   const config = init.config
   const params = detectorParamsFromConfig(config)
   const priors = config.learning.mode === 'hard' && config.learning.priors.length > 0 ? createHttpPriors(httpPriorRules(config.learning.priors)) : undefined
@@ -145,9 +165,9 @@ export function createDetection (c: DetectionComponents, init: DetectionInit): D
     await snapshotting
   }
 
-  const record = (d: string, o: Observation): void => {
+  const record = (d: string, o: Observation, s: number | undefined): void => {
     seq++
-    pending.push({ d, o })
+    pending.push(s != null ? { d, o, s } : { d, o })
     if (pending.length >= 512) void commit().catch((err: unknown) => { logger.error({ err }, 'journal write failed') })
   }
 
@@ -164,16 +184,23 @@ export function createDetection (c: DetectionComponents, init: DetectionInit): D
       await processDetector.start()
       // replay what was observed after the last snapshot
       let replayed = 0
-      for await (const [k, v] of journal.iterator()) {
-        const e = v as JournalEntry
-        const d = detectorByName(e.d)
-        if (d != null) {
+      let skipped = 0
+      try {
+        for await (const [k, v] of journal.iterator()) {
+          const e = v as JournalEntry
+          const d = detectorByName(e.d)
+          seq = Math.max(seq, Number(k))
+          if (d == null) continue
+          // already in the loaded profile (the detector saved it when the context turned to guarding)
+          if (e.s != null && e.s <= (d.status(contextOfEntry(e.o))?.seen ?? 0)) { skipped++; continue }
+          replayTimeMs = Number.isFinite(e.o.time) ? e.o.time : null
           d.observe(e.o)
           replayed++
         }
-        seq = Math.max(seq, Number(k))
+      } finally {
+        replayTimeMs = null
       }
-      if (replayed > 0) logger.info({ replayed }, 'learning journal replayed')
+      if (replayed + skipped > 0) logger.info({ replayed, skipped }, 'learning journal replayed')
       await snapshot()
       timer = clock.setInterval(() => {
         void snapshot().catch((err: unknown) => { logger.error({ err }, 'profile snapshot failed') })
@@ -192,13 +219,15 @@ export function createDetection (c: DetectionComponents, init: DetectionInit): D
 
     observeHttp (cell: CellRef, obs: HttpObservation) {
       const d = httpFor(cell.name)
-      record(`http:${cell.name}`, obs)
-      return toResult(d.observe(obs))
+      const r = d.observe(obs)
+      record(`http:${cell.name}`, obs, d.status(r.context)?.seen)
+      return toResult(r)
     },
 
     observeProcess (_cell: CellRef, obs: ProcessObservation) {
-      record(PROCESS_SET, obs)
-      return toResult(processDetector.observe(obs))
+      const r = processDetector.observe(obs)
+      record(PROCESS_SET, obs, processDetector.status(r.context)?.seen)
+      return toResult(r)
     },
 
     phaseOfHttp (cell: CellRef, obs: HttpObservation): Phase {
