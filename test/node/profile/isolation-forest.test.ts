@@ -151,13 +151,15 @@ describe('isolation forest', () => {
 
   it('validates params and input with error codes', () => {
     expect(createIsolationForestParams()).toEqual(defaultIsolationForestParams)
+    expect(createIsolationForestParams({ numTrees: undefined, seed: 'x' })).toEqual({ ...defaultIsolationForestParams, seed: 'x' })
     const bad: Array<[Record<string, unknown>, string]> = [
       [{ numTrees: 0 }, 'isolationForest.numTrees'],
       [{ numTrees: 1.5 }, 'isolationForest.numTrees'],
       [{ sampleSize: 1 }, 'isolationForest.sampleSize'],
       [{ heightLimit: -1 }, 'isolationForest.heightLimit'],
       [{ seed: Number.NaN }, 'isolationForest.seed'],
-      [{ skipConstantFeatures: 'yes' }, 'isolationForest.skipConstantFeatures']
+      [{ skipConstantFeatures: 'yes' }, 'isolationForest.skipConstantFeatures'],
+      [{ trees: 10 }, 'isolationForest.trees']
     ]
     for (const [partial, field] of bad) {
       try {
