@@ -12,7 +12,7 @@
  *   test requests that are not verbatim copies of a training request.
  * - level1 / level2: the detector's own per-context thresholds (danger ≥ 1, 2).
  * - observationsPerSec: detector.assess() over the test files, one core,
- *   CPU time of this process (second pass, after a warm-up pass).
+ *   CPU time of this process; best of three passes after a warm-up pass.
  *
  *     npm run bench -- detect-csic [--folds 10]
  */
@@ -86,19 +86,26 @@ labels.fill(1, normal.length)
 const scores = new Float64Array(test.length)
 const danger = new Uint8Array(test.length)
 const topFeature: string[] = new Array(test.length)
+const knownContext = new Uint8Array(test.length)
 const cpuMs = (): number => { const u = process.cpuUsage(); return (u.user + u.system) / 1000 }
 for (let i = 0; i < test.length; i++) detector.assess(test[i]) // warm-up pass
-const c0 = cpuMs()
-const w0 = performance.now()
-for (let i = 0; i < test.length; i++) {
-  const r = detector.assess(test[i])
-  scores[i] = r.score.value
-  danger[i] = r.danger
-  const top = r.score.reasons[0]
-  topFeature[i] = top == null ? '' : top.feature
+// Timed passes: the best of three (the machine is shared; the best pass is the least disturbed one).
+let cpu = Infinity
+let wall = Infinity
+for (let pass = 0; pass < 3; pass++) {
+  const c0 = cpuMs()
+  const w0 = performance.now()
+  for (let i = 0; i < test.length; i++) {
+    const r = detector.assess(test[i])
+    scores[i] = r.score.value
+    danger[i] = r.danger
+    const top = r.score.reasons[0]
+    topFeature[i] = top == null ? '' : top.feature
+    knownContext[i] = r.phase === 'guarding' ? 1 : 0
+  }
+  cpu = Math.min(cpu, cpuMs() - c0)
+  wall = Math.min(wall, performance.now() - w0)
 }
-const cpu = cpuMs() - c0
-const wall = performance.now() - w0
 
 // --- metrics ---
 function rocAuc (s: Float64Array, y: Uint8Array): number {
@@ -162,6 +169,12 @@ const at01 = rates((i) => scores[i] > t01)
 const l1 = rates((i) => danger[i] >= 1)
 const l2 = rates((i) => danger[i] >= 2)
 
+// Unknown endpoints are capped at danger 1 by design (a new endpoint is suspicious, not dangerous):
+// level 2 measured on the anomalies that reach a known endpoint.
+let knownAnomalies = 0
+let knownL2 = 0
+for (let i = normal.length; i < test.length; i++) if (knownContext[i] === 1) { knownAnomalies++; if (danger[i] === 2) knownL2++ }
+
 const missed: Record<string, number> = {}
 for (let i = normal.length; i < test.length; i++) if (scores[i] <= t01) missed[topFeature[i] || 'none'] = (missed[topFeature[i] || 'none'] ?? 0) + 1
 process.stderr.write(`${BENCH}: anomalies at or below the 99.9% threshold, by top reason: ${JSON.stringify(missed)}\n`)
@@ -175,7 +188,7 @@ printResult({
   tprAtFpr01: at01.tpr,
   fprAtFpr01: at01.fpr,
   level1: { tpr: l1.tpr, fpr: l1.fpr, fprNonCopies: l1.fprNonCopies },
-  level2: { tpr: l2.tpr, fpr: l2.fpr, fprNonCopies: l2.fprNonCopies },
+  level2: { tpr: l2.tpr, fpr: l2.fpr, fprNonCopies: l2.fprNonCopies, tprKnownEndpoints: r4(knownL2 / knownAnomalies), anomaliesAtKnownEndpoints: knownAnomalies },
   observationsPerSec: Math.round(test.length / (cpu / 1000)),
   observationsPerSecWall: Math.round(test.length / (wall / 1000)),
   fprNonCopies1: at1.fprNonCopies,

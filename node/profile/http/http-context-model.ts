@@ -158,8 +158,8 @@ export class HttpContextModel implements ContextModel<HttpObservation> {
     const pu = this.names.pNovel(unknown, mp.minP)
     if (sink.test(pu) && unknown > 0) {
       const u = [...occ.keys()].filter((k) => !this.names.has(k))
-      sink.push(pu, u.length === 1 ? u[0] : undefined, 'unknown-parameter', u.slice(0, 6).map((s) => showValue(s, 32)).join(', '),
-        `known: ${this.parameterNames().slice(0, 12).join(', ')}${this.params.size > 12 ? ', …' : ''}`)
+      sink.push(pu, u.length === 1 ? u[0] : undefined, 'unknown-parameter', () => [u.slice(0, 6).map((s) => showValue(s, 32)).join(', '),
+        `known: ${this.parameterNames().slice(0, 12).join(', ')}${this.params.size > 12 ? ', …' : ''}`])
     }
 
     // Q2 presence (missing or repeated)
@@ -179,16 +179,17 @@ export class HttpContextModel implements ContextModel<HttpObservation> {
     }
     if (sink.test(pp) && worst !== '') {
       const h = this.presence.get(worst)!
-      const present = h[0] + h[1] + h[2]
-      if (worstX === 0) sink.push(pp, worst, 'missing-parameter', 'absent', `present in ${present} of ${this.n} requests`)
-      else sink.push(pp, worst, 'repeated-parameter', `×${worstX}`, `repeated in ${h[1] + h[2]} of ${this.n} requests`)
+      const n = this.n
+      const x = worstX
+      if (x === 0) sink.push(pp, worst, 'missing-parameter', () => ['absent', `present in ${h[0] + h[1] + h[2]} of ${n} requests`])
+      else sink.push(pp, worst, 'repeated-parameter', () => [`×${x}`, `repeated in ${h[1] + h[2]} of ${n} requests`])
     }
 
     // Q3 order (only meaningful when every name is known)
     if (unknown === 0) {
       const key = orderKey()
       const po = this.orders.pValue(key, mp.reasonMaxP, mp.minP)
-      if (sink.test(po)) sink.push(po, undefined, 'parameter-order', showValue(key, 64), `one of {${this.orders.top(3).map((s) => showValue(s, 64)).join(', ')}}`)
+      if (sink.test(po)) sink.push(po, undefined, 'parameter-order', () => [showValue(key, 64), `one of {${this.orders.top(3).map((s) => showValue(s, 64)).join(', ')}}`])
     } else {
       sink.skip(1)
     }
@@ -196,7 +197,7 @@ export class HttpContextModel implements ContextModel<HttpObservation> {
     // Q4 too many parameters
     if (total > all.length) {
       const pt = Math.max(mp.minP, 1 / n1) * Math.pow(mp.noveltyTailFactor, Math.min(64, Math.log2(total / mp.maxParamsPerRequest)))
-      if (sink.test(pt)) sink.push(pt, undefined, 'too-many-parameters', total, `at most ${mp.maxParamsPerRequest} read`)
+      if (sink.test(pt)) sink.push(pt, undefined, 'too-many-parameters', () => [total, `at most ${mp.maxParamsPerRequest} read`])
     } else {
       sink.skip(1)
     }

@@ -51,6 +51,7 @@ const punctList: number[] = []
 const letterList: number[] = []
 const gramSet = new Set<number>()
 let shapeStr = ''
+let shapeBuf = new Uint16Array(64)
 
 /** One 3-gram as a number: a small integer for Latin-1 grams (fast Map keys), exact above 2^48 otherwise. */
 function packGram (a: number, b: number, c: number): number {
@@ -77,7 +78,7 @@ function analyse (value: string, maxChars: number, maxShapeChars: number): void 
   symList.length = 0
   gramSet.clear()
   const len = Math.min(value.length, maxChars)
-  let shape = ''
+  if (shapeBuf.length < maxShapeChars + 1) shapeBuf = new Uint16Array(maxShapeChars + 1)
   let prevShape = -1
   let shapeLen = 0
   // 3-grams over the folded value framed by STX…ETX
@@ -92,8 +93,8 @@ function analyse (value: string, maxChars: number, maxShapeChars: number): void 
     const s = shapeCode(c)
     if (s !== prevShape) {
       prevShape = s
-      if (shapeLen < maxShapeChars) shape += String.fromCharCode(s)
-      else if (shapeLen === maxShapeChars) shape += '…'
+      if (shapeLen < maxShapeChars) shapeBuf[shapeLen] = s
+      else if (shapeLen === maxShapeChars) shapeBuf[shapeLen] = 0x2026 // …
       shapeLen++
     }
     const f = gramFold(c)
@@ -102,7 +103,7 @@ function analyse (value: string, maxChars: number, maxShapeChars: number): void 
     g1 = f
   }
   gramSet.add(packGram(g2, g1, ETX))
-  shapeStr = shape
+  shapeStr = String.fromCharCode.apply(null, shapeBuf.subarray(0, Math.min(shapeLen, maxShapeChars + 1)) as unknown as number[])
   punctList.length = 0
   letterList.length = 0
   for (const c of symList) (c >= 128 && isLetter(c) ? letterList : punctList).push(c)
@@ -177,8 +178,9 @@ export class ParamModel {
       const pe = this.values.pValue(value, p.reasonMaxP, p.minP)
       if (sink.test(pe)) {
         const seen = this.values.count(value)
-        sink.push(pe, name, 'enumeration', `value ${showValue(value)}`,
-          seen > 0 ? `rare (${seen} of ${this.n})` : `one of {${this.values.top(8).map((v) => showValue(v, 24)).join(', ')}${this.values.size > 8 ? ', …' : ''}}`)
+        const n = this.n
+        sink.push(pe, name, 'enumeration', () => [`value ${showValue(value)}`,
+          seen > 0 ? `rare (${seen} of ${n})` : `one of {${this.values.top(8).map((v) => showValue(v, 24)).join(', ')}${this.values.size > 8 ? ', …' : ''}}`])
       }
     } else {
       sink.skip(1)
@@ -198,7 +200,10 @@ export class ParamModel {
       }
     }
     if (sink.test(pf) && worstFlag >= 0) {
-      sink.push(pf, name, 'encoding', DECODE_FLAGS[worstFlag].name, `in ${this.flags[worstFlag]} of ${this.n} values`)
+      const f = worstFlag
+      const n = this.n
+      const c = this.flags[f]
+      sink.push(pf, name, 'encoding', () => [DECODE_FLAGS[f].name, `in ${c} of ${n} values`])
     }
   }
 
@@ -211,7 +216,7 @@ export class ParamModel {
     // H1 length
     const len = value.length
     const pl = this.length.pValue(len, p.minP)
-    if (sink.test(pl)) sink.push(pl, name, 'length', len, `${this.length.min}–${this.length.max}`)
+    if (sink.test(pl)) sink.push(pl, name, 'length', () => [len, `${this.length.min}–${this.length.max}`])
 
     analyse(value, p.maxAnalysedChars, p.maxShapeChars)
 
@@ -240,26 +245,31 @@ export class ParamModel {
     const pu = this.symbols.pNovel(unseen, p.minP)
     if (sink.test(pu) && unseen > 0) {
       const chars = punctList.filter((c) => !this.symbols.has(c))
-      sink.push(pu, name, 'unseen-characters', showChars(chars), `only ${showChars(this.symbols.topItems(24))} besides letters and digits`)
+      sink.push(pu, name, 'unseen-characters', () => [showChars(chars), `only ${showChars(this.symbols.topItems(24))} besides letters and digits`])
     }
     const pul = this.letters.pNovel(unseenLetters, p.minP)
     if (sink.test(pul) && unseenLetters > 0) {
       const chars = letterList.filter((c) => !this.letters.has(c))
-      sink.push(pul, name, 'unseen-letters', showChars(chars), this.letters.size === 0 ? 'only ASCII letters' : `ASCII and ${showChars(this.letters.topItems(24))}`)
+      sink.push(pul, name, 'unseen-letters', () => [showChars(chars), this.letters.size === 0 ? 'only ASCII letters' : `ASCII and ${showChars(this.letters.topItems(24))}`])
     }
     if (sink.test(pCount) && worstChar >= 0) {
       const h = this.symbolCounts.get(worstChar)!
-      let maxSeen = 0
-      for (let j = COUNT_BINS - 1; j >= 0; j--) if (h[j] > 0) { maxSeen = j + 1; break }
-      const df = this.symbols.df(worstChar) + this.letters.df(worstChar)
-      sink.push(pCount, name, 'character-count', `${showChars([worstChar])} ×${symCount[worstChar]}`,
-        `in ${df} of ${this.n} values, at most ${maxSeen >= COUNT_BINS ? `${COUNT_BINS}+` : maxSeen} per value`)
+      const c = worstChar
+      const x = symCount[c]
+      const n = this.n
+      const df = this.symbols.df(c) + this.letters.df(c)
+      sink.push(pCount, name, 'character-count', () => {
+        let maxSeen = 0
+        for (let j = COUNT_BINS - 1; j >= 0; j--) if (h[j] > 0) { maxSeen = j + 1; break }
+        return [`${showChars([c])} ×${x}`, `in ${df} of ${n} values, at most ${maxSeen >= COUNT_BINS ? `${COUNT_BINS}+` : maxSeen} per value`]
+      })
     }
 
     // H4 structure
     const ps = this.shapes.pValue(shapeStr, p.reasonMaxP, p.minP)
     if (sink.test(ps)) {
-      sink.push(ps, name, 'structure', showValue(shapeStr), `one of {${this.shapes.top(6).map((s) => showValue(s, 24)).join(', ')}${this.shapes.size > 6 ? ', …' : ''}}`)
+      const shape = shapeStr
+      sink.push(ps, name, 'structure', () => [showValue(shape), `one of {${this.shapes.top(6).map((s) => showValue(s, 24)).join(', ')}${this.shapes.size > 6 ? ', …' : ''}}`])
     }
 
     // H6 unseen 3-grams
@@ -267,10 +277,12 @@ export class ParamModel {
     for (const g of gramSet) if (!this.grams.has(g)) novel++
     const pg = this.grams.pNovel(novel, p.minP)
     if (sink.test(pg) && novel > 0) {
-      const ex: string[] = []
-      for (const g of gramSet) { if (!this.grams.has(g)) ex.push(unpackGram(g)); if (ex.length >= 6) break }
-      sink.push(pg, name, 'unseen-3grams', `${novel} unseen (${ex.map((s) => JSON.stringify(s)).join(' ')}${novel > ex.length ? ' …' : ''})`,
-        `at most ${this.grams.largestOwned} unseen in a training value`)
+      const ex: number[] = []
+      for (const g of gramSet) { if (!this.grams.has(g)) ex.push(g); if (ex.length >= 6) break }
+      const k = novel
+      const owned = this.grams.largestOwned
+      sink.push(pg, name, 'unseen-3grams', () => [`${k} unseen (${ex.map((g) => JSON.stringify(unpackGram(g))).join(' ')}${k > ex.length ? ' …' : ''})`,
+        `at most ${owned} unseen in a training value`])
     }
   }
 

@@ -1,8 +1,9 @@
 /**
  * Collects the p-value terms of one request: counts the tests (for the
  * Bonferroni correction), keeps the smallest p, and keeps the terms worth
- * explaining (p ≤ reasonMaxP). Callers format a term only when `test` says it
- * is kept, so scoring normal traffic builds no strings.
+ * explaining (p ≤ reasonMaxP). A kept term carries a closure that formats its
+ * explanation; only the maxReasons most surprising terms are ever formatted,
+ * so scoring builds no strings for normal traffic and few for anomalies.
  */
 import type { ScoreReason } from '../../observation.js'
 import { combineMinP, combineOrder, surprise } from '../stats/p-value.js'
@@ -18,7 +19,7 @@ export class TermSink {
   /** Second and third smallest p-values. */
   p2 = 1
   p3 = 1
-  readonly terms: PTerm[] = []
+  private readonly kept: LazyTerm[] = []
   /** Per group (a parameter, or the request-level terms): Σ ln p and number of tests. */
   private readonly gLog: number[] = []
   private readonly gK: number[] = []
@@ -31,7 +32,7 @@ export class TermSink {
     this.pMin = 1
     this.p2 = 1
     this.p3 = 1
-    this.terms.length = 0
+    this.kept.length = 0
     this.gLog.length = 0
     this.gK.length = 0
   }
@@ -66,11 +67,13 @@ export class TermSink {
     if (g >= 0) this.gK[g] += k
   }
 
-  push (p: number, parameter: string | undefined, feature: string, observed: string | number, expected: string): void {
-    const t: PTerm = { p, feature, observed, expected }
-    if (parameter !== undefined) t.parameter = parameter
-    this.terms.push(t)
+  /** Keeps a term; `explain` returns [observed, expected] and runs only if the term is reported. */
+  push (p: number, parameter: string | undefined, feature: string, explain: () => [string | number, string]): void {
+    this.kept.push({ p, parameter, feature, explain })
   }
+
+  /** Every kept term, formatted, most surprising first (for tests and tools). */
+  terms (): PTerm[] { return this.top(this.kept.length).map(format) }
 
   combined (): Combined {
     if (this.combination === 'order') return combineOrder(this.pMin, this.p2, this.p3, this.tests)
@@ -83,15 +86,33 @@ export class TermSink {
     return combineMinP(best, this.gLog.length)
   }
 
+  private top (max: number): LazyTerm[] {
+    return this.kept.length <= 1 ? this.kept.slice(0, max) : this.kept.slice().sort((a, b) => a.p - b.p).slice(0, max)
+  }
+
   reasons (context: string, max: number): ScoreReason[] {
-    if (this.terms.length === 0 || max === 0) return []
-    const sorted = this.terms.slice().sort((a, b) => a.p - b.p).slice(0, max)
-    return sorted.map((t) => {
-      const r: ScoreReason = { context, feature: t.feature, observed: t.observed, expected: t.expected, surprise: round3(surprise(t.p)) }
+    if (this.kept.length === 0 || max === 0) return []
+    return this.top(max).map((t) => {
+      const [observed, expected] = t.explain()
+      const r: ScoreReason = { context, feature: t.feature, observed, expected, surprise: round3(surprise(t.p)) }
       if (t.parameter !== undefined) r.parameter = t.parameter
       return r
     })
   }
+}
+
+interface LazyTerm {
+  p: number
+  parameter: string | undefined
+  feature: string
+  explain: () => [string | number, string]
+}
+
+function format (t: LazyTerm): PTerm {
+  const [observed, expected] = t.explain()
+  const r: PTerm = { p: t.p, feature: t.feature, observed, expected }
+  if (t.parameter !== undefined) r.parameter = t.parameter
+  return r
 }
 
 /** P(χ² with 2k degrees of freedom ≥ x): Fisher's method for k p-values. */

@@ -30,6 +30,8 @@ export class CategoricalCounter {
   private readonly counts = new Map<string, number>()
   private readonly cc = new Map<number, number>()
   private topCache: string[] | null = null
+  /** count c → Σ_{j≤c} j·N_j, valid until the next learn. */
+  private readonly massCache = new Map<number, number>()
 
   constructor (readonly maxCategories: number, readonly overflow: 'saturate' | 'disable') {}
 
@@ -40,6 +42,7 @@ export class CategoricalCounter {
   learn (key: string): void {
     this.n++
     this.topCache = null
+    if (this.massCache.size > 0) this.massCache.clear()
     if (this.disabled) return
     const c = this.counts.get(key)
     if (c === undefined) {
@@ -86,9 +89,13 @@ export class CategoricalCounter {
     const n1 = this.singletons
     if (c === 0) return Math.max(floor, (1 + n1) / (this.n + 1))
     if (c / (this.n + 1) >= skipAbove) return 1
-    let mass = 1 + n1
-    for (const [j, nj] of this.cc) if (j <= c) mass += j * nj
-    return Math.min(1, Math.max(floor, mass / (this.n + 1)))
+    let below = this.massCache.get(c)
+    if (below === undefined) {
+      below = 0
+      for (const [j, nj] of this.cc) if (j <= c) below += j * nj
+      this.massCache.set(c, below)
+    }
+    return Math.min(1, Math.max(floor, (1 + n1 + below) / (this.n + 1)))
   }
 
   /** Up to `max` categories, most frequent first. */
