@@ -118,6 +118,31 @@ export interface ThreatConfig {
   peerRaiseSec: number
 }
 
+/** Selfish-member detection (docs/reputation.md, "Selfish members"); times in seconds. */
+export interface SelfishConfig {
+  /** Independent origins that make an attack episode community-wide (our own evidence also does). */
+  minOrigins: number
+  /** Episodes a peer must have been counted in before it can be flagged. */
+  minEpisodes: number
+  /** Significance level of the one-sided binomial test. */
+  alpha: number
+  /** A peer is judged against this share of the other members' report rate (1: the plain test). */
+  rateTolerance: number
+  /** An episode closes when no report arrived for this long... */
+  episodeQuietSec: number
+  /** ...or this long after it opened. */
+  maxEpisodeSec: number
+  /** Reports within this time after a close are late reports of that episode. */
+  cooldownSec: number
+}
+
+/** How the node weighs its peers' alerts (node/intake). */
+export interface CollaborationConfig {
+  /** How often the intake closes selfish episodes and expires votes, warnings and blocks. */
+  housekeepingIntervalSec: number
+  selfish: SelfishConfig
+}
+
 export interface LoggingConfig {
   level: LogLevel
   format: LogFormat
@@ -136,6 +161,7 @@ export interface Config {
   learning: LearningConfig
   policy: PolicyConfig
   threat: ThreatConfig
+  collaboration: CollaborationConfig
   logging: LoggingConfig
 }
 

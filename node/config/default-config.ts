@@ -8,7 +8,8 @@
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { defaultPolicyConfig } from '../respond/policy-config.js'
-import type { CellConfig, Config, LearningConfig } from './config-types.js'
+import { defaultAlertIntakeParams } from '../intake/intake-params.js'
+import type { CellConfig, CollaborationConfig, Config, LearningConfig } from './config-types.js'
 
 export const DEFAULT_COMMUNITY = 'default'
 export const DEFAULT_API_HOST = '127.0.0.1'
@@ -35,6 +36,23 @@ export function defaultLearningConfig (): LearningConfig {
     mode: 'soft',
     priors: [],
     targetFpr: { level1: 0.01, level2: 0.001 }
+  }
+}
+
+/** The intake's own defaults (node/intake, protocol/reputation/selfish.ts; docs/reputation.md says why), in seconds. */
+export function defaultCollaborationConfig (): CollaborationConfig {
+  const i = defaultAlertIntakeParams
+  return {
+    housekeepingIntervalSec: i.housekeepingIntervalMs / 1000,
+    selfish: {
+      minOrigins: i.selfish.minOrigins,
+      minEpisodes: i.selfish.minEpisodes,
+      alpha: i.selfish.alpha,
+      rateTolerance: i.selfish.rateTolerance,
+      episodeQuietSec: i.selfish.episodeQuietMs / 1000,
+      maxEpisodeSec: i.selfish.maxEpisodeMs / 1000,
+      cooldownSec: i.selfish.cooldownMs / 1000
+    }
   }
 }
 
@@ -72,6 +90,7 @@ export function defaultConfig (): Config {
     learning: defaultLearningConfig(),
     policy: defaultPolicyConfig(),
     threat: { peerRaiseSec: 300 },
+    collaboration: defaultCollaborationConfig(),
     logging: { level: 'info', format: 'auto' }
   }
 }

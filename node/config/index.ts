@@ -1,5 +1,5 @@
 export * from './config-types.js'
-export { defaultConfig, defaultDataDir, defaultLearningConfig, defaultCells, DEFAULT_API_HOST, DEFAULT_API_PORT, DEFAULT_COMMUNITY, DEFAULT_LISTEN, DEFAULT_RENEW_INTERVAL_SEC } from './default-config.js'
+export { defaultCollaborationConfig, defaultConfig, defaultDataDir, defaultLearningConfig, defaultCells, DEFAULT_API_HOST, DEFAULT_API_PORT, DEFAULT_COMMUNITY, DEFAULT_LISTEN, DEFAULT_RENEW_INTERVAL_SEC } from './default-config.js'
 export { checkConfig, validateConfig, resolveConfigPath, isLoopbackHost, checkListenAddr, checkBootstrapAddr, CELL_NAME_PATTERN } from './validate-config.js'
 export type { ValidateOptions } from './validate-config.js'
 export { loadConfig, mergeOverrides, parseConfigText, configFormatOf } from './load-config.js'

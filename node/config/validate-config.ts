@@ -15,10 +15,10 @@ import { CELL_TYPES } from '../respond/policy-types.js'
 import { Checker, isPlainObject, joinPath } from './checker.js'
 import type { Raw } from './checker.js'
 import { CHAR_CLASSES } from './config-types.js'
-import type { AccessLogConfig, CellConfig, Config, LearningConfig, PriorConfig } from './config-types.js'
+import type { AccessLogConfig, CellConfig, CollaborationConfig, Config, LearningConfig, PriorConfig } from './config-types.js'
 import { CELL_DEFAULTS, DEFAULT_COMMUNITY, DEFAULT_SAMPLE_INTERVAL_SEC, defaultCells, defaultConfig } from './default-config.js'
 
-const TOP_KEYS = ['version', 'dataDir', 'listen', 'bootstrap', 'mdns', 'api', 'communities', 'cells', 'ingest', 'learning', 'policy', 'threat', 'logging'] as const
+const TOP_KEYS = ['version', 'dataDir', 'listen', 'bootstrap', 'mdns', 'api', 'communities', 'cells', 'ingest', 'learning', 'policy', 'threat', 'collaboration', 'logging'] as const
 const COMMUNITY = /^[a-z0-9._-]{1,64}$/
 const COMMUNITY_ACCEPTED = 'a software id matching [a-z0-9._-]{1,64}'
 export const CELL_NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/
@@ -214,6 +214,26 @@ function readLearning (c: Checker, raw: unknown): LearningConfig {
   return { minObservations, minDurationSec, mode, priors, targetFpr: { level1, level2 } }
 }
 
+/** Largest selfish minEpisodes: the tracker halves its counts past 64 episodes per peer. */
+const MAX_SELFISH_EPISODES = 64
+
+function readCollaboration (c: Checker, raw: unknown): CollaborationConfig {
+  const d = defaultConfig().collaboration
+  const o = c.object('collaboration', raw, ['housekeepingIntervalSec', 'selfish'])
+  const housekeepingIntervalSec = c.number('collaboration.housekeepingIntervalSec', o.housekeepingIntervalSec, d.housekeepingIntervalSec, { min: 0.1, max: 3600 })
+  const so = c.object('collaboration.selfish', o.selfish, ['minOrigins', 'minEpisodes', 'alpha', 'rateTolerance', 'episodeQuietSec', 'maxEpisodeSec', 'cooldownSec'])
+  const f = (k: string): string => `collaboration.selfish.${k}`
+  const minOrigins = c.number(f('minOrigins'), so.minOrigins, d.selfish.minOrigins, { integer: true, min: 1, max: 1000 })
+  const minEpisodes = c.number(f('minEpisodes'), so.minEpisodes, d.selfish.minEpisodes, { integer: true, min: 1, max: MAX_SELFISH_EPISODES })
+  const alpha = c.number(f('alpha'), so.alpha, d.selfish.alpha, { gt: 0, max: 0.5 })
+  const rateTolerance = c.number(f('rateTolerance'), so.rateTolerance, d.selfish.rateTolerance, { gt: 0, max: 1 })
+  const episodeQuietSec = c.number(f('episodeQuietSec'), so.episodeQuietSec, d.selfish.episodeQuietSec, { gt: 0, max: MAX_SEC })
+  const maxEpisodeSec = c.number(f('maxEpisodeSec'), so.maxEpisodeSec, Math.max(d.selfish.maxEpisodeSec, episodeQuietSec), { gt: 0, max: MAX_SEC })
+  if (maxEpisodeSec < episodeQuietSec) c.add(f('maxEpisodeSec'), so.maxEpisodeSec, `a number >= collaboration.selfish.episodeQuietSec (${episodeQuietSec})`)
+  const cooldownSec = c.number(f('cooldownSec'), so.cooldownSec, d.selfish.cooldownSec, { min: 0, max: MAX_SEC })
+  return { housekeepingIntervalSec, selfish: { minOrigins, minEpisodes, alpha, rateTolerance, episodeQuietSec, maxEpisodeSec, cooldownSec } }
+}
+
 /** Reads and validates; returns the merged config and every issue found (empty when valid). */
 export function checkConfig (raw: unknown, opts: ValidateOptions = {}): { config: Config, issues: ConfigIssue[] } {
   const baseDir = opts.baseDir ?? process.cwd()
@@ -260,6 +280,8 @@ export function checkConfig (raw: unknown, opts: ValidateOptions = {}): { config
   const th = c.object('threat', o.threat, ['peerRaiseSec'])
   const peerRaiseSec = c.number('threat.peerRaiseSec', th.peerRaiseSec, d.threat.peerRaiseSec, { integer: true, min: 1, max: 7 * 86_400 })
 
+  const collaboration = readCollaboration(c, o.collaboration)
+
   const lg = c.object('logging', o.logging, ['level', 'format'])
   const logging = {
     level: c.oneOf('logging.level', lg.level, ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const, d.logging.level),
@@ -279,6 +301,7 @@ export function checkConfig (raw: unknown, opts: ValidateOptions = {}): { config
     learning,
     policy,
     threat: { peerRaiseSec },
+    collaboration,
     logging
   }
   return { config, issues: c.issues }

@@ -20,6 +20,8 @@ import type { ReplayGuard } from '../../protocol/alert/index.js'
 import { ReputationTable } from '../../protocol/reputation/index.js'
 import { createAlertIntake, createAlertPublisher } from '../intake/index.js'
 import type { AlertIntake, AlertPublisher } from '../intake/index.js'
+import type { AlertIntakeInit } from '../intake/intake-params.js'
+import type { CollaborationConfig } from '../config/index.js'
 import type { AlertDecisionRecord } from '../intake/decision-records.js'
 import { createClonalSelection, createReservoir, createSignatureStore, createSignatureVetter } from '../signatures/index.js'
 import type { ClonalSelection, Reservoir, SignatureStore, SignatureVetter, VetResult as SignatureVetResult } from '../signatures/index.js'
@@ -106,7 +108,29 @@ function alertKey (atMs: number, id: string): string {
   return `${String(atMs).padStart(15, '0')}:${id}`
 }
 
-export function createCollaboration (c: CollaborationComponents): Collaboration {
+export interface CollaborationInit {
+  /** The intake's params (defaults: node/intake/intake-params.ts). */
+  intake?: AlertIntakeInit
+}
+
+/** The config's `collaboration` section (seconds) as the intake's params (milliseconds). */
+export function intakeParamsFromConfig (cfg: CollaborationConfig): AlertIntakeInit {
+  const s = cfg.selfish
+  return {
+    housekeepingIntervalMs: cfg.housekeepingIntervalSec * 1000,
+    selfish: {
+      minOrigins: s.minOrigins,
+      minEpisodes: s.minEpisodes,
+      alpha: s.alpha,
+      rateTolerance: s.rateTolerance,
+      episodeQuietMs: s.episodeQuietSec * 1000,
+      maxEpisodeMs: s.maxEpisodeSec * 1000,
+      cooldownMs: s.cooldownSec * 1000
+    }
+  }
+}
+
+export function createCollaboration (c: CollaborationComponents, init: CollaborationInit = {}): Collaboration {
   const { clock, store, logger } = c
   const onError = (err: unknown): void => { logger.error({ err }, 'signature persistence failed (will retry)') }
   const reservoir = createReservoir({ store, clock, onError })
@@ -191,7 +215,7 @@ export function createCollaboration (c: CollaborationComponents): Collaboration 
       void alertsDb.put(alertKey(rec.receivedAtMs, rec.id), rec).catch((err: unknown) => { logger.error({ err }, 'alert persistence failed') })
     },
     logger
-  })
+  }, init.intake ?? {})
 
   const publisher = createAlertPublisher({ clock, mesh: c.mesh, logger })
 

@@ -33,7 +33,7 @@ import type { ApiServer } from '../api/server.js'
 import { createFileSeqStore, createLibp2pMesh, loadOrCreateIdentity } from '../../protocol/mesh/index.js'
 import { ReplayGuard } from '../../protocol/alert/index.js'
 import type { Libp2pMesh, NodeIdentity } from '../../protocol/mesh/index.js'
-import { createCollaboration } from './collaboration.js'
+import { createCollaboration, intakeParamsFromConfig } from './collaboration.js'
 import type { Collaboration } from './collaboration.js'
 import { createDetection } from './detection.js'
 import type { CellRef, Detection } from './detection-types.js'
@@ -183,7 +183,7 @@ export async function createDaemon (init: DaemonInit): Promise<Daemon> {
         collab = createCollaboration({
           clock, store, logger, mesh, respond: r, detection: det, metrics, replayGuard,
           cellForCommunity: (community) => config.cells.find((c) => c.community === community && c.type !== 'host')?.name ?? INGEST_CELL
-        })
+        }, { intake: intakeParamsFromConfig(config.collaboration) })
         mesh.onAlert((ev) => {
           lastSeen.set(ev.from, ev.receivedAtMs)
           lastSeen.set(ev.alert.origin, ev.receivedAtMs)
