@@ -11,13 +11,15 @@ export interface HttpProfileSetInit {
   name?: string
   model?: Partial<HttpModelParams>
   set?: Partial<ProfileSetParams>
+  /** Context of an observation; default httpContextOf (lower-case method + path as received). Override to template paths (e.g. /users/{id}). */
+  contextOf?: (obs: HttpObservation) => string
 }
 
 export function createHttpProfileSet (init: HttpProfileSetInit = {}): ProfileSet<HttpObservation> {
   const modelParams = createHttpModelParams(init.model)
   return new ProfileSet<HttpObservation>({
     name: init.name ?? 'http',
-    contextOf: httpContextOf,
+    contextOf: init.contextOf ?? httpContextOf,
     createModel: (context) => new HttpContextModel(context, modelParams),
     restoreModel: (_context, json) => restoreHttpContextModel(json, modelParams),
     params: { minP: modelParams.minP, ...init.set }
