@@ -173,3 +173,12 @@ export class SignaturesNotStartedError extends ImmuneErrorBase<{ component: stri
     this.name = 'SignaturesNotStartedError'
   }
 }
+
+/** The CLI cannot reach a node's local API (not running, wrong address, no answer in time). */
+export class ApiUnreachableError extends ImmuneErrorBase<{ url: string, reason: string }> {
+  static readonly code = 'IMMUNE_ERR_API_UNREACHABLE'
+  constructor (url: string, reason: string, message: string) {
+    super(ApiUnreachableError.code, message, { url, reason })
+    this.name = 'ApiUnreachableError'
+  }
+}

@@ -4,6 +4,7 @@
  */
 import { request } from 'node:http'
 import { loadConfig } from '../config/index.js'
+import { ApiUnreachableError } from '../errors.js'
 import { DEFAULT_API_HOST, DEFAULT_API_PORT } from '../config/index.js'
 import { UsageError } from './command.js'
 import type { OptionSpec, ParsedArgs } from './command.js'
@@ -50,7 +51,7 @@ export interface ApiResponse {
   body: unknown
 }
 
-/** One request to the node's API; rejects with a clear message when the node is not running. */
+/** One request to the node's API; rejects with ApiUnreachableError (one clear line) when the node is not running or does not answer. */
 export async function callApi (target: ApiTarget, method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs = 10_000): Promise<ApiResponse> {
   const url = new URL(path, target.base)
   const payload = body === undefined ? undefined : JSON.stringify(body)
@@ -74,9 +75,13 @@ export async function callApi (target: ApiTarget, method: 'GET' | 'POST', path: 
       })
       res.on('error', reject)
     })
-    req.on('timeout', () => { req.destroy(new Error(`no answer from ${target.base.origin} within ${timeoutMs} ms`)) })
+    const origin = target.base.origin
+    req.on('timeout', () => { req.destroy(new ApiUnreachableError(origin, 'timeout', `no answer from the immune-node at ${origin} within ${timeoutMs} ms`)) })
     req.on('error', (err: NodeJS.ErrnoException) => {
-      reject(new Error(err.code === 'ECONNREFUSED' ? `no immune-node is listening at ${target.base.origin} (is it running? see --api / --config)` : err.message))
+      if (err instanceof ApiUnreachableError) { reject(err); return }
+      reject(new ApiUnreachableError(origin, err.code ?? 'error', err.code === 'ECONNREFUSED'
+        ? `no immune-node is listening at ${origin} (is it running? see --api / --config)`
+        : `cannot reach the immune-node at ${origin}: ${err.message}`))
     })
     if (payload != null) req.write(payload)
     req.end()

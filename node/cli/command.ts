@@ -118,6 +118,11 @@ export async function runCli (program: string, description: string, commands: Co
       io.err(`${program} ${cmd.name}: ${e.message}`)
       return EXIT_USAGE
     }
+    // an expected failure with a stable code (node not reachable...): one line; anything else is a bug: the stack
+    if (typeof e.code === 'string' && e.code.startsWith('IMMUNE_ERR_')) {
+      io.err(`${program} ${cmd.name}: ${e.message}`)
+      return EXIT_FAILURE
+    }
     io.err(`${program} ${cmd.name}: ${e.stack ?? String(e)}`)
     return EXIT_FAILURE
   }

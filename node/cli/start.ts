@@ -5,7 +5,6 @@
  */
 import { loadConfig, mergeOverrides } from '../config/index.js'
 import type { ConfigOverrides } from '../config/index.js'
-import { createDaemon } from '../daemon/daemon.js'
 import { EXIT_OK } from './command.js'
 import type { Command } from './command.js'
 import { VERSION } from './version.js'
@@ -48,6 +47,8 @@ examples:
     if (typeof v['api-port'] === 'string') overrides.apiPort = v['api-port']
     if (typeof v['api-host'] === 'string') overrides.apiHost = v['api-host']
     const config = mergeOverrides(loadConfig(typeof v.config === 'string' ? v.config : undefined), overrides)
+    // loaded here, not at the top: the other commands (status, release, config check, --help) start in a fraction of the time
+    const { createDaemon } = await import('../daemon/daemon.js')
     const daemon = await createDaemon({ config, version: VERSION })
     let signals = 0
     const onSignal = (sig: NodeJS.Signals): void => {

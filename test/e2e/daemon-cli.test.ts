@@ -1,0 +1,113 @@
+/**
+ * The immune-node CLI as real processes (issue 4): --help, start --help,
+ * status [--json] against a running node, status/release without a node,
+ * release of an unknown cell, config check on good and bad files, unknown
+ * commands and options (exit code 2).
+ */
+import { createServer } from 'node:net'
+import type { Server } from 'node:net'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createDaemonPool, runImmuneNode } from './support/daemon.js'
+import type { RunningDaemon } from './support/daemon.js'
+
+const pool = createDaemonPool()
+let node: RunningDaemon
+let dir: string
+const servers: Server[] = []
+
+async function occupiedPort (): Promise<number> {
+  const s = createServer()
+  servers.push(s)
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))
+  return (s.address() as { port: number }).port
+}
+
+const writeConfig = (name: string, obj: unknown): string => {
+  const p = join(dir, name)
+  writeFileSync(p, typeof obj === 'string' ? obj : JSON.stringify(obj))
+  return p
+}
+
+beforeAll(async () => {
+  dir = pool.tempDir('cli')
+  node = await pool.start({ name: 'cli' })
+})
+
+afterAll(async () => {
+  for (const s of servers) s.close()
+  await pool.cleanup()
+})
+
+describe('immune-node CLI', () => {
+  it('--help lists every command; no command is bad usage', async () => {
+    const [r, none] = await Promise.all([runImmuneNode(['--help']), runImmuneNode([])])
+    expect(r.code).toBe(0)
+    for (const c of ['start', 'status', 'release', 'config check', 'config default', 'version']) expect(r.stdout).toContain(`  ${c} `)
+    expect(none.code).toBe(2)
+    expect(none.stderr).toMatch(/^usage: immune-node <command>/)
+  })
+
+  it('start --help shows its options', async () => {
+    const r = await runImmuneNode(['start', '--help'])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/^usage: immune-node start /)
+    for (const o of ['--config', '--data-dir', '--listen', '--bootstrap', '--api-port']) expect(r.stdout).toContain(o)
+  })
+
+  it('status --json against a running node, and status for a person', async () => {
+    const [r, human] = await Promise.all([runImmuneNode(['status', '--json', '--api', node.apiUrl]), runImmuneNode(['status', '--api', node.apiUrl])])
+    expect(r.code).toBe(0)
+    const s = JSON.parse(r.stdout) as { peerId: string, addresses: string[], version: string, cells: Array<{ name: string }>, threatLevel: number }
+    expect(s.peerId).toBe(node.peerId)
+    expect(s.addresses).toEqual(node.addresses)
+    expect(s.addresses[0]).toMatch(new RegExp(`^/ip4/127\\.0\\.0\\.1/tcp/\\d+/p2p/${node.peerId}$`))
+    expect(s.version).toMatch(/^\d+\.\d+\.\d+/)
+    // no config: the embedded default protects the host itself
+    expect(s.cells.map((c) => c.name)).toEqual(['host'])
+    expect(s.threatLevel).toBe(0)
+    expect(human.code).toBe(0)
+    expect(human.stdout).toContain(`peer ${node.peerId}`)
+    expect(human.stdout).toMatch(/cells \(1\):\n {2}host/)
+  })
+
+  it('status and release against no running node: one line, exit 1', async () => {
+    const port = await occupiedPort() // a port where no node answers HTTP...
+    servers.pop()!.close() // ...and then nothing at all
+    const cmds = [['status'], ['release', 'web']]
+    const results = await Promise.all(cmds.map(async (args) => await runImmuneNode([...args, '--api', `http://127.0.0.1:${port}`])))
+    results.forEach((r, i) => {
+      expect(r.code).toBe(1)
+      expect(r.stderr.trim().split('\n')).toEqual([`immune-node ${cmds[i][0]}: no immune-node is listening at http://127.0.0.1:${port} (is it running? see --api / --config)`])
+    })
+  })
+
+  it('release of an unknown cell is bad usage (exit 2)', async () => {
+    const r = await runImmuneNode(['release', 'nope', '--api', node.apiUrl])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/nope/)
+  })
+
+  it('config check: exit 0 on a good file, 2 naming every problem on a bad one', async () => {
+    const good = writeConfig('good.yaml', 'dataDir: ./data\napi: { port: 7171 }\ncells:\n  - { name: web, type: supervised, command: /bin/true }\n')
+    const bad = writeConfig('bad.json', { api: { port: 70000 }, cells: [{ name: 'web', type: 'supervisd' }] })
+    const [ok, r] = await Promise.all([runImmuneNode(['config', 'check', good]), runImmuneNode(['config', 'check', bad])])
+    expect(ok.code).toBe(0)
+    expect(ok.stdout).toMatch(/good\.yaml: ok \(1 cell\(s\).*API 127\.0\.0\.1:7171\)/)
+    expect(r.code).toBe(2)
+    expect(r.stdout).toBe('')
+    const lines = r.stderr.trim().split('\n')
+    expect(lines).toHaveLength(1)
+    expect(lines[0]).toMatch(/api\.port: 70000/)
+    expect(lines[0]).toMatch(/cells\[0\]\.type: "supervisd"/)
+  })
+
+  it('an unknown command or option is bad usage (exit 2)', async () => {
+    const [r, o] = await Promise.all([runImmuneNode(['frobnicate']), runImmuneNode(['status', '--frob'])])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/^immune-node: unknown command "frobnicate"/)
+    expect(o.code).toBe(2)
+    expect(o.stderr).toMatch(/--frob/)
+  })
+})
