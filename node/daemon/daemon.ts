@@ -158,7 +158,13 @@ export async function createDaemon (init: DaemonInit): Promise<Daemon> {
         }
         const registry = new Registry()
         const metrics: NodeMetrics = createNodeMetrics(registry)
-        respond = createResponseSystem({ clock, store, logger }, { config, ...(init.supervisorOverrides != null ? { supervisorOverrides: init.supervisorOverrides } : {}) })
+        respond = createResponseSystem({
+          clock,
+          store,
+          logger,
+          // every decision counted in immune_respond_decisions_total (the node's registry already names it)
+          metrics: { onDecision: (action, dryRun) => { metrics.decisions.inc({ action, dry_run: dryRun ? 'true' : 'false' }) }, onFailure: (action) => { logger.warn({ action }, 'responder failed') } }
+        }, { config, ...(init.supervisorOverrides != null ? { supervisorOverrides: init.supervisorOverrides } : {}) })
         await respond.start()
         const det = createDetection({ clock, store, logger }, { config })
         detection = det

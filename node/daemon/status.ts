@@ -5,6 +5,7 @@
 import { HttpError } from '../api/server.js'
 import type { Clock } from '../clock.js'
 import type { Config } from '../config/index.js'
+import { ACTION_TYPES } from '../respond/index.js'
 import type { ResponseSystem } from '../respond/index.js'
 import type { Libp2pMesh } from '../../protocol/mesh/index.js'
 import type { NodeMetrics } from '../metrics.js'
@@ -207,6 +208,9 @@ export function createStatusSource (d: StatusDeps): StatusSource {
       d.metrics.peers.set({ state: 'known' }, ps.length)
       d.metrics.peers.set({ state: 'blacklisted' }, ps.filter((p) => p.blacklisted).length)
       d.metrics.peers.set({ state: 'selfish' }, ps.filter((p) => p.selfish).length)
+      const active = new Map<string, number>(ACTION_TYPES.map((a) => [a, 0]))
+      for (const x of d.respond.decisions.active()) active.set(x.action, (active.get(x.action) ?? 0) + 1)
+      for (const [action, n] of active) d.metrics.decisionsActive.set({ action }, n)
       this.status()
       return await d.metrics.registry.metrics()
     },
