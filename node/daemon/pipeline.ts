@@ -10,7 +10,8 @@
  * - a source on the deny list is blocked without scoring or learning;
  * - a hit on an adopted signature is local evidence: danger 2, blocked, never
  *   learned, and it corroborates the peers that warned (works in the learning
- *   phase too: a node is protected from its first minute);
+ *   phase too: a node is protected from its first minute); the node reports
+ *   it to the community too (rate-limited), like an attack it found itself;
  * - otherwise the detector scores (and, when it judges the observation normal,
  *   learns) it; danger 2 blocks unless the policy rule is dry-run.
  */
@@ -19,6 +20,7 @@ import type { Clock } from '../clock.js'
 import { findRule } from '../respond/index.js'
 import type { ResponseSystem } from '../respond/index.js'
 import type { Reservoir, SignatureMatcher, SignatureStore, ClonalSelection } from '../signatures/index.js'
+import type { SignatureIndicator } from '../../protocol/alert/types.js'
 import type { AlertIntake, AlertPublisher } from '../intake/index.js'
 import type { ObserveAnswer } from '../sensors/ingest.js'
 import type { NodeMetrics } from '../metrics.js'
@@ -68,7 +70,8 @@ export function createPipeline (c: PipelineComponents, createMatcher: (sigs: Ret
    * it applies; the verdict does not wait for the responders (terminate-and-renew
    * can take its grace period). Dry-run comes from the matching rule.
    */
-  const onDanger = (cell: CellRef, level: 1 | 2, context: string, score: Score, obs: HttpObservation | ProcessObservation, signatureId?: string): { dryRun: boolean, handled: Promise<unknown> } => {
+  const onDanger = (cell: CellRef, level: 1 | 2, context: string, score: Score, obs: HttpObservation | ProcessObservation, hit?: SignatureIndicator): { dryRun: boolean, handled: Promise<unknown> } => {
+    const signatureId = hit?.id
     const explanation = signatureId != null ? `matches adopted signature ${signatureId}` : explain(score.reasons)
     const source = obs.kind === 'http' ? obs.source : undefined
     const rule = findRule(c.respond.policy, cell.name, level)
@@ -82,9 +85,23 @@ export function createPipeline (c: PipelineComponents, createMatcher: (sigs: Ret
       ...(source != null ? { source } : {}),
       refs: { score: Number.isFinite(score.value) ? Number(score.value.toFixed(3)) : -1, ...(signatureId != null ? { signature: signatureId } : {}) }
     }).catch((err: unknown) => { c.logger.error({ err, cell: cell.name, context }, 'response failed') })
-    // our own detector fired on this context/source: corroborates peers that warned about it
-    c.intake.corroborate({ community: cell.community, context, ...(source != null ? { source } : {}), ...(signatureId != null ? { signatureId } : {}) })
-    if (level === 2 && obs.kind === 'http' && signatureId == null) {
+    // our own detector fired on this context/source: corroborates peers that warned about it.
+    // Level 1 (calibrated to ~1% of normal traffic, never shared) counts only when a peer named
+    // this very source: as evidence about a context it would also confirm an "attack" that no
+    // peer could have reported, and every member would be counted as silent in it (selfish test).
+    if (level === 2) {
+      c.intake.corroborate({ community: cell.community, context, ...(source != null ? { source } : {}), ...(signatureId != null ? { signatureId } : {}) })
+    } else if (source != null) {
+      c.intake.corroborate({ community: cell.community, source })
+    }
+    if (hit != null) {
+      // we met an attack the community knows: say so (rate-limited per context and source by the
+      // publisher). It tells the peers that warned that their signature works here, lets the
+      // community count who meets which attacks (selfish members), and names the source to the
+      // peers' source quorum. The score is the profile's business: a signature hit reports 0.
+      void c.publisher.onDanger({ community: cell.community, level: 2, context, parameter: hit.parameter, score: 0, explanation, ...(source != null ? { source } : {}), signature: hit })
+        .then((o) => { if (o.published) c.metrics?.alertsPublished.inc({ kind: o.draft?.kind ?? 'signature' }) })
+    } else if (level === 2 && obs.kind === 'http') {
       const made = c.clonal.generate(context, obs, score.reasons)
       const top = score.reasons[0]
       for (const sig of made.signatures) {
@@ -126,7 +143,7 @@ export function createPipeline (c: PipelineComponents, createMatcher: (sigs: Ret
         }))
         const phase = c.detection.phaseOfHttp(cell, obs)
         const score: Score = { context, value: Infinity, phase, reasons }
-        const { dryRun } = onDanger(cell, 2, context, score, obs, sig.id)
+        const { dryRun } = onDanger(cell, 2, context, score, obs, sig)
         // score null: decided by a signature, not by the profile
         answer = { verdict: dryRun ? 'allow' : 'block', danger: 2, score: null as unknown as number, phase, context, reasons: reasons.map(jsonReason) }
       } else {

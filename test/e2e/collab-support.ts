@@ -68,23 +68,24 @@ export const COMMUNITY_CONFIG: Record<string, unknown> = {
 }
 
 /**
- * Starts n daemons: the first alone, the second bootstrapped to the first, the
- * rest (in parallel) to the first two; resolves once every node has a gossipsub
- * mesh peer in the community (so the first alert is not published into the void).
+ * Starts n daemons one after another, each bootstrapped to all those before it
+ * (a full mesh: every member is a direct peer of every other, so each judges
+ * all the others); resolves once every node has a gossipsub mesh peer in the
+ * community (so the first alert is not published into the void).
  */
 export async function startCommunity (pool: DaemonPool, n: number, config: Record<string, unknown> = COMMUNITY_CONFIG, namePrefix = 'honest'): Promise<RunningDaemon[]> {
-  const first = await pool.start({ name: `${namePrefix}0`, config })
-  const nodes = [first]
-  if (n > 1) nodes.push(await pool.start({ name: `${namePrefix}1`, config, args: ['--bootstrap', first.addresses[0]] }))
-  if (n > 2) {
-    const rest = await Promise.all(Array.from({ length: n - 2 }, async (_, i) => await pool.start({
-      name: `${namePrefix}${i + 2}`,
-      config,
-      args: ['--bootstrap', first.addresses[0], '--bootstrap', nodes[1].addresses[0]]
-    })))
-    nodes.push(...rest)
+  const nodes: RunningDaemon[] = []
+  for (let i = 0; i < n; i++) {
+    nodes.push(await pool.start({ name: `${namePrefix}${i}`, config, args: nodes.flatMap((d) => ['--bootstrap', d.addresses[0]]) }))
   }
   await waitForMesh(nodes, nodes.map((d) => d.peerId))
+  await waitFor('every member connected to every other', async () => {
+    for (const d of nodes) {
+      const connected = new Set((await getOk<PeerView[]>(d.apiUrl, '/peers')).filter((p) => p.connected).map((p) => p.id))
+      if (!nodes.every((x) => x === d || connected.has(x.peerId))) return false
+    }
+    return true
+  }, { timeoutMs: 20_000, intervalMs: 200 })
   return nodes
 }
 
