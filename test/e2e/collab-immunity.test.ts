@@ -12,7 +12,7 @@ import { SQLI_TAUTOLOGY, createShopTraffic, sqlInjection } from '../../scripts/d
 import { createDaemonPool } from './support/daemon.js'
 import type { DaemonPool, RunningDaemon } from './support/daemon.js'
 import { getOk, waitFor } from './support/http.js'
-import { alerts, observe, observeOne, signatures, startCommunity, tally, train } from './collab-support.js'
+import { COMMUNITY_CONFIG, alerts, observe, observeOne, peers, signatures, startCommunity, tally, train, waitForMesh } from './collab-support.js'
 import type { SignatureView } from './collab-support.js'
 
 const NODES = 5
@@ -23,10 +23,14 @@ const VICTIM = 2
 describe('e2e: a community learns from one member\'s attack (proactive immunity)', () => {
   let pool: DaemonPool
   let nodes: RunningDaemon[]
+  /** A member that joined just now: it has seen (almost) no traffic of its own yet. */
+  let newcomer: RunningDaemon
 
   beforeAll(async () => {
     pool = createDaemonPool()
     nodes = await startCommunity(pool, NODES)
+    newcomer = await pool.start({ name: 'newcomer', config: COMMUNITY_CONFIG, args: nodes.flatMap((d) => ['--bootstrap', d.addresses[0]]) })
+    await waitForMesh([...nodes, newcomer], [...nodes, newcomer].map((d) => d.peerId))
     const trained = await Promise.all(nodes.map(async (d, i) => await train(d, `shop-${i}`, TRAIN)))
     // learning normal traffic blocks nothing
     for (const vs of trained) expect(vs.filter((v) => v.verdict === 'block'), JSON.stringify(tally(vs))).toEqual([])
@@ -98,4 +102,36 @@ describe('e2e: a community learns from one member\'s attack (proactive immunity)
       expect(st.signatures.adopted).toBeGreaterThan(0)
     }
   }, 60_000)
+
+  it('protects a member in its learning period: the signature it could not vet on arrival is adopted once it has seen some normal traffic', async () => {
+    const victimIds = new Set((await signatures(nodes[VICTIM])).filter((s) => s.origin === 'local').map((s) => s.id))
+    expect(victimIds.size).toBeGreaterThan(0)
+    // it received the signature with no normal traffic to check it against: kept pending, not adopted, nobody blamed
+    const pending = (await signatures(newcomer)).filter((s) => victimIds.has(s.id))
+    expect(pending.length, JSON.stringify(pending)).toBeGreaterThan(0)
+    expect(pending[0].status).toBe('pending')
+    expect(pending[0].origin).toBe(nodes[VICTIM].peerId)
+    expect(pending[0].reason).toMatch(/normal/)
+    const rep = (await peers(newcomer)).find((p) => p.id === nodes[VICTIM].peerId)
+    expect(rep?.blacklisted).toBe(false)
+
+    // a little normal traffic (far too little to guard: every endpoint still learns)
+    const vs = await train(newcomer, 'newcomer', 120)
+    expect(vs.every((v) => v.phase === 'learning' && v.verdict === 'allow'), JSON.stringify(tally(vs))).toBe(true)
+    // re-vetted in the background, now against its own normal sample: adopted
+    const adopted = await waitFor('the newcomer adopts the pending signature', async () => {
+      const s = (await signatures(newcomer)).find((x) => victimIds.has(x.id))
+      return s?.status === 'adopted' ? s : null
+    }, { timeoutMs: 15_000, intervalMs: 250 })
+    expect(adopted.normalMatches).toBe(0)
+    expect(adopted.origin).toBe(nodes[VICTIM].peerId)
+
+    // still learning, it blocks the attack by the community's signature, and lets its customers through
+    const v = await observeOne(newcomer, sqlInjection(SQLI_TAUTOLOGY[3], '203.0.113.200'))
+    expect(v.phase).toBe('learning')
+    expect(v.verdict, JSON.stringify(v)).toBe('block')
+    expect(v.reasons[0].feature).toBe('signature')
+    const normal = await observe(newcomer, createShopTraffic('newcomer-more').take(40))
+    expect(normal.filter((x) => x.verdict === 'block')).toEqual([])
+  }, 40_000)
 })
