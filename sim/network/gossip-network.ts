@@ -35,7 +35,20 @@ export interface NetworkHost {
   receive: (h: number, a: number, from: number) => void
 }
 
-export interface NetworkKinds { deliver: number, ihave: number }
+export interface NetworkKinds {
+  deliver: number
+  ihave: number
+  /** Needed only with a CPU model: the end of a message's processing. */
+  processed?: number
+}
+
+/**
+ * Optional CPU model: every first receipt costs `costMs` of processing
+ * (decrypt, validate, forward) before the node hands it on; 'per-node': each
+ * node has its own CPU; 'shared': all nodes share one (N nodes in one
+ * process, as in the fidelity check). Off by default (processingMs only).
+ */
+export interface CpuModel { mode: 'per-node' | 'shared', costMs: number }
 
 export interface NetworkCounters {
   /** Transmissions of the full message (including duplicates and lost ones). */
@@ -78,6 +91,9 @@ export class GossipNetwork {
   private ringCur = 0
   private heartbeats = 0
   private readonly jitter: Float64Array
+  private busyUntil: Float64Array | null = null
+  /** The origin's own transmissions (signing and its own validation come first). */
+  private readonly firstJitter: Float64Array
   private readonly scratch: Int32Array
   private readonly msgBytes: number
   private readonly ihaveBytes: number
@@ -89,11 +105,31 @@ export class GossipNetwork {
     readonly params: NetworkParams,
     private readonly rng: Prng,
     private readonly host: NetworkHost,
-    private readonly kinds: NetworkKinds
+    private readonly kinds: NetworkKinds,
+    /**
+     * Optional measured per-hop delays (ms): the per-transmission factor is then
+     * drawn from their empirical distribution instead of the lognormal jitter
+     * (use with latencyMedianMs 1 and latencySigmaLink 0: delay = sample + processing).
+     */
+    delaySamples?: { relay: readonly number[], first?: readonly number[] },
+    private readonly cpu?: CpuModel
   ) {
+    if (cpu != null) this.busyUntil = new Float64Array(cpu.mode === 'shared' ? 1 : overlay.n)
     this.rings = Array.from({ length: Math.max(1, params.gossipHistory) }, () => new Ring())
-    this.jitter = new Float64Array(JITTER_TABLE)
-    for (let i = 0; i < JITTER_TABLE; i++) this.jitter[i] = Math.exp(params.latencySigmaJitter * rng.nextGaussian())
+    const table = (samples: readonly number[]): Float64Array => {
+      const t = new Float64Array(JITTER_TABLE)
+      const sorted = [...samples].filter(Number.isFinite).sort((a, b) => a - b)
+      for (let i = 0; i < JITTER_TABLE; i++) t[i] = Math.max(0, sorted[Math.min(sorted.length - 1, Math.floor((i + 0.5) / JITTER_TABLE * sorted.length))])
+      return t
+    }
+    if (delaySamples != null && delaySamples.relay.length > 0) {
+      this.jitter = table(delaySamples.relay)
+      this.firstJitter = delaySamples.first != null && delaySamples.first.length > 0 ? table(delaySamples.first) : this.jitter
+    } else {
+      this.jitter = new Float64Array(JITTER_TABLE)
+      for (let i = 0; i < JITTER_TABLE; i++) this.jitter[i] = Math.exp(params.latencySigmaJitter * rng.nextGaussian())
+      this.firstJitter = this.jitter
+    }
     this.scratch = new Int32Array(overlay.cap)
     this.msgBytes = params.alertBytes + params.messageOverheadBytes
     this.ihaveBytes = params.controlBytes + params.messageIdBytes
@@ -112,8 +148,8 @@ export class GossipNetwork {
 
   private mark (s: Uint8Array, h: number): void { s[h >> 3] |= 1 << (h & 7) }
 
-  private delay (linkMs: number): number {
-    return linkMs * this.jitter[this.rng.nextUint32() & (JITTER_TABLE - 1)] + this.params.processingMs
+  private delay (linkMs: number, first = false): number {
+    return linkMs * (first ? this.firstJitter : this.jitter)[this.rng.nextUint32() & (JITTER_TABLE - 1)] + this.params.processingMs
   }
 
   private lostNow (): boolean {
@@ -138,16 +174,25 @@ export class GossipNetwork {
     this.active.push(a)
     this.mark(s, origin)
     this.rings[this.ringCur].push(origin, a)
+    // with a CPU model the origin first signs and validates its own alert
+    let extra = 0
+    const busy = this.busyUntil
+    if (busy != null) {
+      const k = this.cpu!.mode === 'shared' ? 0 : origin
+      const done = Math.max(this.engine.now, busy[k]) + this.cpu!.costMs
+      busy[k] = done
+      extra = done - this.engine.now
+    }
     const o = this.overlay
     const base = origin * o.cap
     const end = base + o.degree[origin]
     for (let slot = base; slot < end; slot++) {
-      if (this.params.floodPublish || o.mesh[slot] === 1) this.send(origin, slot, a)
+      if (this.params.floodPublish || o.mesh[slot] === 1) this.send(origin, slot, a, true, extra)
     }
     return a
   }
 
-  private send (from: number, slot: number, a: number): void {
+  private send (from: number, slot: number, a: number, first = false, extraMs = 0): void {
     const c = this.counters
     const to = this.overlay.peers[slot]
     c.messages++
@@ -156,7 +201,7 @@ export class GossipNetwork {
     if (this.hasSeen(a, to)) { c.duplicates++; return }
     if (this.lostNow()) { c.lost++; return }
     this.pending[a]++
-    this.engine.after(this.delay(this.overlay.linkLatencyMs[slot]), this.kinds.deliver, to, a, from)
+    this.engine.after(extraMs + this.delay(this.overlay.linkLatencyMs[slot], first), this.kinds.deliver, to, a, from)
   }
 
   /** A DELIVER event: alert a arrives at h from `from`. */
@@ -167,6 +212,27 @@ export class GossipNetwork {
     if ((s[h >> 3] & (1 << (h & 7))) !== 0) { this.counters.duplicates++; return }
     if (!this.host.isLive(h) || !this.host.accepts(h, from)) return
     this.mark(s, h)
+    const busy = this.busyUntil
+    if (busy != null && this.kinds.processed != null) {
+      // queue behind the messages this CPU is already processing
+      const k = this.cpu!.mode === 'shared' ? 0 : h
+      const done = Math.max(this.engine.now, busy[k]) + this.cpu!.costMs
+      busy[k] = done
+      this.pending[a]++
+      this.engine.at(done, this.kinds.processed, h, a, from)
+      return
+    }
+    this.accept(h, a, from)
+  }
+
+  /** With a CPU model: processing of alert a at h is done. */
+  onProcessed (h: number, a: number, from: number): void {
+    this.pending[a]--
+    if (this.seen[a] == null || !this.host.isLive(h)) return
+    this.accept(h, a, from)
+  }
+
+  private accept (h: number, a: number, from: number): void {
     this.counters.receipts++
     this.lastHeartbeat[a] = this.heartbeats
     this.rings[this.ringCur].push(h, a)
