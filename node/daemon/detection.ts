@@ -125,9 +125,11 @@ export function createDetection (c: DetectionComponents, init: DetectionInit): D
   // every cell that can receive HTTP observations, plus the ingest pseudo-cell: created up front so their profiles load
   const httpCells = ['ingest', ...config.cells.filter((cell) => cell.type !== 'host').map((cell) => cell.name)]
 
+  /** Journal position: the last observation recorded; pending holds (writtenSeq + in flight, seq]. */
   let seq = 0
+  let writtenSeq = 0
   let pending: JournalEntry[] = []
-  let writing: Promise<void> = Promise.resolve()
+  let inFlight: Promise<void> | null = null
   let timer: TimerHandle | null = null
   let started = false
 
@@ -140,19 +142,35 @@ export function createDetection (c: DetectionComponents, init: DetectionInit): D
     return undefined
   }
 
+  /**
+   * Group commit: one journal record (keyed by its LAST seq) holds everything
+   * pending when it is written; callers that arrive while a write is in flight
+   * wait for it and then share the next one. Resolves when every observation
+   * recorded before the call is written. A failed write puts its entries back.
+   */
   const commit = async (): Promise<void> => {
-    if (pending.length > 0) {
-      const batch = pending
-      pending = []
-      const first = seq - batch.length + 1
-      const ops = batch.map((e, i) => ({ type: 'put' as const, key: key(first + i), value: e }))
-      writing = writing.then(async () => { await journal.batch(ops) })
+    const target = seq
+    while (writtenSeq < target) {
+      if (inFlight == null) {
+        const batch = pending
+        const last = seq
+        if (batch.length === 0) { writtenSeq = last; break }
+        pending = []
+        inFlight = journal.put(key(last), { e: batch }).then(
+          () => { writtenSeq = last },
+          (err: unknown) => { pending = batch.concat(pending); throw err }
+        ).finally(() => { inFlight = null })
+      }
+      await inFlight
     }
-    await writing
   }
 
   let snapshotting: Promise<void> = Promise.resolve()
-  /** Flush every detector and drop the journal up to the current position (serialised). */
+  /**
+   * Flush every detector and drop the journal records up to the current
+   * position (serialised). A record is dropped only when its last entry is
+   * at or before `upto`, so everything it holds is in the flushed profiles.
+   */
   const snapshot = async (): Promise<void> => {
     const run = async (): Promise<void> => {
       await commit()
@@ -187,16 +205,20 @@ export function createDetection (c: DetectionComponents, init: DetectionInit): D
       let skipped = 0
       try {
         for await (const [k, v] of journal.iterator()) {
-          const e = v as JournalEntry
-          const d = detectorByName(e.d)
           seq = Math.max(seq, Number(k))
-          if (d == null) continue
-          // already in the loaded profile (the detector saved it when the context turned to guarding)
-          if (e.s != null && e.s <= (d.status(contextOfEntry(e.o))?.seen ?? 0)) { skipped++; continue }
-          replayTimeMs = Number.isFinite(e.o.time) ? e.o.time : null
-          d.observe(e.o)
-          replayed++
+          // a record of one commit ({e: [...]}), or one entry (journals written before group commit)
+          const record = v as { e?: JournalEntry[] } & Partial<JournalEntry>
+          for (const e of record.e ?? [record as JournalEntry]) {
+            const d = detectorByName(e.d)
+            if (d == null) continue
+            // already in the loaded profile (the detector saved it when the context turned to guarding)
+            if (e.s != null && e.s <= (d.status(contextOfEntry(e.o))?.seen ?? 0)) { skipped++; continue }
+            replayTimeMs = Number.isFinite(e.o.time) ? e.o.time : null
+            d.observe(e.o)
+            replayed++
+          }
         }
+        writtenSeq = seq
       } finally {
         replayTimeMs = null
       }

@@ -49,6 +49,10 @@ export interface DaemonSpec {
   readyTimeoutMs?: number
   /** A label for diagnostics. */
   name?: string
+  /** Run a compiled entry (e.g. dist/bin/immune-node.js) with plain node instead of bin/immune-node.ts through tsx. */
+  compiledBin?: string
+  /** Extra node options before the entry, e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/p']. */
+  nodeArgs?: string[]
 }
 
 export interface DaemonExit {
@@ -139,7 +143,8 @@ export function createDaemonPool (opts: { root?: string } = {}): DaemonPool {
     mkdirSync(configDir, { recursive: true })
     writeFileSync(configPath, JSON.stringify(config, null, 2))
 
-    const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', IMMUNE_NODE_BIN, 'start', '--config', configPath, ...(spec.args ?? [])], {
+    const entry = spec.compiledBin != null ? [spec.compiledBin] : ['--import', 'tsx', IMMUNE_NODE_BIN]
+    const child: ChildProcess = spawn(process.execPath, [...(spec.nodeArgs ?? []), ...entry, 'start', '--config', configPath, ...(spec.args ?? [])], {
       cwd: REPO_ROOT,
       env: { ...process.env, ...(spec.env ?? {}) },
       stdio: ['ignore', 'pipe', 'pipe']

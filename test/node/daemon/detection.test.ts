@@ -110,6 +110,31 @@ describe('detection: learning journal', () => {
     await third.stop()
   })
 
+  it('group commit: concurrent commits share journal records and lose nothing', async () => {
+    const learning = { minObservations: 1000, minDurationSec: 0 }
+    const det = await open(learning)
+    const commits: Array<Promise<void>> = []
+    for (let i = 0; i < 60; i++) {
+      det.observeHttp(WEB, httpObs(i))
+      // a commit per observation, none awaited before the next observation: they coalesce
+      commits.push(det.commit())
+    }
+    await Promise.all(commits)
+    const journal = stores[0].sub('journal')
+    let records = 0
+    let entries = 0
+    for await (const [, v] of journal.iterator()) {
+      records++
+      entries += (v as { e: unknown[] }).e.length
+    }
+    expect(entries).toBe(60)
+    expect(records).toBeLessThan(60)
+    await crash()
+    const again = await open(learning)
+    expect(view(again.contexts())).toEqual({ 'web get /search': 'learning 30', 'web get /item': 'learning 30' })
+    await again.stop()
+  })
+
   it('replays on each observation\'s own time, so a learning period does not restart at the crash', async () => {
     const learning = { minObservations: 10, minDurationSec: 60 }
     const det = await open(learning)

@@ -1,0 +1,161 @@
+/**
+ * The daemon as a person runs it: one real `immune-node start` process
+ * protecting one supervised cell (a tiny node:http app, /proc sampling every
+ * 10 s, renewal every 600 s: the defaults), its API on 127.0.0.1.
+ *
+ *   idleCpuPct   CPU of the daemon process (utime+stime from /proc/<pid>/stat)
+ *                over IDLE_SEC seconds with nothing to do, % of one core
+ *   rssMb        VmRSS of the daemon after the idle period
+ *   observePerSec       ingest API, one observation per request (keep-alive,
+ *                       CONCURRENCY connections), context guarding
+ *   observeBatchPerSec  the same with BATCH observations per request
+ *
+ * The daemon runs as installed (package.json "bin": the tsc build): the
+ * sources are compiled into a temp dir first (`--runtime tsx` runs them
+ * through tsx instead, as the tests do; its loader adds ~50 MB of RSS).
+ *
+ * Before the throughput runs the cell is trained through the API (four
+ * endpoints to guarding), so the figures are for the steady state: score,
+ * sometimes learn, journal commit before every answer. Request bodies are
+ * made before the clock starts; the client runs in this process and shares
+ * the machine with the daemon (cpuShare tells how much CPU the daemon got).
+ *
+ *   npm run bench -- daemon               # idle 60 s
+ *   npm run bench -- daemon --idle-sec 10 # a quicker look
+ */
+import '../protocol/polyfill.js'
+import { Agent } from 'node:http'
+import { execFileSync, spawnSync } from 'node:child_process'
+import { copyFileSync, existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { cpus, loadavg } from 'node:os'
+import { performance } from 'node:perf_hooks'
+import { parseArgs } from 'node:util'
+import { REPO_ROOT, createDaemonPool, tinyAppCell } from '../test/e2e/support/daemon.js'
+import { getOk, httpRequest, procCpuTicks, procRssBytes, sleep } from '../test/e2e/support/http.js'
+import { NORMAL_ENDPOINTS, createNormalTraffic } from '../test/e2e/support/traffic.js'
+import { printResult } from './lib.js'
+
+const { values } = parseArgs({ options: { 'idle-sec': { type: 'string' }, single: { type: 'string' }, batches: { type: 'string' }, 'cpu-prof': { type: 'string' }, runtime: { type: 'string' } }, allowPositionals: true })
+const RUNTIME = values.runtime === 'tsx' ? 'tsx' : 'build'
+const IDLE_SEC = Number(values['idle-sec'] ?? 60)
+const SETTLE_MS = 5000
+const MIN_OBS = 500
+const SINGLE_REQUESTS = Number(values.single ?? 20_000)
+const BATCH = 100
+const BATCH_REQUESTS = Number(values.batches ?? 600)
+const CONCURRENCY = 4
+
+const clockTicks = ((): number => {
+  try { return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100 } catch { return 100 }
+})()
+
+const log = (msg: string): void => { process.stderr.write(`daemon bench: ${msg}\n`) }
+
+/** Sends every body over CONCURRENCY keep-alive connections; returns elapsed seconds and the daemon's CPU seconds. */
+async function drive (apiUrl: string, pid: number, bodies: string[]): Promise<{ sec: number, cpuSec: number, blocked: number, errors: number }> {
+  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY })
+  let next = 0
+  let blocked = 0
+  let errors = 0
+  const cpu0 = procCpuTicks(pid)!
+  const t0 = performance.now()
+  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+    while (next < bodies.length) {
+      const body = bodies[next++]
+      const r = await httpRequest(apiUrl, 'POST', '/v1/observe', body, { agent, timeoutMs: 60_000 })
+      if (r.status !== 200) { errors++; continue }
+      blocked += (r.text.match(/"verdict":"block"/g) ?? []).length
+    }
+  }))
+  const sec = (performance.now() - t0) / 1000
+  const cpuSec = (procCpuTicks(pid)! - cpu0) / clockTicks
+  agent.destroy()
+  return { sec, cpuSec, blocked, errors }
+}
+
+/** tsc build of the sources into a temp dir (node_modules linked, package.json for the version). */
+function build (): { dir: string, bin: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'immune-bench-build-'))
+  symlinkSync(join(REPO_ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir')
+  copyFileSync(join(REPO_ROOT, 'package.json'), join(dir, 'package.json'))
+  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(REPO_ROOT, 'tsconfig.build.json'), '--outDir', join(dir, 'dist')], { encoding: 'utf8' })
+  const bin = join(dir, 'dist/bin/immune-node.js')
+  // type errors elsewhere (work in progress) do not stop tsc from emitting
+  if (!existsSync(bin)) throw new Error(`build failed (tsc exit ${r.status}): ${r.stdout.slice(0, 2000)}${r.stderr.slice(0, 2000)}`)
+  return { dir, bin }
+}
+
+const built = RUNTIME === 'build' ? build() : null
+if (built != null) log(`built into ${built.dir}`)
+const pool = createDaemonPool()
+try {
+  const node = await pool.start({
+    ...(built != null ? { compiledBin: built.bin } : {}),
+    name: 'bench',
+    config: {
+      cells: [tinyAppCell('web', { renewIntervalSec: 600, sampleIntervalSec: 10 })],
+      learning: { minObservations: MIN_OBS, minDurationSec: 0 },
+      logging: { level: 'warn', format: 'json' }
+    },
+    ...(values['cpu-prof'] != null ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] } : {})
+  })
+  log(`daemon pid ${node.pid} at ${node.apiUrl}; settling ${SETTLE_MS} ms, then idle ${IDLE_SEC} s`)
+  await sleep(SETTLE_MS)
+  const idle0 = procCpuTicks(node.pid)!
+  const idleT0 = performance.now()
+  await sleep(IDLE_SEC * 1000)
+  const idleSec = (performance.now() - idleT0) / 1000
+  const idleCpuPct = ((procCpuTicks(node.pid)! - idle0) / clockTicks) / idleSec * 100
+  const rssMb = procRssBytes(node.pid)! / 1e6
+  log(`idle: ${idleCpuPct.toFixed(2)}% CPU, RSS ${rssMb.toFixed(1)} MB`)
+
+  // train to guarding (not measured)
+  const gen = createNormalTraffic({ cell: 'web', seed: 1 })
+  const trainBodies = Array.from({ length: MIN_OBS * NORMAL_ENDPOINTS / BATCH + 4 }, () => JSON.stringify(gen(BATCH)))
+  await drive(node.apiUrl, node.pid, trainBodies)
+  const st = await getOk<{ contexts: Array<{ cell: string, phase: string }> }>(node.apiUrl, '/status')
+  const guarding = st.contexts.filter((c) => c.cell === 'web' && c.phase === 'guarding').length
+  log(`trained: ${guarding} of ${NORMAL_ENDPOINTS} contexts guarding`)
+
+  const singles = gen(SINGLE_REQUESTS).map((o) => JSON.stringify(o))
+  const s = await drive(node.apiUrl, node.pid, singles)
+  const observePerSec = SINGLE_REQUESTS / s.sec
+  log(`single: ${SINGLE_REQUESTS} requests in ${s.sec.toFixed(2)} s = ${observePerSec.toFixed(0)}/s (daemon CPU ${s.cpuSec.toFixed(2)} s, ${s.errors} errors)`)
+
+  const batches = Array.from({ length: BATCH_REQUESTS }, () => JSON.stringify(gen(BATCH)))
+  const b = await drive(node.apiUrl, node.pid, batches)
+  const observeBatchPerSec = BATCH_REQUESTS * BATCH / b.sec
+  log(`batched: ${BATCH_REQUESTS}×${BATCH} in ${b.sec.toFixed(2)} s = ${observeBatchPerSec.toFixed(0)}/s (daemon CPU ${b.cpuSec.toFixed(2)} s, ${b.errors} errors)`)
+  const rssAfterLoadMb = procRssBytes(node.pid)! / 1e6
+
+  await node.stop()
+  printResult({
+    bench: 'daemon',
+    runtime: RUNTIME,
+    idleCpuPct: Number(idleCpuPct.toFixed(3)),
+    rssMb: Number(rssMb.toFixed(1)),
+    observePerSec: Math.round(observePerSec),
+    observeBatchPerSec: Math.round(observeBatchPerSec),
+    idleSec: Math.round(idleSec),
+    rssAfterLoadMb: Number(rssAfterLoadMb.toFixed(1)),
+    singleRequests: SINGLE_REQUESTS,
+    batchRequests: BATCH_REQUESTS,
+    batchSize: BATCH,
+    concurrency: CONCURRENCY,
+    // share of one core the daemon used while driven: < 1 everywhere means the client or other processes held it back
+    daemonCpuShareSingle: Number((s.cpuSec / s.sec).toFixed(2)),
+    daemonCpuShareBatch: Number((b.cpuSec / b.sec).toFixed(2)),
+    usPerObservationBatch: Number((b.cpuSec / (BATCH_REQUESTS * BATCH) * 1e6).toFixed(1)),
+    errors: s.errors + b.errors,
+    blocked: s.blocked + b.blocked,
+    contextsGuarding: guarding,
+    cpus: cpus().length,
+    loadavg1: Number(loadavg()[0].toFixed(2)),
+    targets: { idleCpuPct: 1, rssMb: 150, observeBatchPerSec: 10_000 }
+  })
+} finally {
+  await pool.cleanup()
+  if (built != null) rmSync(built.dir, { recursive: true, force: true })
+}
