@@ -20,7 +20,7 @@ import type { ShopRequest } from '../../scripts/demo-shop.js'
 import { createDaemonPool } from './support/daemon.js'
 import type { DaemonPool, RunningDaemon } from './support/daemon.js'
 import { getJson, getOk, waitFor } from './support/http.js'
-import { COMMUNITY_CONFIG, observeOne, peers, startCommunity, tally, train, waitForMesh } from './collab-support.js'
+import { COMMUNITY_CONFIG, alerts, observeOne, peers, startCommunity, tally, train, waitForMesh } from './collab-support.js'
 
 const NODES = 5
 const TRAIN = 600
@@ -87,11 +87,12 @@ describe('e2e: a selfish member is flagged by the community', () => {
         const v = await selfishView(d, selfish.peerId)
         return v.episodes >= e + 1 ? v : null
       }, { timeoutMs: 15_000, intervalMs: 200 })))
+      const names = new Map([...nodes.map((x) => [x.peerId, x.name] as const), [selfish.peerId, 'silent'] as const])
       for (const [i, v] of views.entries()) {
-        const others = await Promise.all(nodes.filter((x) => x !== nodes[i]).map(async (x) => (await getJson(nodes[i].apiUrl, `/peers/${x.peerId}`)).body))
-        const al = (await getJson(nodes[i].apiUrl, '/alerts')).body as any[]
-        const names = new Map(nodes.map((x) => [x.peerId, x.name]))
-        const why = `${nodes[i].name}: silent ${JSON.stringify(v)}, honest ${JSON.stringify(others.map((o: any) => [names.get(o.peer), o.selfish]))} alerts ${JSON.stringify(al.map((a) => [names.get(a.origin), names.get(a.from), a.seen.context, a.kind, a.receivedAtMs % 100000, a.outcome]))}`
+        // on failure: what this node counted for every member, and which reports it received
+        const members = await Promise.all(nodes.filter((x) => x !== nodes[i]).map(async (x) => [x.name, ((await getJson(nodes[i].apiUrl, `/peers/${x.peerId}`)).body as { selfish?: unknown } | undefined)?.selfish]))
+        const got = (await alerts(nodes[i])).map((a) => `${names.get(a.origin) ?? a.origin}:${a.seen.context}:${a.outcome ?? '?'}`)
+        const why = `${nodes[i].name}: silent peer ${JSON.stringify(v)}; members ${JSON.stringify(members)}; alerts ${got.join(', ')}`
         expect(v.episodes, why).toBe(e + 1)
         expect(v.reported, why).toBe(0)
         // not before the configured number of episodes
