@@ -62,9 +62,15 @@ examples:
     }
     process.on('SIGINT', onSignal)
     process.on('SIGTERM', onSignal)
+    // A foreground daemon runs until a signal stops it. The clock's timers are
+    // unref'd, so without this handle a start-up step that only waits on one
+    // (e.g. ending a cell's orphan left by a killed node) lets the event loop
+    // drain and the process exit 13 in the middle of start().
+    const keepAlive = setInterval(() => {}, 1 << 30)
     try {
       await daemon.start()
     } catch (err) {
+      clearInterval(keepAlive)
       process.off('SIGINT', onSignal)
       process.off('SIGTERM', onSignal)
       throw err
@@ -72,6 +78,7 @@ examples:
     const a = daemon.apiAddress()
     io.err(`immune-node ${VERSION}: peer ${daemon.peerId}\n  api     http://${a.host}:${a.port}/status\n  listen  ${daemon.addresses().join('\n          ')}`)
     await daemon.stopped
+    clearInterval(keepAlive)
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
     return EXIT_OK

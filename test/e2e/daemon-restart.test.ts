@@ -6,6 +6,8 @@
  * time (not reset, not lost), the audit trail intact, the deny list enforced,
  * and the orphaned supervised child ended and replaced.
  */
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createDaemonPool, tinyAppCell } from './support/daemon.js'
 import type { RunningDaemon } from './support/daemon.js'
@@ -27,7 +29,8 @@ interface Answer { verdict: string, danger: number, phase: string, reasons: Arra
 const MIN_OBS = 100
 const ATTACKER = '203.0.113.66'
 const CONFIG = {
-  cells: [tinyAppCell('web')],
+  // the app takes a while to stop: the restarted node must stay up while it ends the orphan left by the killed one
+  cells: [tinyAppCell('web', { extra: { env: { TINY_APP_STOP_DELAY_MS: '600' } } })],
   learning: { minObservations: MIN_OBS, minDurationSec: 0 },
   policy: {
     rules: [
@@ -141,5 +144,14 @@ describe('kill -9 and restart on the same data dir', () => {
     }, { timeoutMs: 15_000 })
     pids.add(cell.pid!)
     await waitFor('the new instance frozen by the restored quarantine', () => procState(cell.pid!) === 'T', { timeoutMs: 10_000 })
+  })
+
+  it('stops gracefully on SIGTERM: exit code 0, its child ended, the data dir unlocked', async () => {
+    const pid = (await getOk<StatusBody>(second.apiUrl, '/status')).cells[0].pid!
+    const exit = await second.stop()
+    expect(exit).toEqual({ code: 0, signal: null })
+    expect(isAlive(pid)).toBe(false)
+    expect(existsSync(join(second.dataDir, 'lock'))).toBe(false)
+    expect(second.logs().some((l) => l.msg === 'immune-node stopped')).toBe(true)
   })
 })
