@@ -122,6 +122,21 @@ describe('remote alerts alone', () => {
     const forbidden = ['quarantine', 'terminate-and-renew']
     expect(d.active.filter((x) => forbidden.includes(x.action))).toEqual([])
     expect(d.recent.filter((r) => forbidden.includes(r.decision.action))).toEqual([])
+    // GET /peers: every peer with its local reputation and gossipsub score
+    const list = await getOk<Array<Record<string, unknown>>>(node.apiUrl, '/peers')
+    for (const p of peers) {
+      const v = list.find((x) => x.id === p.peerId)
+      expect(v).toBeDefined()
+      expect(Object.keys(v!)).toEqual(expect.arrayContaining(['id', 'reputation', 'blacklisted', 'selfish', 'gossipsubScore', 'lastSeen']))
+      expect(v!.blacklisted).toBe(false)
+      expect(typeof v!.gossipsubScore).toBe('number')
+    }
+    // GET /alerts?since=: what arrived, from whom, with the intake's outcome
+    const alerts = await getOk<Array<{ origin: string, community: string, danger: number }>>(node.apiUrl, `/alerts?since=${encodeURIComponent(new Date(Date.now() - 3_600_000).toISOString())}&limit=1000`)
+    expect(alerts.length).toBeGreaterThanOrEqual(PEERS * (ROUNDS + 1))
+    expect(new Set(alerts.map((a) => a.origin))).toEqual(new Set(peers.map((p) => p.peerId)))
+    expect(alerts.every((a) => a.community === COMMUNITY && a.danger === 2)).toBe(true)
+    expect(await getOk<unknown[]>(node.apiUrl, `/alerts?since=${Date.now() + 60_000}`)).toEqual([])
     // the only local decisions are the bait's (log, block-source)
     expect(d.recent.filter((r) => r.decision.origin === 'local').every((r) => ['log', 'block-source'].includes(r.decision.action))).toBe(true)
   })

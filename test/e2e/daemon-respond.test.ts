@@ -118,6 +118,15 @@ describe('immune-node start with supervised cells (real processes)', () => {
     expect(a.context).toBe('get /search')
     expect(a.reasons.length).toBeGreaterThan(0)
 
+    // clonal selection: a local signature from the attack's unusual parts, adopted, with where it came from
+    const sigs = await waitFor('a local signature', async () => {
+      const l = await getOk<Array<{ origin: string, context: string, parameter: string, tokens: string[], adopted: boolean, reason: string }>>(node.apiUrl, '/signatures')
+      return l.length > 0 ? l : null
+    })
+    expect(sigs[0]).toMatchObject({ origin: 'local', context: 'get /search', parameter: 'q', adopted: true })
+    expect(sigs[0].tokens.length).toBeGreaterThan(0)
+    expect(typeof sigs[0].reason).toBe('string')
+
     // the source is denied afterwards: on the deny list, and even its normal requests are blocked
     const s = await waitFor('attacker on the deny list', async () => {
       const st = await status()
