@@ -31,7 +31,7 @@ export interface BrainWorld {
   adopt: (host: number, sig: SignatureIndicator, origin: string) => void
   remoteBlock: (host: number, address: string, untilMs: number) => void
   remoteUnblock: (host: number, address: string) => void
-  subscribers: (host: number) => string[]
+  subscribers: (host: number) => Iterable<string>
   negativeEvidence: (host: number) => void
 }
 
@@ -163,7 +163,7 @@ export class HostBrain implements AlertIntakeComponents {
     if (this.blocks?.delete(address) === true) this.world.remoteUnblock(this.host, address)
   }
 
-  subscribers (_community: string): string[] { return this.world.subscribers(this.host) }
+  subscribers (_community: string): Iterable<string> { return this.world.subscribers(this.host) }
 
   // --- queries used by the host model ---------------------------------------
 

@@ -47,7 +47,7 @@ const fmt = (v: number): string => {
 export function lineChart (series: PlotSeries[], o: PlotOptions): string {
   const W = o.width ?? 640
   const H = o.height ?? 300
-  const m = { l: 64, r: 16, t: 32, b: 48 }
+  const m = { l: 64, r: 16, t: 46, b: 48 }
   const pw = W - m.l - m.r
   const ph = H - m.t - m.b
   let xMax = 0
@@ -95,10 +95,12 @@ export function lineChart (series: PlotSeries[], o: PlotOptions): string {
     }
     flush()
   }
+  // legend in the top margin, under the title
   series.forEach((s, i) => {
-    const x = m.l + 10 + i * 150
-    parts.push(`<line x1="${x}" y1="${m.t + 8}" x2="${x + 20}" y2="${m.t + 8}" stroke="${s.color}" stroke-width="2"${s.dashed === true ? ' stroke-dasharray="6 4"' : ''}/>`)
-    parts.push(`<text x="${x + 24}" y="${m.t + 8}" dominant-baseline="middle" font-size="11" font-family="sans-serif">${escapeXml(s.label)}</text>`)
+    const x = m.l + i * 150
+    const y = 34
+    parts.push(`<line x1="${x}" y1="${y}" x2="${x + 20}" y2="${y}" stroke="${s.color}" stroke-width="2"${s.dashed === true ? ' stroke-dasharray="6 4"' : ''}/>`)
+    parts.push(`<text x="${x + 24}" y="${y}" dominant-baseline="middle" font-size="11" font-family="sans-serif">${escapeXml(s.label)}</text>`)
   })
   parts.push('</svg>')
   return parts.join('')

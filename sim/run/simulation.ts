@@ -889,13 +889,12 @@ export class Simulation implements EventHandler, NetworkHost, BrainWorld {
 
   remoteUnblock (_h: number, _address: string): void {}
 
-  subscribers (h: number): string[] {
+  /** The peers h is connected to (all subscribed to the one community), lazily: the intake often stops at the first match. */
+  * subscribers (h: number): Generator<string> {
     const o = this.overlay
-    if (o == null) return []
-    const out: string[] = []
+    if (o == null) return
     const base = h * o.cap
-    for (let s = base; s < base + o.degree[h]; s++) out.push(this.id(o.peers[s]))
-    return out
+    for (let s = base; s < base + o.degree[h]; s++) yield this.id(o.peers[s])
   }
 
   negativeEvidence (h: number): void {
