@@ -1,4 +1,5 @@
 /** `immune-sim run <scenario> [--nodes N] [--seed S] [--duration SEC] [--out DIR] [--json]` */
+import { getHeapStatistics } from 'node:v8'
 import { UsageError } from '../../node/cli/command.js'
 import type { Command } from '../../node/cli/command.js'
 import { SimScenarioError, UnknownScenarioError } from '../errors.js'
@@ -60,6 +61,12 @@ export const runCommand: Command = {
     } catch (err) {
       if (err instanceof SimScenarioError || err instanceof UnknownScenarioError) throw new UsageError(err.message)
       throw err
+    }
+    // the mesh run gives every member a brain (~4 KB of heap each after a worm wave, docs/simulator.md)
+    const needMb = 300 + scenario.nodes * 4.5 / 1024
+    const limitMb = getHeapStatistics().heap_size_limit / (1024 * 1024)
+    if (needMb > 0.85 * limitMb) {
+      io.err(`immune-sim: ${scenario.nodes.toLocaleString('en-US')} members may need ~${Math.ceil(needMb / 1024)} GB of heap (limit ${(limitMb / 1024).toFixed(1)} GB); if it runs out, set NODE_OPTIONS=--max-old-space-size=${Math.ceil(needMb * 1.5 / 1024) * 1024}`)
     }
     const progress = createProgress()
     const run = runScenario(scenario, { onProgress: (mode, f) => { progress.update(mode, f) } })

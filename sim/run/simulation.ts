@@ -476,6 +476,18 @@ export class Simulation implements EventHandler, NetworkHost, BrainWorld {
       const blocks = first ? this.localDecision(t, k, src) : this.sigHitBlocks
       this.met[t] |= bit
       this.corroborate(t, k, src)
+      if (this.s.population.publishSignatureHits && at.signature != null && this.canPublish(t)) {
+        this.publishDanger(t, {
+          community: this.s.community,
+          level: 2,
+          context: at.spec.context,
+          parameter: '',
+          score: 0,
+          explanation: `matches adopted signature ${at.signature.id}`,
+          ...(src !== NO_SOURCE ? { source: this.sourceAddress(src) } : {}),
+          signature: at.signature
+        })
+      }
       if (blocks) { this.blockedAttempts++; at.blocked++; return }
     } else if (this.armed(t)) {
       let p = at.tpr

@@ -51,7 +51,7 @@ export const BUILTIN_SCENARIOS: Record<string, Record<string, unknown>> = {
     nodes: 1000,
     durationS: 3600,
     sampleIntervalS: 10,
-    population: { vulnerableFraction: 1, detectorFraction: 0.2, normalRequestsPerMin: 1 },
+    population: { vulnerableFraction: 1, detectorFraction: 0.2, normalRequestsPerMin: 1, publishSignatureHits: true },
     detection,
     attacks: [{
       name: 'targeted',
@@ -60,7 +60,7 @@ export const BUILTIN_SCENARIOS: Record<string, Record<string, unknown>> = {
       durationS: 3000,
       context: 'POST /admin/upload.jsp',
       signature: true,
-      samplesForSignature: 2,
+      samplesForSignature: 1,
       signatureDelayS: 5,
       targets: 10,
       attemptsPerTargetPerMin: 0.2
@@ -72,7 +72,7 @@ export const BUILTIN_SCENARIOS: Record<string, Record<string, unknown>> = {
     nodes: 1000,
     durationS: 3600,
     sampleIntervalS: 10,
-    population: { vulnerableFraction: 1, detectorFraction: 0.3, normalRequestsPerMin: 1, clientShare: 0.2 },
+    population: { vulnerableFraction: 1, detectorFraction: 0.3, normalRequestsPerMin: 1, clientShare: 0.2, publishSignatureHits: true },
     detection,
     attacks: [background(6, 600, 0.1)],
     liars: { fraction: 0.1, strategy: 'mixed', liesPerHour: 6, poisonShare: 0.5, honestPhaseS: 1200, liePhaseS: 600, waveIntervalS: 300, startS: 60 }
@@ -84,7 +84,7 @@ export const BUILTIN_SCENARIOS: Record<string, Record<string, unknown>> = {
     durationS: 6000,
     sampleIntervalS: 30,
     population: { vulnerableFraction: 1, detectorFraction: 1, normalRequestsPerMin: 0 },
-    detection: { ...detection, tpr: 0.9, source: 'tpr 0.9 for a loud community-wide attack (scenario choice); fpr as the defaults' },
+    detection,
     attacks: [{
       name: 'wave',
       kind: 'targeted',
@@ -105,7 +105,7 @@ export const BUILTIN_SCENARIOS: Record<string, Record<string, unknown>> = {
     nodes: 300,
     durationS: 1800,
     sampleIntervalS: 10,
-    population: { vulnerableFraction: 1, detectorFraction: 0.3, normalRequestsPerMin: 1, clientShare: 0.2 },
+    population: { vulnerableFraction: 1, detectorFraction: 0.3, normalRequestsPerMin: 1, clientShare: 0.2, publishSignatureHits: true },
     detection,
     attacks: [background(3, 600, 0.2)],
     sybil: { perHonest: 4, waveIntervalS: 120, waveFraction: 0.02, startS: 60, dropHonest: true }

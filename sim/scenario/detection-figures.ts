@@ -6,16 +6,18 @@
 import type { DetectionSpec } from './scenario-types.js'
 
 /**
- * Level-2 rates per request.
- * - fpr 0.001: danger level 2 is calibrated to 0.1% false positives on normal
- *   traffic (`learning.targetFpr.level2`, docs/configuration.md).
- * - tpr 0.8: PLACEHOLDER until `npm run bench -- detect-csic` (level-2 TPR on
- *   CSIC 2010) lands; Immunizer reports R-precision 97.44% on OFBiz, and a
- *   stricter level-2 threshold catches fewer attacks, so 0.8 is a deliberately
- *   conservative stand-in. Scenario files override both (`detection.tpr`, `detection.fpr`).
+ * Level-2 rates per request, measured by `npm run bench -- detect-csic`
+ * (CSIC 2010, docs/detection.md):
+ * - tpr 0.9492: level-2 TPR on anomalies at known endpoints (an exploit
+ *   targets the service's real endpoints; anomalies at unknown endpoints are
+ *   capped at level 1 by design, so the all-anomalies figure, 0.7256, would
+ *   count requests a worm does not send);
+ * - fpr 0.0032: level-2 FPR on normal test requests that are not verbatim
+ *   copies of training requests (what a new deployment sees; 0.08% with copies).
+ * Scenario files override both (`detection.tpr`, `detection.fpr`, per-attack `tpr`).
  */
 export const DEFAULT_DETECTION: DetectionSpec = Object.freeze({
-  tpr: 0.8,
-  fpr: 0.001,
-  source: 'fpr: level-2 calibration target (docs/configuration.md learning.targetFpr.level2); tpr: placeholder 0.8 pending bench detect-csic'
+  tpr: 0.9492,
+  fpr: 0.0032,
+  source: 'npm run bench -- detect-csic (docs/detection.md): level-2 TPR on anomalies at known endpoints 0.9492; level-2 FPR on non-copy normal requests 0.32%'
 })

@@ -13,6 +13,7 @@ import { createAlertPublisherParams } from '../../node/intake/alert-publisher.js
 import { createPolicy } from '../../node/respond/policy.js'
 import { createReputationParams } from '../../protocol/reputation/reputation-params.js'
 import { SimScenarioError } from '../errors.js'
+import { DEFAULT_DETECTION } from './detection-figures.js'
 import { defaultNetworkParams, validateNetworkParams } from '../network/network-params.js'
 import type { NetworkParams } from '../network/network-params.js'
 import type {
@@ -84,7 +85,7 @@ class Reader {
 
 const SCENARIO_KEYS = ['base', 'name', 'description', 'nodes', 'durationS', 'seed', 'sampleIntervalS', 'community', 'population', 'detection',
   'attacks', 'liars', 'selfish', 'sybil', 'churn', 'renewal', 'vetting', 'network', 'brain'] as const
-const POPULATION_KEYS = ['vulnerableFraction', 'detectorFraction', 'learningFraction', 'learningPeriodS', 'normalRequestsPerMin', 'clientShare'] as const
+const POPULATION_KEYS = ['vulnerableFraction', 'detectorFraction', 'learningFraction', 'learningPeriodS', 'normalRequestsPerMin', 'clientShare', 'publishSignatureHits'] as const
 const DETECTION_KEYS = ['tpr', 'fpr', 'source'] as const
 const ATTACK_KEYS = ['name', 'kind', 'startS', 'durationS', 'context', 'signature', 'samplesForSignature', 'signatureDelayS', 'tpr', 'doublingTimeS',
   'initialInfected', 'targets', 'targetFraction', 'attemptsPerTargetPerMin', 'attackers', 'sourceKnown', 'repeat'] as const
@@ -113,8 +114,8 @@ export function emptyScenario (): Scenario {
     seed: 1,
     sampleIntervalS: 5,
     community: 'sim-app',
-    population: { vulnerableFraction: 1, detectorFraction: 0.1, learningFraction: 0, learningPeriodS: 3600, normalRequestsPerMin: 0, clientShare: 0.2 },
-    detection: { tpr: 0.8, fpr: 0.001, source: 'defaults' },
+    population: { vulnerableFraction: 1, detectorFraction: 0.1, learningFraction: 0, learningPeriodS: 3600, normalRequestsPerMin: 0, clientShare: 0.2, publishSignatureHits: false },
+    detection: { ...DEFAULT_DETECTION },
     attacks: [],
     liars: null,
     selfish: null,
@@ -229,7 +230,8 @@ export function resolveScenario (raw: unknown, base: Scenario = emptyScenario(),
     learningFraction: r.number('population.learningFraction', p.learningFraction, base.population.learningFraction, 0, 1),
     learningPeriodS: r.number('population.learningPeriodS', p.learningPeriodS, base.population.learningPeriodS, 0, YEAR_S),
     normalRequestsPerMin: r.number('population.normalRequestsPerMin', p.normalRequestsPerMin, base.population.normalRequestsPerMin, 0, 1e5),
-    clientShare: r.number('population.clientShare', p.clientShare, base.population.clientShare, 0, 1)
+    clientShare: r.number('population.clientShare', p.clientShare, base.population.clientShare, 0, 1),
+    publishSignatureHits: r.boolean('population.publishSignatureHits', p.publishSignatureHits, base.population.publishSignatureHits)
   }
   const d = o.detection === undefined ? {} : r.object('detection', o.detection, DETECTION_KEYS)
   const detection: DetectionSpec = {

@@ -99,6 +99,12 @@ export interface PopulationSpec {
   normalRequestsPerMin: number
   /** Share of the members that see a given address as a normal client (they refute alerts naming it). */
   clientShare: number
+  /**
+   * A host whose matcher hits an adopted signature also reports it through its
+   * publisher (rate-limited), as node/daemon/pipeline.ts does. Off in the worm
+   * scenarios: every blocked scan would become an alert to every member.
+   */
+  publishSignatureHits: boolean
 }
 
 export interface DetectionSpec {
