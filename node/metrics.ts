@@ -37,7 +37,7 @@ export function createNodeMetrics (registry: Registry = new Registry()): NodeMet
     signatureHits: new Counter({ name: 'immune_signatures_hits_total', help: 'Observations that matched an adopted signature', registers }),
     contexts: new Gauge({ name: 'immune_profile_contexts', help: 'Learned contexts by phase', labelNames: ['phase'], registers }),
     peers: new Gauge({ name: 'immune_reputation_peers', help: 'Known peers by state', labelNames: ['state'], registers }),
-    threatLevel: new Gauge({ name: 'immune_respond_threat_level', help: 'Current threat level (0 normal, 1 raised)', registers }),
+    threatLevel: new Gauge({ name: 'immune_respond_threat_level', help: 'Current threat level (0 normal, 1 raised by peers or local suspicion, 2 local danger)', registers }),
     ingestErrors: new Counter({ name: 'immune_api_ingest_errors_total', help: 'Rejected ingest requests by error code', labelNames: ['code'], registers })
   }
 }

@@ -15,7 +15,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createSystemClock } from '../clock.js'
 import type { Clock } from '../clock.js'
 import type { Config, CellConfig } from '../config/index.js'
-import { StartupError } from '../errors.js'
+import { IngestError, StartupError } from '../errors.js'
 import { createNodeMetrics } from '../metrics.js'
 import type { NodeMetrics } from '../metrics.js'
 import type { HttpObservation, Observation } from '../observation.js'
@@ -28,7 +28,7 @@ import type { ObserveAnswer } from '../sensors/ingest.js'
 import { createSignatureMatcher } from '../signatures/index.js'
 import { createStore } from '../store/store.js'
 import type { Store } from '../store/store.js'
-import { createApiServer, HttpError } from '../api/server.js'
+import { createApiServer } from '../api/server.js'
 import type { ApiServer } from '../api/server.js'
 import { createFileSeqStore, createLibp2pMesh, loadOrCreateIdentity } from '../../protocol/mesh/index.js'
 import { ReplayGuard } from '../../protocol/alert/index.js'
@@ -215,11 +215,12 @@ export async function createDaemon (init: DaemonInit): Promise<Daemon> {
         const observeHandler = createObserveHandler({
           clock,
           limits: { maxBodyBytes: config.api.maxBodyBytes },
+          onReject: (code) => { metrics.ingestErrors.inc({ code }) },
           logger: pinoAsSensorLogger(logger),
           observe: async (batch: HttpObservation[]): Promise<ObserveAnswer[]> => {
             const refs = batch.map((o) => {
               const ref = cellRef(o.cell)
-              if (ref == null) throw new HttpError(400, 'IMMUNE_ERR_UNKNOWN_CELL', `observation names cell ${JSON.stringify(o.cell)}, which is not configured (configured: ${[...cellsByName.keys()].join(', ') || 'none'})`)
+              if (ref == null) throw new IngestError('IMMUNE_ERR_INGEST_INVALID', 400, `observation names cell ${JSON.stringify(o.cell)}, which is not configured (configured: ${[...cellsByName.keys()].join(', ') || 'none'})`)
               return ref
             })
             const out: ObserveAnswer[] = []
@@ -229,7 +230,7 @@ export async function createDaemon (init: DaemonInit): Promise<Daemon> {
             return out
           }
         })
-        status = createStatusSource({ clock, config, version: init.version, startedAtMs, mesh, respond: r, detection: det, collab, metrics, lastSeen })
+        status = createStatusSource({ clock, config, version: init.version, startedAtMs, mesh, respond: r, detection: det, collab, metrics, lastSeen, apiAddress: () => api?.address() ?? { host: config.api.host, port: config.api.port } })
         api = createApiServer({
           host: config.api.host,
           port: config.api.port,

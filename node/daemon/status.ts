@@ -66,6 +66,8 @@ export interface StatusDeps {
   detection: Detection
   collab: Collaboration
   metrics: NodeMetrics
+  /** The API's bound address (the configured port may be 0). */
+  apiAddress: () => { host: string, port: number }
   /** Last time we heard from a peer (alerts, connections). */
   lastSeen: Map<string, number>
 }
@@ -136,7 +138,7 @@ export function createStatusSource (d: StatusDeps): StatusSource {
         version: d.version,
         uptimeSec: uptimeSec(),
         addresses: d.mesh.addresses(),
-        api: `${d.config.api.host}:${d.config.api.port}`,
+        api: `${d.apiAddress().host}:${d.apiAddress().port}`,
         communities: d.mesh.communities(),
         threatLevel: threat.level,
         threat,

@@ -165,6 +165,8 @@ export interface ObserveHandlerInit {
   clock: Clock
   limits?: Partial<IngestLimits>
   logger?: SensorLogger
+  /** Called with the code of every refused request (metrics). */
+  onReject?: (code: string) => void
 }
 
 export interface ObserveHandlerStats {
@@ -205,6 +207,7 @@ export function createObserveHandler (init: ObserveHandlerInit): ObserveHandler 
 
   const reject = (res: ServerResponse, err: IngestError, close = false): void => {
     stats.rejected++
+    init.onReject?.(err.code)
     sendJson(res, err.status, { error: { code: err.code, message: err.message } }, close)
   }
 

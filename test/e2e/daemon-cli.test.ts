@@ -10,6 +10,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createDaemonPool, runImmuneNode } from './support/daemon.js'
+import { httpRequest } from './support/http.js'
 import type { RunningDaemon } from './support/daemon.js'
 
 const pool = createDaemonPool()
@@ -67,9 +68,20 @@ describe('immune-node CLI', () => {
     // no config: the embedded default protects the host itself
     expect(s.cells.map((c) => c.name)).toEqual(['host'])
     expect(s.threatLevel).toBe(0)
+    // the API reports the address it is bound to, not the configured port (0 in tests)
+    expect(`http://${(s as unknown as { api: string }).api}`).toBe(node.apiUrl)
     expect(human.code).toBe(0)
     expect(human.stdout).toContain(`peer ${node.peerId}`)
     expect(human.stdout).toMatch(/cells \(1\):\n {2}host/)
+  })
+
+  it('an observation naming an unconfigured cell is a 400 with a reason, counted in /metrics', async () => {
+    const r = await httpRequest(node.apiUrl, 'POST', '/v1/observe', { kind: 'http', method: 'GET', path: '/x', query: '', body: '', headers: {}, cell: 'nope' })
+    expect(r.status).toBe(400)
+    expect((r.body as { error: { code: string, message: string } }).error).toMatchObject({ code: 'IMMUNE_ERR_INGEST_INVALID' })
+    expect((r.body as { error: { message: string } }).error.message).toContain('"nope"')
+    const metrics = await httpRequest(node.apiUrl, 'GET', '/metrics')
+    expect(metrics.text).toMatch(/immune_api_ingest_errors_total\{code="IMMUNE_ERR_INGEST_INVALID"\} 1/)
   })
 
   it('status and release against no running node: one line, exit 1', async () => {
