@@ -167,7 +167,7 @@ export function createCollaboration (c: CollaborationComponents, init: Collabora
         if (v != null) void signatures.record(sig, alert.origin, v).catch(onError)
       } else if (d.outcome === 'already-adopted' || d.outcome === 'already-rejected') {
         const known = signatures.get(d.id)
-        if (known != null && !known.origins.includes(alert.origin) && known.code !== 'local') {
+        if (known != null && !known.origins.includes(alert.origin) && known.code !== 'local' && known.code !== 'retired') {
           void signatures.record(sig, alert.origin, { adopted: known.status === 'adopted', code: known.code, reason: known.reason, normalMatches: known.normalMatches, normalChecked: 0, sample: [] }).catch(onError)
         }
       }
@@ -179,6 +179,11 @@ export function createCollaboration (c: CollaborationComponents, init: Collabora
     mesh: c.mesh,
     reputation,
     vetSignature: (sig: SignatureIndicator) => {
+      const known = signatures.get(sig.id)
+      if (known?.code === 'retired') {
+        // our own evidence already showed it matches normal traffic here: not adopted, and the sender is blamed as for a failed vetting
+        return { adopted: false, reason: known.reason, normalMatches: Math.max(1, known.normalMatches), code: 'matches-normal' as const }
+      }
       const r = vetter.vet(sig)
       rememberVerdict(sig.id, r)
       // the code lets the intake blame 'malformed' and 'too-generic' signatures too (blameVetCodes)

@@ -29,6 +29,8 @@ export interface Detection {
   stop: () => Promise<void>
   observeHttp: (cell: CellRef, obs: HttpObservation) => DetectionResult
   observeProcess: (cell: CellRef, obs: ProcessObservation) => DetectionResult
+  /** Score without learning or creating anything; null while the context is still learning. */
+  assessHttp: (cell: CellRef, obs: HttpObservation) => DetectionResult | null
   /** The phase the observation's context is in (without scoring it). */
   phaseOfHttp: (cell: CellRef, obs: HttpObservation) => Phase
   raiseSensitivity: (community: string, context: string, factor: number, untilMs: number) => void

@@ -252,6 +252,12 @@ export function createDetection (c: DetectionComponents, init: DetectionInit): D
       return toResult(r)
     },
 
+    assessHttp (cell: CellRef, obs: HttpObservation) {
+      const d = http.get(cell.name)
+      if (d == null || d.status(httpContextOf(obs))?.phase !== 'guarding') return null
+      return toResult(d.assess(obs))
+    },
+
     phaseOfHttp (cell: CellRef, obs: HttpObservation): Phase {
       return http.get(cell.name)?.status(httpContextOf(obs))?.phase ?? 'learning'
     },

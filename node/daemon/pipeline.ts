@@ -49,6 +49,11 @@ export interface Pipeline {
 }
 
 const MAX_REASONS = 5
+/** A signature is retired after this many normal-judged matches... */
+const RETIRE_AFTER = 3
+/** ...from at least this many distinct sources (one client cannot retire a signature alone). */
+const RETIRE_MIN_SOURCES = 2
+const MAX_TRACKED_SIGNATURES = 10_000
 
 function explain (reasons: ScoreReason[]): string {
   return reasons.slice(0, 3).map((r) => `${r.parameter != null && r.parameter !== '' ? `${r.parameter}: ` : ''}${r.feature} ${String(r.observed)} (expected ${r.expected})`).join('; ')
@@ -118,6 +123,36 @@ export function createPipeline (c: PipelineComponents, createMatcher: (sigs: Ret
     return { dryRun, handled }
   }
 
+  /** Per signature: requests it matched that the profile judged normal, and from how many sources. */
+  const contradictions = new Map<string, { count: number, sources: Set<string> }>()
+  /**
+   * Record that `sig` matched a request the guarding profile scores as normal.
+   * After RETIRE_AFTER such requests from RETIRE_MIN_SOURCES sources the
+   * signature is retired (it was a false alarm: e.g. made from a level-2 false
+   * positive), and a peer that sent it is refuted (R3). Returns true when the
+   * signature was retired now (this request is then judged without it).
+   */
+  const contradicts = (cell: CellRef, sig: SignatureIndicator, obs: HttpObservation): boolean => {
+    let e = contradictions.get(sig.id)
+    if (e == null) {
+      e = { count: 0, sources: new Set() }
+      contradictions.set(sig.id, e)
+      if (contradictions.size > MAX_TRACKED_SIGNATURES) contradictions.delete(contradictions.keys().next().value as string)
+    }
+    e.count++
+    e.sources.add(obs.source ?? `unknown-${e.count}`)
+    if (e.count < RETIRE_AFTER || e.sources.size < RETIRE_MIN_SOURCES) return false
+    contradictions.delete(sig.id)
+    const reason = `retired: matched ${e.count} requests from ${e.sources.size} sources that the guarding profile judged normal`
+    const rec = c.signatures.get(sig.id)
+    void c.signatures.retire(sig.id, reason).catch((err: unknown) => { c.logger.error({ err }, 'signature retirement failed') })
+    if (rec != null && rec.origin !== 'local') {
+      for (const origin of rec.origins) if (origin !== 'local') c.intake.refute({ reason: `signature ${sig.id} ${reason}`, origin, community: cell.community, signatureId: sig.id })
+    }
+    c.logger.warn({ signature: sig.id, tokens: sig.tokens, origin: rec?.origin, context: sig.context }, 'signature retired: it matches normal traffic')
+    return true
+  }
+
   return {
     matcher: currentMatcher,
 
@@ -131,7 +166,12 @@ export function createPipeline (c: PipelineComponents, createMatcher: (sigs: Ret
           return { verdict: 'block', danger: 0, score: 0, phase: c.detection.phaseOfHttp(cell, obs), reasons: [{ context: '', feature: 'source-blocked', observed: obs.source, expected: 'a source that is not on the deny list', surprise: 0 }] }
         }
       }
-      const hits = currentMatcher().match(httpContext(obs), obs)
+      let hits = currentMatcher().match(httpContext(obs), obs)
+      if (hits.length > 0) {
+        // self-check: a signature that keeps matching requests our guarding profile judges normal is retired
+        const assessed = c.detection.assessHttp(cell, obs)
+        if (assessed != null && assessed.danger === 0) hits = hits.filter((h) => !contradicts(cell, h.signature, obs))
+      }
       let answer: ObserveAnswer
       if (hits.length > 0) {
         const context = httpContext(obs)

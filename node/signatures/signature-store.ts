@@ -29,7 +29,7 @@ export interface SignatureRecord {
   status: SignatureStatus
   /** Why (the vetting reason, or 'generated locally'). */
   reason: string
-  code: VetCode | 'local'
+  code: VetCode | 'local' | 'retired'
   normalMatches: number
   firstSeenMs: number
   lastSeenMs: number
@@ -81,6 +81,12 @@ export interface SignatureStore {
   record: (sig: SignatureIndicator, origin: string, verdict: VetResult) => Promise<SignatureRecord>
   /** Count a match (batched to the store). Unknown ids are ignored. */
   recordHit: (id: string, count?: number) => void
+  /**
+   * Stop using a signature that our own evidence contradicts (it kept matching
+   * requests the profile judged normal). Final: neither a later addLocal nor a
+   * peer's copy adopts it again.
+   */
+  retire: (id: string, reason: string) => Promise<SignatureRecord | undefined>
   /** Changes whenever the adopted set changes. */
   readonly version: number
   readonly size: number
@@ -212,6 +218,7 @@ export function createSignatureStore (components: SignatureStoreComponents, init
       const sub = need('addLocal')
       const now = clock.now()
       const prev = records.get(sig.id)
+      if (prev?.code === 'retired') return prev
       const rec: SignatureRecord = prev != null
         ? { ...prev, origin: LOCAL_ORIGIN, origins: [LOCAL_ORIGIN, ...prev.origins.filter((o) => o !== LOCAL_ORIGIN)].slice(0, params.maxOriginsPerSignature), status: 'adopted', reason, code: 'local', lastSeenMs: now, statusChangedMs: prev.status === 'adopted' ? prev.statusChangedMs : now }
         : { signature: { ...sig, tokens: [...sig.tokens] }, origin: LOCAL_ORIGIN, origins: [LOCAL_ORIGIN], status: 'adopted', reason, code: 'local', normalMatches: 0, firstSeenMs: now, lastSeenMs: now, statusChangedMs: now, hits: 0, lastHitMs: null }
@@ -225,6 +232,11 @@ export function createSignatureStore (components: SignatureStoreComponents, init
       const sub = need('record')
       const now = clock.now()
       const prev = records.get(sig.id)
+      if (prev?.code === 'retired') {
+        if (!prev.origins.includes(origin) && prev.origins.length < params.maxOriginsPerSignature) prev.origins.push(origin)
+        prev.lastSeenMs = now
+        return await put(sub, prev)
+      }
       const keepLocal = prev?.origin === LOCAL_ORIGIN
       const status = keepLocal ? 'adopted' : statusOf(verdict.code)
       const origins = prev == null ? [origin] : prev.origins.includes(origin) || prev.origins.length >= params.maxOriginsPerSignature ? prev.origins : [...prev.origins, origin]
@@ -233,6 +245,17 @@ export function createSignatureStore (components: SignatureStoreComponents, init
         : { signature: { ...sig, tokens: [...sig.tokens] }, origin, origins, status, reason: verdict.reason, code: verdict.code, normalMatches: verdict.normalMatches, firstSeenMs: now, lastSeenMs: now, statusChangedMs: now, hits: 0, lastHitMs: null }
       records.set(sig.id, rec)
       if ((prev?.status === 'adopted') !== (status === 'adopted')) changedAdopted()
+      return await put(sub, rec)
+    },
+
+    async retire (id, reason) {
+      const sub = need('retire')
+      const prev = records.get(id)
+      if (prev == null) return undefined
+      const now = clock.now()
+      const rec: SignatureRecord = { ...prev, status: 'rejected', code: 'retired', reason, lastSeenMs: now, statusChangedMs: now }
+      records.set(id, rec)
+      if (prev.status === 'adopted') changedAdopted()
       return await put(sub, rec)
     },
 

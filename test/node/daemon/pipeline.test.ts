@@ -1,0 +1,134 @@
+/**
+ * The daemon's pipeline (node/daemon/pipeline.ts) with real parts: a real level
+ * store, the real detector, signature store, reservoir, intake and response
+ * system; only the mesh is an in-memory fake and time a ManualClock.
+ *
+ * Covers the signature self-check: a signature that keeps matching requests
+ * the guarding profile judges normal (e.g. one made from a false positive) is
+ * retired after 3 such matches from 2 sources, no longer blocks, is never
+ * adopted again, and a peer that sent it is refuted (R3).
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { createManualClock } from '../../../node/clock.js'
+import type { ManualClock } from '../../../node/clock.js'
+import { validateConfig } from '../../../node/config/index.js'
+import { createCollaboration } from '../../../node/daemon/collaboration.js'
+import type { Collaboration } from '../../../node/daemon/collaboration.js'
+import { createDetection } from '../../../node/daemon/detection.js'
+import type { CellRef } from '../../../node/daemon/detection-types.js'
+import { createLogger } from '../../../node/daemon/logger.js'
+import { createPipeline } from '../../../node/daemon/pipeline.js'
+import type { Pipeline } from '../../../node/daemon/pipeline.js'
+import type { HttpObservation } from '../../../node/observation.js'
+import { createPrng } from '../../../node/prng.js'
+import { createResponseSystem } from '../../../node/respond/index.js'
+import type { ResponseSystem } from '../../../node/respond/index.js'
+import { createSignatureMatcher, makeSignature } from '../../../node/signatures/index.js'
+import { createStore } from '../../../node/store/store.js'
+import type { Store } from '../../../node/store/store.js'
+import { createFakeMesh } from '../intake/fake-mesh.js'
+
+const CELL: CellRef = { name: 'ingest', community: 'default' }
+const PEER = '12D3KooWPeerThatSentTheSignature'
+const logger = createLogger({ level: 'silent', format: 'json' })
+
+let dir: string
+let clock: ManualClock
+let store: Store
+let respond: ResponseSystem
+let collab: Collaboration
+let stopDetection: () => Promise<void>
+let pipeline: Pipeline
+
+function product (id: number, source: string): HttpObservation {
+  return { kind: 'http', time: clock.now(), method: 'GET', path: '/product', query: `id=${id}`, body: '', headers: {}, source }
+}
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'immune-pipeline-'))
+  clock = createManualClock()
+  store = createStore({ dataDir: dir })
+  await store.open()
+  const config = validateConfig({ dataDir: dir, cells: [], learning: { minObservations: 200, minDurationSec: 0 } })
+  respond = createResponseSystem({ clock, store }, { config })
+  await respond.start()
+  const detection = createDetection({ clock, store, logger }, { config, snapshotIntervalMs: 3_600_000 })
+  await detection.start()
+  stopDetection = async () => { await detection.stop() }
+  const mesh = createFakeMesh('12D3KooWSelf', () => clock.now())
+  collab = createCollaboration({ clock, store, logger, mesh: mesh as never, respond, detection, cellForCommunity: () => 'ingest' })
+  await collab.start()
+  pipeline = createPipeline({
+    clock, logger, detection, respond,
+    reservoir: collab.reservoir, signatures: collab.signatures, clonal: collab.clonal, intake: collab.intake, publisher: collab.publisher
+  }, (sigs) => createSignatureMatcher(sigs))
+  // learn normal product pages: ids 1..400 except the ones the test keeps back
+  const prng = createPrng('pipeline-test')
+  for (let i = 0; i < 400; i++) {
+    let id = 1 + prng.nextInt(400)
+    if (id === 417 || id === 418) id = 7
+    const a = await pipeline.observeHttp(CELL, product(id, `192.0.2.${1 + prng.nextInt(50)}`))
+    expect(a.verdict).toBe('allow')
+    clock.advance(100)
+  }
+  expect((await pipeline.observeHttp(CELL, product(12, '192.0.2.9'))).phase).toBe('guarding')
+})
+
+afterEach(async () => {
+  await collab.stop()
+  await stopDetection()
+  await respond.stop()
+  await store.close()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+describe('pipeline: signature self-check', () => {
+  it('a local signature that matches requests the profile judges normal is retired after 3 matches from 2 sources', async () => {
+    const sig = makeSignature({ context: 'get /product', parameter: 'id', tokens: ['417'], generator: 'clonal-token-set/1', sampleCount: 1 })
+    await collab.signatures.addLocal(sig, 'made from a false positive')
+    // the profile itself finds id=417 normal
+    expect(collab.signatures.adopted().map((s) => s.id)).toContain(sig.id)
+
+    const verdicts = []
+    for (const source of ['192.0.2.20', '192.0.2.21', '192.0.2.22']) verdicts.push((await pipeline.observeHttp(CELL, product(417, source))).verdict)
+    // the first two are still blocked by the signature; the third retires it and is judged by the profile alone
+    expect(verdicts).toEqual(['block', 'block', 'allow'])
+    const rec = collab.signatures.get(sig.id)
+    expect(rec?.status).toBe('rejected')
+    expect(rec?.code).toBe('retired')
+    expect(rec?.reason).toMatch(/judged normal/)
+    expect((await pipeline.observeHttp(CELL, product(417, '192.0.2.23'))).verdict).toBe('allow')
+    // never adopted again, whether made locally again or sent by a peer
+    await collab.signatures.addLocal(sig)
+    expect(collab.signatures.get(sig.id)?.status).toBe('rejected')
+    await collab.signatures.record(sig, PEER, { adopted: true, code: 'adopted', reason: 'vetted', normalMatches: 0, normalChecked: 100, sample: [] })
+    expect(collab.signatures.get(sig.id)?.status).toBe('rejected')
+  })
+
+  it('one client alone cannot retire a signature, and an attack the profile flags never counts against it', async () => {
+    const sig = makeSignature({ context: 'get /product', parameter: 'id', tokens: ['418'], generator: 'clonal-token-set/1', sampleCount: 1 })
+    await collab.signatures.addLocal(sig)
+    for (let i = 0; i < 5; i++) expect((await pipeline.observeHttp(CELL, product(418, '203.0.113.5'))).verdict).toBe('block')
+    const attack = makeSignature({ context: 'get /product', parameter: 'id', tokens: ["' or", "'='"], generator: 'clonal-token-set/1', sampleCount: 1 })
+    await collab.signatures.addLocal(attack)
+    for (const source of ['203.0.113.6', '203.0.113.7', '203.0.113.8', '203.0.113.9']) {
+      const a = await pipeline.observeHttp(CELL, { ...product(1, source), query: "id=1'+or+'1'%3D'1" })
+      expect(a.verdict).toBe('block')
+    }
+    expect(collab.signatures.get(sig.id)?.status).toBe('adopted')
+    expect(collab.signatures.get(attack.id)?.status).toBe('adopted')
+  })
+
+  it('a peer whose signature is retired is refuted (R3)', async () => {
+    const sig = makeSignature({ context: 'get /product', parameter: 'id', tokens: ['417'], generator: 'clonal-token-set/1', sampleCount: 2 })
+    await collab.signatures.record(sig, PEER, { adopted: true, code: 'adopted', reason: 'vetted', normalMatches: 0, normalChecked: 100, sample: [] })
+    for (const source of ['192.0.2.30', '192.0.2.31', '192.0.2.32']) await pipeline.observeHttp(CELL, product(417, source))
+    expect(collab.signatures.get(sig.id)?.code).toBe('retired')
+    const rep = collab.reputation.get(PEER, clock.now())
+    expect(rep.breakdown.R3).toBeLessThan(0)
+    expect(collab.intake.explainPeer(PEER).events.some((e) => /retired/.test(e.note ?? ''))).toBe(true)
+  })
+})
