@@ -212,9 +212,10 @@ export async function runFidelityCheck (init: RealDeliveryInit & { repetitions?:
   const base = { nodes: real.nodes, edges: real.edges, origins: held.map(a => a.origin), heartbeatMs, repetitions: init.repetitions ?? 20, seed: seed + 1 }
   const sim = simulateDelivery({ ...base, cpu: { mode: 'shared', costMs: cost.costMs } })
   const independent = simulateDelivery({ ...base, delaySamples: { relay: delays.relay.length > 0 ? delays.relay : delays.all, first: delays.first } })
-  const maxT = Math.max(quantile(realTimes, 1), quantile(sim.times, 1))
+  // rounded up, so the last point of both curves is 1
+  const maxT = Math.ceil(Math.max(quantile(realTimes, 1), quantile(sim.times, 1)) * 1000) / 1000
   const steps = 60
-  const tMs = Array.from({ length: steps + 1 }, (_, i) => Number((maxT * i / steps).toFixed(3)))
+  const tMs = Array.from({ length: steps + 1 }, (_, i) => i === steps ? maxT : Number((maxT * i / steps).toFixed(3)))
   const q = (xs: number[]): FidelityCurveStats => ({
     p50Ms: Number(quantile(xs, 0.5).toFixed(3)), p90Ms: Number(quantile(xs, 0.9).toFixed(3)), p99Ms: Number(quantile(xs, 0.99).toFixed(3))
   })

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { SERIES_COLUMNS } from '../../../sim/run/metrics.js'
 import { runScenario } from '../../../sim/run/run-scenario.js'
 import { Simulation } from '../../../sim/run/simulation.js'
+import { ROLE_HONEST } from '../../../sim/run/population.js'
 import { parseScenario } from '../../../sim/scenario/load-scenario.js'
 
 describe('liars', () => {
@@ -25,7 +26,7 @@ describe('liars', () => {
     sim.run()
     let sawIgnored = false
     for (let h = 0; h < 100; h++) {
-      if (sim.pop.role[h] !== 0) continue
+      if (sim.pop.role[h] !== ROLE_HONEST) continue
       const st = sim.brainOf(h)?.intake.stats()
       if (st == null) continue
       expect(st.signaturesRejected).toBeGreaterThan(0)
