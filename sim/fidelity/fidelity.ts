@@ -198,6 +198,7 @@ export interface FidelityResult {
   /** Delivery curves: fraction of (alert, node) receipts done by each time. */
   curve: { tMs: number[], real: number[], sim: number[] }
   meshFormMs: number
+  nonFiniteTimes: number
 }
 
 export async function runFidelityCheck (init: RealDeliveryInit & { repetitions?: number }): Promise<FidelityResult> {
@@ -213,7 +214,10 @@ export async function runFidelityCheck (init: RealDeliveryInit & { repetitions?:
   const sim = simulateDelivery({ ...base, cpu: { mode: 'shared', costMs: cost.costMs } })
   const independent = simulateDelivery({ ...base, delaySamples: { relay: delays.relay.length > 0 ? delays.relay : delays.all, first: delays.first } })
   // rounded up, so the last point of both curves is 1
-  const maxT = Math.ceil(Math.max(quantile(realTimes, 1), quantile(sim.times, 1)) * 1000) / 1000
+  let maxT = 0
+  for (const t of realTimes) if (t > maxT) maxT = t
+  for (const t of sim.times) if (t > maxT) maxT = t
+  maxT = Math.ceil(maxT * 1000) / 1000
   const steps = 60
   const tMs = Array.from({ length: steps + 1 }, (_, i) => i === steps ? maxT : Number((maxT * i / steps).toFixed(3)))
   const q = (xs: number[]): FidelityCurveStats => ({
@@ -245,6 +249,8 @@ export async function runFidelityCheck (init: RealDeliveryInit & { repetitions?:
     hops: { real: histogram(rh), sim: histogram(sim.hops), tvDistance: Number(tvDistance(rh, sim.hops).toFixed(4)) },
     independentHopsKsDistance: Number(ksDistance(realTimes, independent.times).toFixed(4)),
     curve: { tMs, real: empiricalCdf(realTimes, tMs).map(v => Number(v.toFixed(4))), sim: empiricalCdf(sim.times, tMs).map(v => Number(v.toFixed(4))) },
-    meshFormMs: Math.round(real.meshFormMs)
+    meshFormMs: Math.round(real.meshFormMs),
+    /** Receipt times that are not finite numbers (must be 0; they would bend both curves). */
+    nonFiniteTimes: realTimes.filter((t) => !Number.isFinite(t)).length + sim.times.filter((t) => !Number.isFinite(t)).length
   }
 }

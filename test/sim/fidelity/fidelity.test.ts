@@ -41,6 +41,7 @@ describe('fidelity check: real libp2p nodes (memory transport) vs the simulator 
     expect(r.ksDistance).toBeGreaterThanOrEqual(0)
     expect(r.ksDistance).toBeLessThanOrEqual(1)
     expect(r.ksTolerance).toBe(0.2)
+    expect(r.nonFiniteTimes).toBe(0)
     expect(r.curve.real[r.curve.real.length - 1]).toBe(1) // the curves end where the last receipt happened
     expect(r.curve.sim[r.curve.sim.length - 1]).toBe(1)
     expect(r.curve.tMs).toHaveLength(r.curve.sim.length)
