@@ -1,18 +1,13 @@
 import { describe, expect, it } from 'vitest'
+import { createPrng } from '../../../node/prng.js'
 import { SelfishTracker, baseRate, binomialCdf, createSelfishParams } from '../../../protocol/reputation/index.js'
 
 const T0 = 1_700_000_000_000
 
-/** mulberry32: a small seeded PRNG, so the simulated reports are reproducible. */
+/** Uniform floats in [0, 1) from the project's seeded generator, so the simulated reports are reproducible. */
 function prng (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
+  const g = createPrng(seed)
+  return () => g.next()
 }
 
 function choose (n: number, k: number): number {
