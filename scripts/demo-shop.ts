@@ -116,10 +116,10 @@ export function createShopTraffic (seed: number | string): ShopTraffic {
 }
 
 /**
- * SQL-injection attacks on the product page's `id` parameter. Each family has
- * variants that differ only in harmless parts (the numbers, the quoted
- * literal, the column names), so a signature learned from one variant catches
- * the others: what a real scanner does when it retries.
+ * SQL-injection attacks on the product page's `id` parameter: variants of one
+ * tautology that differ only in harmless parts (the number, a trailing
+ * comment), so a signature learned from one variant catches the others: what
+ * a real scanner does when it retries.
  */
 export const SQLI_TAUTOLOGY = [
   "1' OR '1'='1",
@@ -127,12 +127,6 @@ export const SQLI_TAUTOLOGY = [
   "42' OR '1'='1",
   "99' OR '1'='1' --",
   "5' OR '1'='1' #"
-]
-
-export const SQLI_UNION = [
-  "1' UNION SELECT username, password FROM users--",
-  "3' UNION SELECT name, pass FROM accounts--",
-  "0' UNION SELECT email, hash FROM customers--"
 ]
 
 /** An attack request on GET /product?id=... from `source`. */

@@ -19,12 +19,3 @@ export function attackerAddress (attack: number, j = 0): string {
 export function clientAddress (k: number): string {
   return `100.64.${(k >>> 8) & 255}.${k & 255}`
 }
-
-/** The host index of a member/sybil address, or -1. */
-export function hostOfAddress (address: string): number {
-  if (!address.startsWith('10.')) return -1
-  const p = address.split('.')
-  if (p.length !== 4) return -1
-  const v = (Number(p[1]) << 16) + (Number(p[2]) << 8) + Number(p[3])
-  return Number.isInteger(v) && v >= 1 ? v - 1 : -1
-}
