@@ -50,7 +50,9 @@ describe('welford', () => {
     expect(capped.n).toBe(100)
     expect(capped.mean).toBeGreaterThan(49.9)
     expect(plain.mean).toBeCloseTo(10 + 40 / 3, 6)
-    expect(welfordVariance(capped)).toBeGreaterThanOrEqual(0)
+    // the spread of the old level is forgotten too (plain Welford keeps it: 40² · 2/9 ≈ 356)
+    expect(welfordVariance(capped)).toBeLessThan(1)
+    expect(welfordVariance(plain)).toBeGreaterThan(300)
   })
 
   it('has no variance below two samples and validates snapshots', () => {
