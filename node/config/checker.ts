@@ -33,6 +33,15 @@ function describeRange (r: NumberRule): string {
   return parts.length === 0 ? kind : `${kind} ${parts.join(' and ')}`
 }
 
+/** A finite number that satisfies every bound of the rule. */
+function fitsRule (v: unknown, rule: NumberRule): v is number {
+  return typeof v === 'number' && Number.isFinite(v) &&
+    (rule.integer !== true || Number.isInteger(v)) &&
+    (rule.min == null || v >= rule.min) &&
+    (rule.max == null || v <= rule.max) &&
+    (rule.gt == null || v > rule.gt)
+}
+
 export class Checker {
   readonly issues: ConfigIssue[] = []
 
@@ -75,12 +84,7 @@ export class Checker {
 
   number (field: string, v: unknown, def: number, rule: NumberRule = {}): number {
     if (v === undefined) return def
-    const bad = typeof v !== 'number' || !Number.isFinite(v) ||
-      (rule.integer === true && !Number.isInteger(v)) ||
-      (rule.min != null && v < rule.min) ||
-      (rule.max != null && v > rule.max) ||
-      (rule.gt != null && v <= rule.gt)
-    if (bad) {
+    if (!fitsRule(v, rule)) {
       this.add(field, v, describeRange(rule))
       return def
     }
@@ -90,12 +94,7 @@ export class Checker {
   nullableNumber (field: string, v: unknown, def: number | null, rule: NumberRule = {}): number | null {
     if (v === undefined) return def
     if (v === null) return null
-    const bad = typeof v !== 'number' || !Number.isFinite(v) ||
-      (rule.integer === true && !Number.isInteger(v)) ||
-      (rule.min != null && v < rule.min) ||
-      (rule.max != null && v > rule.max) ||
-      (rule.gt != null && v <= rule.gt)
-    if (bad) {
+    if (!fitsRule(v, rule)) {
       this.add(field, v, describeRange(rule) + ' or null')
       return def
     }
