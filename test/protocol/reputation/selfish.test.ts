@@ -78,6 +78,30 @@ describe('SelfishTracker', () => {
     expect(st.baseRate).toBeGreaterThan(0.6)
   })
 
+  it('flags a silent peer among three others when docs/reputation.md says (default params, 200 seeds per rate)', () => {
+    const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]
+    /** Attacks (and counted episodes) until 'silent' is flagged, when a, b and c each report an attack with probability `rate`. */
+    const flagAt = (rate: number, seed: number): { attacks: number, episodes: number } => {
+      const tr = new SelfishTracker({})
+      const rnd = prng(seed)
+      const members = ['a', 'b', 'c', 'silent']
+      for (let e = 0; e < 100; e++) {
+        runEpisode(tr, T0 + e * 10 * quiet, `k${e}`, ['a', 'b', 'c'].filter(() => rnd() < rate), members)
+        if (tr.isSelfish('silent')) return { attacks: e + 1, episodes: tr.status('silent').episodes }
+      }
+      return { attacks: Infinity, episodes: Infinity }
+    }
+    const seeds = Array.from({ length: 200 }, (_, i) => i)
+    const always = seeds.map(s => flagAt(1, s))
+    expect(new Set(always.map(r => r.episodes))).toEqual(new Set([8]))
+    const often = seeds.map(s => flagAt(0.8, s))
+    expect(median(often.map(r => r.episodes))).toBe(9)
+    expect(median(often.map(r => r.attacks))).toBe(10)
+    const half = seeds.map(s => flagAt(0.5, s))
+    expect(median(half.map(r => r.episodes))).toBe(11)
+    expect(median(half.map(r => r.attacks))).toBe(21)
+  })
+
   it('rateTolerance 1 (the plain test) also flags a peer reporting half as often as the others', () => {
     const tr = new SelfishTracker({ rateTolerance: 1 })
     const rnd = prng(3)
