@@ -4,12 +4,9 @@
  * release of an unknown cell, config check on good and bad files, unknown
  * commands and options (exit code 2).
  */
-import { createServer } from 'node:net'
 import type { Server } from 'node:net'
-import { writeFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createDaemonPool, runImmuneNode } from './support/daemon.js'
+import { createDaemonPool, occupiedPort as occupyPort, runImmuneNode, writeConfigFile } from './support/daemon.js'
 import { httpRequest } from './support/http.js'
 import type { RunningDaemon } from './support/daemon.js'
 
@@ -18,18 +15,8 @@ let node: RunningDaemon
 let dir: string
 const servers: Server[] = []
 
-async function occupiedPort (): Promise<number> {
-  const s = createServer()
-  servers.push(s)
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))
-  return (s.address() as { port: number }).port
-}
-
-const writeConfig = (name: string, obj: unknown): string => {
-  const p = join(dir, name)
-  writeFileSync(p, typeof obj === 'string' ? obj : JSON.stringify(obj))
-  return p
-}
+const occupiedPort = async (): Promise<number> => await occupyPort(servers)
+const writeConfig = (name: string, obj: unknown): string => writeConfigFile(dir, name, obj)
 
 beforeAll(async () => {
   dir = pool.tempDir('cli')

@@ -3,12 +3,11 @@
  * busy API or mesh port, an unusable data dir, a data dir in use by a running
  * node: each gives one clear line on stderr (naming the problem) and exit code 2.
  */
-import { createServer } from 'node:net'
 import type { Server } from 'node:net'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createDaemonPool, runImmuneNode } from './support/daemon.js'
+import { createDaemonPool, occupiedPort as occupyPort, runImmuneNode, writeConfigFile } from './support/daemon.js'
 import type { CliResult, RunningDaemon } from './support/daemon.js'
 
 const pool = createDaemonPool()
@@ -29,18 +28,8 @@ function expectOneErrorLine (r: CliResult, pattern: RegExp): void {
   expect(r.stdout).toBe('')
 }
 
-async function occupiedPort (): Promise<number> {
-  const s = createServer()
-  servers.push(s)
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))
-  return (s.address() as { port: number }).port
-}
-
-const writeConfig = (name: string, obj: unknown): string => {
-  const p = join(dir, name)
-  writeFileSync(p, typeof obj === 'string' ? obj : JSON.stringify(obj))
-  return p
-}
+const occupiedPort = async (): Promise<number> => await occupyPort(servers)
+const writeConfig = (name: string, obj: unknown): string => writeConfigFile(dir, name, obj)
 
 beforeAll(async () => {
   dir = pool.tempDir('startup')

@@ -22,6 +22,8 @@ import type { ChildProcess } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
+import { createServer } from 'node:net'
+import type { Server } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { getJson, sleep, waitFor } from './http.js'
 
@@ -255,4 +257,19 @@ export async function runImmuneNode (args: string[], opts: { timeoutMs?: number,
   })
   clearTimeout(timer)
   return { code, signal, stdout, stderr }
+}
+
+/** A port on 127.0.0.1 that a plain TCP server holds (to make a daemon's bind fail); the server is pushed on `servers` for the caller to close. */
+export async function occupiedPort (servers: Server[]): Promise<number> {
+  const s = createServer()
+  servers.push(s)
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))
+  return (s.address() as { port: number }).port
+}
+
+/** Writes a config file into `dir` (an object as JSON, a string as it is) and returns its path. */
+export function writeConfigFile (dir: string, name: string, config: unknown): string {
+  const p = join(dir, name)
+  writeFileSync(p, typeof config === 'string' ? config : JSON.stringify(config))
+  return p
 }
