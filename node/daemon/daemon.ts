@@ -142,7 +142,7 @@ export async function createDaemon (init: DaemonInit): Promise<Daemon> {
     apiAddress: () => api?.address() ?? { host: config.api.host, port: config.api.port },
     addresses: () => mesh?.addresses() ?? [],
     status: () => {
-      if (status == null) throw new Error('daemon not started')
+      if (status == null) throw new StartupError('status', 'the daemon has not started (call start() first)')
       return status
     },
 
