@@ -14,18 +14,23 @@ export interface DetectorParams {
   calibrationStartFraction: number
   /** Most recent calibration scores kept per context. */
   calibrationWindow: number
-  /** Below this many calibration scores, thresholds fall back to the nominal −log10(targetFpr). */
+  /** Below this many calibration scores, thresholds are at least the nominal −log10(targetFpr) (thresholds.ts N). */
   minCalibrationScores: number
   /** Target false-positive rate of danger signal one (suspicious). */
   targetFpr1: number
   /** Target false-positive rate of danger signal two (dangerous). */
   targetFpr2: number
-  /** Scores above the empirical quantile are extrapolated from the top tailFraction of calibration scores (exponential tail). */
+  /** A tail heavier than calibrated p-values is fitted to the top tailFraction of calibration scores (thresholds.ts T3). */
   tailFraction: number
-  /** Exceedances used at least for the tail fit. */
+  /** Calibration scores needed above an empirical quantile (T1), and exceedances needed for the tail fit (T3). */
   minTailCount: number
   /** Smallest mean excess of the tail fit (score units), so ties at the top do not give a zero-width tail. */
   minTailExcess: number
+  /**
+   * Confidence of the upper bounds on exceedance rates when a threshold lies
+   * beyond what the calibration scores resolve (thresholds.ts T2, T3).
+   */
+  thresholdConfidence: number
   /** After tolerization, learn one in this many observations judged normal (danger 0). 1 = all. */
   guardLearnEvery: number
   /** Highest danger for an endpoint that is unknown or still in its own tolerization while others guard. */
@@ -52,18 +57,26 @@ export interface DetectorParams {
  * random folds on data with adjacent duplicates. guardLearnEvery 8 keeps
  * learning after tolerization slow, so a patient attacker needs eight times
  * more normal-looking requests to shift a profile.
+ * minCalibrationScores 100 = 1/targetFpr1: until the calibration scores can
+ * resolve the level-1 rate, neither threshold goes below −log10 of its rate.
+ * Measured with bench/detect-small.ts (docs/detection.md): with 50, a
+ * context that tolerized after 100 requests put 0.1–0.2 % of normal
+ * requests at danger 2 in two of four generated apps; with 100, ≤ 0.02 %.
+ * thresholdConfidence 0.95: one-sided upper bounds on exceedance rates when
+ * thresholds are extrapolated beyond the calibration data.
  */
 export const defaultDetectorParams: Readonly<DetectorParams> = Object.freeze({
   minObservations: 1000,
   minDurationSec: 3600,
   calibrationStartFraction: 0.5,
   calibrationWindow: 2000,
-  minCalibrationScores: 50,
+  minCalibrationScores: 100,
   targetFpr1: 0.01,
   targetFpr2: 0.001,
   tailFraction: 0.05,
   minTailCount: 10,
   minTailExcess: 0.1,
+  thresholdConfidence: 0.95,
   guardLearnEvery: 8,
   unknownContextMaxDanger: 1 as DangerLevel,
   priorViolationDanger: 2 as DangerLevel,
@@ -105,6 +118,7 @@ export function validateDetectorParams (p: DetectorParams): void {
   numIn(p, 'tailFraction', 0, 1, true)
   intIn(p, 'minTailCount', 1, 1_000_000)
   numIn(p, 'minTailExcess', 0, 1e6, true)
+  numIn(p, 'thresholdConfidence', 0.5, 0.9999)
   intIn(p, 'guardLearnEvery', 1, 1_000_000)
   if (![0, 1, 2].includes(p.unknownContextMaxDanger)) throw new InvalidParamsError('detector.unknownContextMaxDanger', p.unknownContextMaxDanger, '0, 1 or 2')
   if (![1, 2].includes(p.priorViolationDanger)) throw new InvalidParamsError('detector.priorViolationDanger', p.priorViolationDanger, '1 or 2')

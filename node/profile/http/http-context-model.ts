@@ -32,6 +32,8 @@ import { TermSink, round3 } from './term-sink.js'
 
 export const HTTP_MODEL_KIND = 'http'
 export const HTTP_MODEL_VERSION = 1
+/** Families of entangled request-level tests (TermSink 'order-families'): {Q1}, {Q2, Q3} (a missing parameter changes the order), {Q4}. */
+const REQUEST_FAMILIES: readonly number[] = Object.freeze([1, 2, 1])
 /** Name of the pseudo-parameter holding a body that is not form-encoded. */
 export const RAW_BODY_PARAM = '(body)'
 
@@ -151,12 +153,12 @@ export class HttpContextModel implements ContextModel<HttpObservation> {
     const total = collect(obs, mp.maxParamsPerRequest)
     const n1 = this.n + 1
 
-    sink.group()
+    sink.group(REQUEST_FAMILIES)
     // Q1 unknown parameters
     let unknown = 0
     for (const name of occ.keys()) if (!this.names.has(name)) unknown++
     const pu = this.names.pNovel(unknown, mp.minP)
-    if (sink.test(pu) && unknown > 0) {
+    if (sink.test(pu, 0) && unknown > 0) {
       const u = [...occ.keys()].filter((k) => !this.names.has(k))
       sink.push(pu, u.length === 1 ? u[0] : undefined, 'unknown-parameter', () => [u.slice(0, 6).map((s) => showValue(s, 32)).join(', '),
         `known: ${this.parameterNames().slice(0, 12).join(', ')}${this.params.size > 12 ? ', …' : ''}`])
@@ -177,7 +179,7 @@ export class HttpContextModel implements ContextModel<HttpObservation> {
       }
       if (q < pp) { pp = q; worst = name; worstX = x }
     }
-    if (sink.test(pp) && worst !== '') {
+    if (sink.test(pp, 1) && worst !== '') {
       const h = this.presence.get(worst)!
       const n = this.n
       const x = worstX
@@ -189,7 +191,7 @@ export class HttpContextModel implements ContextModel<HttpObservation> {
     if (unknown === 0) {
       const key = orderKey()
       const po = this.orders.pValue(key, mp.reasonMaxP, mp.minP)
-      if (sink.test(po)) sink.push(po, undefined, 'parameter-order', () => [showValue(key, 64), `one of {${this.orders.top(3).map((s) => showValue(s, 64)).join(', ')}}`])
+      if (sink.test(po, 1)) sink.push(po, undefined, 'parameter-order', () => [showValue(key, 64), `one of {${this.orders.top(3).map((s) => showValue(s, 64)).join(', ')}}`])
     } else {
       sink.skip(1)
     }
@@ -197,7 +199,7 @@ export class HttpContextModel implements ContextModel<HttpObservation> {
     // Q4 too many parameters
     if (total > all.length) {
       const pt = Math.max(mp.minP, 1 / n1) * Math.pow(mp.noveltyTailFactor, Math.min(64, Math.log2(total / mp.maxParamsPerRequest)))
-      if (sink.test(pt)) sink.push(pt, undefined, 'too-many-parameters', () => [total, `at most ${mp.maxParamsPerRequest} read`])
+      if (sink.test(pt, 2)) sink.push(pt, undefined, 'too-many-parameters', () => [total, `at most ${mp.maxParamsPerRequest} read`])
     } else {
       sink.skip(1)
     }

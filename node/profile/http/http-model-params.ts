@@ -10,7 +10,9 @@ export interface HttpModelParams {
   /**
    * How a request's p-values become one: 'order' = the most surprising of the
    * first three order statistics, each with the union-bound correction
-   * C(m, j)·p_(j)^j (j = 1 is the Bonferroni minimum); 'min' = the Bonferroni
+   * C(m, j)·p_(j)^j (j = 1 is the Bonferroni minimum); 'order-families' =
+   * the same with one p-value per family of entangled tests in the j = 2, 3
+   * terms (term-sink.ts); 'min' = the Bonferroni
    * minimum alone; 'fisher' = Fisher's method inside each parameter, then the
    * Bonferroni minimum over parameters; 'product' = likewise with the product.
    */
@@ -99,7 +101,7 @@ function numIn (p: HttpModelParams, f: keyof HttpModelParams, min: number, max: 
 }
 
 export function validateHttpModelParams (p: HttpModelParams): void {
-  if (!['min', 'order', 'fisher', 'product'].includes(p.combination)) throw new InvalidParamsError('httpModel.combination', p.combination, '"min", "fisher" or "product"')
+  if (!['min', 'order', 'order-families', 'fisher', 'product'].includes(p.combination)) throw new InvalidParamsError('httpModel.combination', p.combination, '"order", "order-families", "min", "fisher" or "product"')
   intIn(p, 'maxParamsPerRequest', 1, 10_000)
   intIn(p, 'maxParamsPerContext', 1, 10_000)
   intIn(p, 'maxAnalysedChars', 16, 1 << 20)

@@ -7,10 +7,12 @@
  *   H1 length            two-sided empirical, Chebyshev tail (LengthModel)
  *   H2 unseen-characters punctuation, space, control characters never seen in this parameter (NoveltyTracker, leave-one-out)
  *   H2′ unseen-letters   non-ASCII letters never seen (tracked apart: names bring new accents far more often than new punctuation)
- *   H3 character-count   a symbol seen before, but more often per value than usual (rare 1-grams)
+ *   H3 character-count   a symbol seen before, but more often per value than usual (rare 1-grams); beyond the
+ *                        most any value had, e^{−1/μ} per extra with μ the symbol's mean count
  *   H4 structure         the collapsed character-class shape ("a@a.a") (CategoricalCounter)
  *   H5 enumeration       value outside a small learned set (turned off when the set grows large)
- *   H6 unseen-3grams     3-grams of the folded value never seen (NoveltyTracker, leave-one-out)
+ *   H6 unseen-3grams     3-grams of the folded value never seen (NoveltyTracker, leave-one-out; its tail beyond
+ *                        the training range in units of the mean novelty of a new value: scaledTail)
  *   H7 encoding          malformed %-escapes or invalid UTF-8 more often than in training
  *
  * "Symbol" = any character other than an ASCII letter or digit.
@@ -28,6 +30,15 @@ import type { NoveltyTrackerJSON } from '../stats/novelty-tracker.js'
 
 /** Features per parameter (for the Bonferroni count). */
 export const PARAM_FEATURES = 8
+/**
+ * Families of entangled features (TermSink 'order-families'): value novelty {H5, H6},
+ * length {H1}, alphabet and shape {H2, H2′, H3, H4}, encoding {H7}.
+ */
+const F_VALUE = 0
+const F_LENGTH = 1
+const F_ALPHABET = 2
+const F_ENCODING = 3
+export const PARAM_FAMILIES: readonly number[] = Object.freeze([2, 1, 4, 1])
 /** Per-value count bins of a symbol: 1..COUNT_BINS-1, and COUNT_BINS or more. */
 const COUNT_BINS = 8
 
@@ -128,7 +139,7 @@ export class ParamModel {
       this.symbolCounts = new Map()
       this.shapes = new CategoricalCounter(params.maxShapes, 'saturate')
       this.values = new CategoricalCounter(params.maxEnumValues, 'disable')
-      this.grams = new NoveltyTracker<number>(params.maxGrams, params.noveltyTailFactor)
+      this.grams = new NoveltyTracker<number>(params.maxGrams, params.noveltyTailFactor, true)
       this.flags = DECODE_FLAGS.map(() => 0)
     } else {
       this.n = json.n
@@ -138,7 +149,7 @@ export class ParamModel {
       this.symbolCounts = new Map(json.symbolCounts.map(([c, h]) => [c, Float64Array.from(h)]))
       this.shapes = CategoricalCounter.restore(json.shapes, params.maxShapes, 'saturate')
       this.values = CategoricalCounter.restore(json.values, params.maxEnumValues, 'disable')
-      this.grams = NoveltyTracker.restore(json.grams, params.maxGrams, params.noveltyTailFactor)
+      this.grams = NoveltyTracker.restore(json.grams, params.maxGrams, params.noveltyTailFactor, true)
       this.flags = DECODE_FLAGS.map((_, i) => json.flags[i] ?? 0)
     }
   }
@@ -171,12 +182,12 @@ export class ParamModel {
     const p = this.params
     const n1 = this.n + 1
     const name = this.name
-    sink.group()
+    sink.group(PARAM_FAMILIES)
 
     // H5 enumeration (and the fast path: a value seen in training is consistent with every other feature)
     if (!this.values.disabled) {
       const pe = this.values.pValue(value, p.reasonMaxP, p.minP)
-      if (sink.test(pe)) {
+      if (sink.test(pe, F_VALUE)) {
         const seen = this.values.count(value)
         const n = this.n
         sink.push(pe, name, 'enumeration', () => [`value ${showValue(value)}`,
@@ -199,7 +210,7 @@ export class ParamModel {
         if (q < pf) { pf = q; worstFlag = i }
       }
     }
-    if (sink.test(pf) && worstFlag >= 0) {
+    if (sink.test(pf, F_ENCODING) && worstFlag >= 0) {
       const f = worstFlag
       const n = this.n
       const c = this.flags[f]
@@ -216,7 +227,7 @@ export class ParamModel {
     // H1 length
     const len = value.length
     const pl = this.length.pValue(len, p.minP)
-    if (sink.test(pl)) sink.push(pl, name, 'length', () => [len, `${this.length.min}–${this.length.max}`])
+    if (sink.test(pl, F_LENGTH)) sink.push(pl, name, 'length', () => [len, `${this.length.min}–${this.length.max}`])
 
     analyse(value, p.maxAnalysedChars, p.maxShapeChars)
 
@@ -236,23 +247,32 @@ export class ParamModel {
       let pc: number
       if (ge > 0) pc = Math.max(p.minP, (1 + ge) / n1)
       else {
+        // beyond the most any training value had: e^{−1/μ} per extra, μ ≥ 1 the mean count among the values that have
+        // the symbol (a full stop per sentence grows with the text; a second @ is one extra of a once-per-value symbol)
         let maxSeen = 0
-        for (let j = COUNT_BINS - 1; j >= 0; j--) if (h[j] > 0) { maxSeen = j + 1; break }
-        pc = Math.max(p.minP, 1 / n1) * Math.pow(p.noveltyTailFactor, Math.max(0, symCount[c] - maxSeen - 1))
+        let with_ = 0
+        let sum = 0
+        for (let j = COUNT_BINS - 1; j >= 0; j--) {
+          if (maxSeen === 0 && h[j] > 0) maxSeen = j + 1
+          with_ += h[j]
+          sum += (j + 1) * h[j]
+        }
+        const ratio = Math.max(p.noveltyTailFactor, Math.exp(-with_ / sum))
+        pc = Math.max(p.minP, 1 / n1) * Math.pow(ratio, Math.max(0, symCount[c] - maxSeen - 1))
       }
       if (pc < pCount) { pCount = pc; worstChar = c }
     }
     const pu = this.symbols.pNovel(unseen, p.minP)
-    if (sink.test(pu) && unseen > 0) {
+    if (sink.test(pu, F_ALPHABET) && unseen > 0) {
       const chars = punctList.filter((c) => !this.symbols.has(c))
       sink.push(pu, name, 'unseen-characters', () => [showChars(chars), `only ${showChars(this.symbols.topItems(24))} besides letters and digits`])
     }
     const pul = this.letters.pNovel(unseenLetters, p.minP)
-    if (sink.test(pul) && unseenLetters > 0) {
+    if (sink.test(pul, F_ALPHABET) && unseenLetters > 0) {
       const chars = letterList.filter((c) => !this.letters.has(c))
       sink.push(pul, name, 'unseen-letters', () => [showChars(chars), this.letters.size === 0 ? 'only ASCII letters' : `ASCII and ${showChars(this.letters.topItems(24))}`])
     }
-    if (sink.test(pCount) && worstChar >= 0) {
+    if (sink.test(pCount, F_ALPHABET) && worstChar >= 0) {
       const h = this.symbolCounts.get(worstChar)!
       const c = worstChar
       const x = symCount[c]
@@ -267,7 +287,7 @@ export class ParamModel {
 
     // H4 structure
     const ps = this.shapes.pValue(shapeStr, p.reasonMaxP, p.minP)
-    if (sink.test(ps)) {
+    if (sink.test(ps, F_ALPHABET)) {
       const shape = shapeStr
       sink.push(ps, name, 'structure', () => [showValue(shape), `one of {${this.shapes.top(6).map((s) => showValue(s, 24)).join(', ')}${this.shapes.size > 6 ? ', …' : ''}}`])
     }
@@ -276,7 +296,7 @@ export class ParamModel {
     let novel = 0
     for (const g of gramSet) if (!this.grams.has(g)) novel++
     const pg = this.grams.pNovel(novel, p.minP)
-    if (sink.test(pg) && novel > 0) {
+    if (sink.test(pg, F_VALUE) && novel > 0) {
       const ex: number[] = []
       for (const g of gramSet) { if (!this.grams.has(g)) ex.push(g); if (ex.length >= 6) break }
       const k = novel

@@ -16,6 +16,21 @@
  * with add-one smoothing and K the largest number of singletons any training
  * observation owns; the geometric tail keeps ranking values beyond the data.
  * An optional floor bounds p from below before the tail (see HttpModelParams.minP).
+ *
+ * Scaled tail (option `scaledTail`, used for 3-grams): novelty comes in
+ * clumps (one new word brings all its 3-grams at once), so "k − K − 1 items
+ * beyond the largest" means little when K comes from a few dozen values, or
+ * is 0 because every training value repeated (an enumeration). The tail is
+ * then exponential in units of the mean clump size μ:
+ *
+ *     p(k) = 1 / (n + 1) · min(tailFactor, e^{−1/μ})^(k − K − 1)
+ *     μ    = (S + μ₀) / (O + 1)
+ *
+ * with O the owners, S the singletons they own, and the prior μ₀ the mean
+ * number of distinct items per observation (a new value brings about that
+ * many new 3-grams): shrinkage toward the size of a whole new value, which
+ * data outweighs as owners accumulate. An attack that brings ten times the
+ * novelty of a normal new value still gets p ≈ e^{−9}/(n+1).
  */
 const HIST_MAX = 63
 
@@ -35,7 +50,11 @@ export class NoveltyTracker<K extends string | number> {
   private maxOwned = 0
   private topCache: K[] | null = null
 
-  constructor (readonly maxItems: number, readonly tailFactor = 0.25) {}
+  /** Σ document frequencies of the tracked items (= distinct items learned, summed over observations). */
+  private itemSum = 0
+  private scaleCache = -1
+
+  constructor (readonly maxItems: number, readonly tailFactor = 0.25, readonly scaledTail = false) {}
 
   get size (): number { return this.items.size }
   get full (): boolean { return this.items.size >= this.maxItems }
@@ -58,12 +77,15 @@ export class NoveltyTracker<K extends string | number> {
         if (this.items.size < this.maxItems) {
           this.items.set(item, -(owner + 1))
           fresh++
+          this.itemSum++
         }
       } else if (v < 0) {
         this.items.set(item, 2)
         this.releaseOwner(-v - 1)
+        this.itemSum++
       } else {
         this.items.set(item, v + 1)
+        this.itemSum++
       }
     }
     if (fresh > 0) {
@@ -73,6 +95,7 @@ export class NoveltyTracker<K extends string | number> {
     this.n++
     this.suffix = null
     this.topCache = null
+    this.scaleCache = -1
   }
 
   private releaseOwner (owner: number): void {
@@ -106,13 +129,26 @@ export class NoveltyTracker<K extends string | number> {
     return this.maxOwned
   }
 
+  /** Tail factor per novel item beyond K + 1: tailFactor, or the scaled e^{−1/μ} when that is larger. */
+  get tailRatio (): number {
+    if (!this.scaledTail) return this.tailFactor
+    if (this.scaleCache >= 0) return this.scaleCache
+    const s = this.ensureSuffix()
+    let owned = 0
+    for (let j = 1; j <= HIST_MAX; j++) owned += s[j] // Σ_k V_k = singletons owned
+    const prior = this.n > 0 ? this.itemSum / this.n : 0
+    const mu = (owned + prior) / (s[1] + 1)
+    this.scaleCache = mu > 0 ? Math.max(this.tailFactor, Math.exp(-1 / mu)) : this.tailFactor
+    return this.scaleCache
+  }
+
   /** P-value of an observation that brings `k` novel items (1 when k = 0). */
   pNovel (k: number, floor = 0): number {
     if (k <= 0) return 1
     const s = this.ensureSuffix()
     const K = this.maxOwned
     if (k <= K + 1) return Math.max(floor, (1 + s[Math.min(k, HIST_MAX)]) / (this.n + 1))
-    return Math.max(floor, 1 / (this.n + 1)) * Math.pow(this.tailFactor, k - K - 1)
+    return Math.max(floor, 1 / (this.n + 1)) * Math.pow(this.tailRatio, k - K - 1)
   }
 
   /** Up to `max` items, most frequent first (for explanations). */
@@ -129,8 +165,8 @@ export class NoveltyTracker<K extends string | number> {
     return { n: this.n, keys: [...this.items.keys()], vals: [...this.items.values()] }
   }
 
-  static restore<K extends string | number> (json: NoveltyTrackerJSON<K>, maxItems: number, tailFactor?: number): NoveltyTracker<K> {
-    const t = new NoveltyTracker<K>(maxItems, tailFactor)
+  static restore<K extends string | number> (json: NoveltyTrackerJSON<K>, maxItems: number, tailFactor?: number, scaledTail = false): NoveltyTracker<K> {
+    const t = new NoveltyTracker<K>(maxItems, tailFactor, scaledTail)
     if (json == null || !Array.isArray(json.keys) || !Array.isArray(json.vals) || json.keys.length !== json.vals.length || !Number.isInteger(json.n)) {
       throw new TypeError('novelty tracker: malformed snapshot')
     }
@@ -138,6 +174,7 @@ export class NoveltyTracker<K extends string | number> {
     for (let i = 0; i < json.keys.length; i++) {
       const v = json.vals[i]
       t.items.set(json.keys[i], v)
+      t.itemSum += v < 0 ? 1 : v
       if (v < 0) {
         const owner = -v - 1
         t.owners.set(owner, (t.owners.get(owner) ?? 0) + 1)

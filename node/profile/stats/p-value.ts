@@ -44,12 +44,16 @@ export interface Combined {
  * as the most surprising of the three. j = 1 is the plain Bonferroni minimum;
  * j = 2, 3 separate requests with several independent surprises (a renamed
  * parameter: unknown name AND missing name) from requests with one.
+ * `p2`, `p3` may be order statistics of other units than the m tests (the
+ * HTTP model uses minima of families of entangled tests); `slots` is then
+ * the number of such units.
  */
-export function combineOrder (p1: number, p2: number, p3: number, tests: number): Combined {
+export function combineOrder (p1: number, p2: number, p3: number, tests: number, slots = tests): Combined {
   const m = Math.max(1, tests)
+  const s = Math.max(1, slots)
   const c1 = bonferroni(p1, m)
-  const c2 = m >= 2 ? Math.min(1, (m * (m - 1) / 2) * p2 * p2) : 1
-  const c3 = m >= 3 ? Math.min(1, (m * (m - 1) * (m - 2) / 6) * p3 * p3 * p3) : 1
+  const c2 = s >= 2 ? Math.min(1, (s * (s - 1) / 2) * p2 * p2) : 1
+  const c3 = s >= 3 ? Math.min(1, (s * (s - 1) * (s - 2) / 6) * p3 * p3 * p3) : 1
   const pCombined = Math.min(c1, c2, c3)
   return { value: surprise(pCombined), pMin: p1, tests: m, pCombined }
 }

@@ -65,6 +65,20 @@ describe('ParamModel features', () => {
     expect(t.expected).toContain('at most 1 per value')
   })
 
+  it('H3 beyond the most any value had: the tail is scaled by the mean count, so a long review with a few more full stops is not extreme', () => {
+    // reviews with 0–3 sentences (mean 1.6 full stops where present), then one with 5: two beyond the maximum
+    const reviews = Array.from({ length: 60 }, (_, i) => Array.from({ length: i % 4 }, () => `${word(4)} ${word(5)} ${word(3)}.`).join(' ') || word(6))
+    const m = trained(reviews)
+    const five = Array.from({ length: 5 }, () => `${word(4)} ${word(5)} ${word(3)}.`).join(' ')
+    const t = terms(m, five).get('character-count')!
+    expect(t.expected).toContain('at most 3 per value')
+    const mean = (1 + 2 + 3) / 3
+    expect(t.p).toBeCloseTo(Math.pow(Math.exp(-1 / mean), 5 - 3 - 1) / 61, 6) // e^{−1/2} per extra, not 0.25
+    // a symbol that comes once per value has the steepest tail, e^{−1} per extra (four @ in an e-mail)
+    const emails = names.map((n, i) => `${n}@${names[(i * 7) % names.length]}.com`)
+    expect(terms(trained(emails), 'a@b@c@d@e.com').get('character-count')!.p).toBeCloseTo(Math.pow(Math.exp(-1), 4 - 1 - 1) / 601, 8)
+  })
+
   it('H4 structure: a date with the parts in another shape', () => {
     const p2 = (x: number): string => String(x).padStart(2, '0')
     const dates = Array.from({ length: 600 }, (_, i) => `${1950 + (i % 50)}-${p2(1 + (i % 12))}-${p2(1 + (i % 28))}`)

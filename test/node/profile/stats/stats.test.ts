@@ -29,6 +29,27 @@ describe('NoveltyTracker (leave-one-out novelty)', () => {
     expect(t.df('u0')).toBe(2)
   })
 
+  it('scaled tail: a new value of an enumeration is one novelty, not one per 3-gram; an injection is still far out', () => {
+    // every training value repeats (an enumeration): nobody owns a singleton, K = 0
+    const grams = (w: string): string[] => Array.from({ length: w.length + 1 }, (_, i) => `^${w}$`.slice(i, i + 3))
+    const values = ['pending', 'shipped', 'paid', 'cancelled']
+    const fixed = new NoveltyTracker<string>(1000)
+    const scaled = new NoveltyTracker<string>(1000, 0.25, true)
+    for (let i = 0; i < 60; i++) { fixed.learn(grams(values[i % 4])); scaled.learn(grams(values[i % 4])) }
+    expect(scaled.largestOwned).toBe(0)
+    const k = grams('refunded').length // 9 novel 3-grams, as many as a normal value has
+    expect(fixed.pNovel(k)).toBeCloseTo(Math.pow(0.25, k - 1) / 61) // the fixed tail: 2.5e-7, a "dangerous" request
+    // μ = μ₀ = mean items per value ((8 + 8 + 5 + 10) / 4 = 7.75) while nobody owns singletons
+    expect(-1 / Math.log(scaled.tailRatio)).toBeCloseTo(7.75, 6)
+    expect(scaled.pNovel(k)).toBeGreaterThan(0.3 / 61)
+    // forty novel 3-grams (an injection five times the size of a value) stay far out: e^{−39/7.75} ≈ 0.0065 of a 1/(n+1) event
+    expect(scaled.pNovel(40)).toBeLessThan(0.01 / 61)
+    expect(scaled.pNovel(40)).toBeLessThan(scaled.pNovel(k) / 50)
+    // the scale is learned: owners of many singletons widen it, and it survives a restore
+    const r = NoveltyTracker.restore(JSON.parse(JSON.stringify(scaled.toJSON())), 1000, 0.25, true)
+    expect(r.pNovel(k)).toBeCloseTo(scaled.pNovel(k), 12)
+  })
+
   it('round-trips through JSON and honours the floor', () => {
     const t = new NoveltyTracker<number>(3)
     t.learn([1]); t.learn([2]); t.learn([3]); t.learn([4]) // 4 not stored: full
@@ -94,5 +115,7 @@ describe('p-value combination', () => {
     // two independent surprises beat one: C(10,2)·p2² = 45e-6
     expect(combineOrder(0.001, 0.001, 0.9, 10).pCombined).toBeCloseTo(45e-6)
     expect(combineOrder(1, 1, 1, 0).value).toBe(0)
+    // order statistics of other units than the tests (family minima): C(slots, 2)·q2²
+    expect(combineOrder(0.001, 0.001, 0.9, 10, 4).pCombined).toBeCloseTo(6e-6)
   })
 })
