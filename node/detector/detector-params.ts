@@ -60,7 +60,7 @@ export interface DetectorParams {
  * minCalibrationScores 100 = 1/targetFpr1: until the calibration scores can
  * resolve the level-1 rate, neither threshold goes below −log10 of its rate.
  * Measured with bench/detect-small.ts (docs/detection.md): with 50, a
- * context that tolerized after 100 requests put 0.1–0.2 % of normal
+ * context that tolerized after 100 requests put 0.10–0.12 % of normal
  * requests at danger 2 in two of four generated apps; with 100, ≤ 0.02 %.
  * thresholdConfidence 0.95: one-sided upper bounds on exceedance rates when
  * thresholds are extrapolated beyond the calibration data.
