@@ -154,3 +154,29 @@ describe('detection: learning journal', () => {
     await again.stop()
   })
 })
+
+describe('detection: learning.mode and priors from the config', () => {
+  const priors = [{ context: 'GET /search', parameter: 'q', maxLength: 12, charClasses: ['lower', 'space'] }]
+  const long = (): HttpObservation => ({ kind: 'http', time: clock.now(), method: 'GET', path: '/search', query: 'q=a+very+long+query+that+breaks+the+prior', body: '', headers: {} })
+
+  it('hard: a config prior is a limit: an observation that breaks it is dangerous and never learned, even while learning', async () => {
+    const det = await open({ minObservations: 1000, minDurationSec: 0, mode: 'hard', priors })
+    for (let i = 0; i < 20; i += 2) det.observeHttp(WEB, httpObs(i))
+    const r = det.observeHttp(WEB, long())
+    expect(r.danger).toBe(2)
+    expect(r.learned).toBe(false)
+    expect(r.score.reasons.some((x) => x.parameter === 'q')).toBe(true)
+    // a valid one is still learned
+    expect(det.observeHttp(WEB, { ...long(), query: 'q=red+boots' }).learned).toBe(true)
+    await det.stop()
+  })
+
+  it('soft: the same priors are not enforced; the observation is learned', async () => {
+    const det = await open({ minObservations: 1000, minDurationSec: 0, mode: 'soft', priors })
+    for (let i = 0; i < 20; i += 2) det.observeHttp(WEB, httpObs(i))
+    const r = det.observeHttp(WEB, long())
+    expect(r.danger).toBe(0)
+    expect(r.learned).toBe(true)
+    await det.stop()
+  })
+})
