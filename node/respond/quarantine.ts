@@ -4,6 +4,7 @@
  * optional hook, and resume (SIGCONT) on release or expiry. Overlapping
  * quarantines of one cell are counted: the cell resumes when the last ends.
  */
+import { setTimeout as sleepRealMs } from 'node:timers/promises'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Clock } from '../clock.js'
@@ -56,13 +57,24 @@ function treeOf (pids: number[]): ProcRef[] {
   return refs
 }
 
-/** Signals are delivered asynchronously: wait (a bounded number of event-loop turns, no timers) until every process shows state T or is gone. */
-async function confirmStopped (refs: ProcRef[], maxTurns = 2000): Promise<boolean> {
-  for (let i = 0; i < maxTurns; i++) {
-    if (refs.every(r => { const st = readProcStat(r.pid); return st == null || st.startTime !== r.startTime || st.state === 'T' || st.state === 'Z' })) return true
+/**
+ * Signals are delivered asynchronously: wait until every process shows state T
+ * or is gone. The kernel acts on real time, not on the node's Clock (a virtual
+ * clock would never let it happen), so this polls on real time: 2,000 event-loop
+ * turns first, then 1 ms sleeps, for at most CONFIRM_WAIT_MS on a loaded machine.
+ */
+const CONFIRM_WAIT_MS = 2000
+async function confirmStopped (refs: ProcRef[], fastTurns = 2000): Promise<boolean> {
+  const done = (): boolean => refs.every(r => { const st = readProcStat(r.pid); return st == null || st.startTime !== r.startTime || st.state === 'T' || st.state === 'Z' })
+  for (let i = 0; i < fastTurns; i++) {
+    if (done()) return true
     await new Promise<void>(resolve => setImmediate(resolve))
   }
-  return false
+  for (let waited = 0; waited < CONFIRM_WAIT_MS; waited++) {
+    if (done()) return true
+    await sleepRealMs(1)
+  }
+  return done()
 }
 
 export function createQuarantineResponder (components: QuarantineComponents, params: Partial<QuarantineParams> = {}): QuarantineResponder {
