@@ -1,6 +1,6 @@
 /**
  * The real Mesh: libp2p (TCP or in-memory transport, Noise, yamux, identify)
- * and gossipsub v1.1 with StrictSign.
+ * and gossipsub (v1.2 protocol, v1.1 peer scoring) with StrictSign.
  *
  * - Communities are topics (topics.ts). Every subscribed topic gets a topic
  *   validator that runs `validateAlert` (protocol/alert): accept → delivered
@@ -139,6 +139,41 @@ const DEFAULT_REDIAL_MS = 10_000
 const DEFAULT_DIAL_TIMEOUT_MS = 10_000
 /** gossipsub drops inbound RPC messages with more data than this before decoding (envelope + slack). */
 const MAX_INBOUND_DATA_BYTES = MAX_ALERT_BYTES * 2
+/**
+ * gossipsub v1.2 IDONTWANT: on the first copy of a message at least this
+ * large, a node tells each of its other mesh peers "don't send me this one".
+ * @libp2p/gossipsub's default is 512 bytes, so a typical signed alert
+ * (~560-580 bytes, bench/protocol.ts) paid one extra control RPC per mesh
+ * peer at every hop. Measured on 50 nodes in one process (mesh degree ~6.8):
+ * 291 IDONTWANT RPCs per alert next to 298 message copies, and
+ * not one duplicate avoided (249 per alert either way), since a node forwards
+ * an alert right after validating it, before it reads its peers' IDONTWANTs.
+ * `npm run bench -- mesh 50` on a quiet machine (load average < 1), two runs
+ * each, 512 → 1024 bytes: CPU per alert 199/196 → 171/176 ms (all 50 nodes),
+ * p99 153/146 → 123/126 ms. On a real network an IDONTWANT can win the race
+ * against a duplicate, but for a message this small it costs the receiver
+ * about what the duplicate would (the per-frame work - Noise, yamux, a socket
+ * write - dominates, not the bytes); it pays off for large messages. We use
+ * go-libp2p's threshold (GossipSubIDontWantMessageThreshold = 1 KiB;
+ * rust-libp2p uses 1000 bytes): large alerts (many indicators, up to
+ * MAX_ALERT_BYTES) still get IDONTWANT, and we honour the IDONTWANTs peers send.
+ */
+const IDONTWANT_MIN_DATA_BYTES = 1024
+/**
+ * libp2p's connection monitor opens a ping stream on every connection this
+ * often and aborts the connection if the ping fails (timeout >= 5 s), which is
+ * how a half-open TCP connection to a vanished peer is noticed (the kernel
+ * would take ~15 min). libp2p's default is 10 s. Each ping costs ~2-3 ms of
+ * CPU (stream open, protocol negotiation, close, on both sides), so it is most
+ * of an idle node's work: measured on one node with 8 peers, on a quiet
+ * machine (load average < 1), 10-s windows over 100 s: ~5-7 ms of CPU per
+ * second at 10 s (0.69%), 0.5-2 ms/s with the monitor off, ~2.3 ms/s at 30 s
+ * (0.31%); at 10 s a node with 20+ connections alone would exceed the
+ * daemon's 1% idle budget. 30 s still finds a dead peer within ~35 s, while
+ * alerts to it are covered meanwhile by the other D-1 mesh peers and by
+ * gossip (IHAVE/IWANT); yamux's own keep-alive (30 s) keeps NAT mappings open.
+ */
+const CONNECTION_PING_INTERVAL_MS = 30_000
 
 function positiveMs (field: string, value: number | undefined, fallback: number): number {
   const v = value ?? fallback
@@ -377,6 +412,7 @@ export async function createLibp2pMesh (components: Libp2pMeshComponents, init: 
       transports: transport === 'tcp' ? [tcp()] : [memory()],
       connectionEncrypters: [noise()],
       streamMuxers: [yamux()],
+      connectionMonitor: { pingInterval: CONNECTION_PING_INTERVAL_MS },
       peerDiscovery: init.mdns === true ? [mdns()] : [],
       ...(init.metrics != null ? { metrics: init.metrics } : {}),
       services: {
@@ -390,6 +426,7 @@ export async function createLibp2pMesh (components: Libp2pMeshComponents, init: 
           // same digest from the raw RPC, so duplicates are dropped BEFORE the gossipsub signature check
           fastMsgIdFn: (rpc) => alertMessageId(rpc.from, rpc.data ?? new Uint8Array(0)).toString('base64'),
           maxInboundDataLength: MAX_INBOUND_DATA_BYTES,
+          idontwantMinDataSize: IDONTWANT_MIN_DATA_BYTES,
           scoreParams: peerScoreParams,
           scoreThresholds: toPeerScoreThresholds(scoreParams)
         }) as any
