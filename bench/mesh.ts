@@ -1,17 +1,45 @@
 /**
  * The libp2p alert mesh in one process: N real nodes over TCP on 127.0.0.1
- * (Noise, yamux, gossipsub with the production score params and heartbeat),
- * each dialling up to 4 random earlier nodes. Once every node has its mesh,
- * ALERTS alerts are published from random nodes, SPACING_MS apart.
+ * (Noise, yamux, gossipsub with StrictSign, the production score params,
+ * heartbeat and topic validator: Ed25519 envelope check, replay guard), each
+ * dialling up to 4 random earlier nodes. Then ALERTS alerts are published from
+ * random nodes, one at a time.
+ *
+ * Set-up, so that what is measured is the alert and not the set-up:
+ * - each node's bootstrap dials complete before the next node starts (all
+ *   dials at once made one process run ~200 Noise handshakes together, ~50 ms
+ *   of CPU each: dials timed out, and their 10 s re-dials then landed in the
+ *   middle of the latency measurement);
+ * - measuring starts once every node has a mesh and the mesh degrees and
+ *   connection counts stayed the same for STABLE_MS (3 heartbeats);
+ * - the alert is a typical signed signature alert (~560 bytes, like the one of
+ *   bench/protocol.ts); a smaller one would slip under size thresholds such as
+ *   gossipsub's IDONTWANT minimum;
+ * - alerts are rare (a few an hour), so each one is measured on its own: the
+ *   next is published once the previous one reached every node (or after
+ *   ALERT_DEADLINE_MS) plus SETTLE_MS. Latency is still publish() call →
+ *   receipt, nothing is batched.
  *
  * Reports per size: deliveryRatio = distinct (node, alert) receipts /
  * (alerts × (N-1)); duplicates delivered to the application (must be 0);
  * latency p50/p99 from the publish() call (sign + own validation + send) to
  * each receipt (same process, same clock); rssPerNodeMb = (RSS with the mesh
  * formed - RSS before creating the nodes) / N, each size in a fresh child
- * process. cpuMsPerAlert is the CPU of all N nodes per alert while publishing
- * and delivering; cpuShare how much of one core the process actually got
- * (below 1 when other processes compete: latency then grows accordingly).
+ * process.
+ *
+ * CPU: cpuMsPerAlert is the CPU of all N nodes per alert (publishing and
+ * delivering, idle background subtracted). cpuMsToLastReceipt (median over
+ * alerts) is the process CPU from publish() to the alert's last receipt: all N
+ * nodes share ONE event loop, so that work is serialised and the last receipts
+ * cannot come much sooner than it (process CPU also counts GC threads). That,
+ * not the protocol, is the floor of p99 here: `hops` (median over alerts) is
+ * how far the publisher's farthest node is (flood publish to all its peers,
+ * then mesh forwarding), and in a deployment, where each node does ~1/N of
+ * the work on its own CPU, the latency is about hops × (one node's share of
+ * cpuMsPerAlert + link latency). cpuShare is how much of one core the process
+ * got while publishing (lower when idle between alerts or when other
+ * processes compete); loadAvg1m the machine's 1-minute load average when the
+ * size finished.
  *
  *   npm run bench -- mesh            # sizes 5,20,50
  *   npm run bench -- mesh 5,20       # other sizes
@@ -30,13 +58,16 @@ import type { AlertDraft } from '../protocol/alert/index.js'
 
 const COMMUNITY = 'bench-app'
 const ALERTS = 20
-// alerts are rare (a few an hour); spacing them lets each one be measured on its own instead of
-// measuring a backlog (at 50 nodes one alert costs ~100 ms of CPU across all nodes in this process)
-const SPACING_MS = 250
+/** pause after an alert reached every node, before the next (late duplicates drain) */
+const SETTLE_MS = 250
 const DIALS_PER_NODE = 4
+/** per node: its bootstrap dials (a refused dial is retried after the mesh's 10 s re-dial period) */
+const CONNECT_DEADLINE_MS = 15_000
 const MESH_DEADLINE_MS = 60_000
-const DELIVERY_DEADLINE_MS = 15_000
-const IDLE_SAMPLE_MS = 2000
+/** mesh degrees and connection counts unchanged this long = formed (3 heartbeats) */
+const STABLE_MS = 3000
+const ALERT_DEADLINE_MS = 5000
+const IDLE_SAMPLE_MS = 5000
 
 /** mulberry32: a small seeded PRNG so runs pick the same publishers and topology. */
 function prng (seed: number): () => number {
@@ -52,11 +83,11 @@ function prng (seed: number): () => number {
 
 const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
 
-async function until (cond: () => boolean, deadlineMs: number): Promise<boolean> {
+async function until (cond: () => boolean, deadlineMs: number, everyMs = 50): Promise<boolean> {
   const end = performance.now() + deadlineMs
   while (!cond()) {
     if (performance.now() > end) return false
-    await sleep(50)
+    await sleep(everyMs)
   }
   return true
 }
@@ -67,17 +98,59 @@ function percentile (sorted: number[], q: number): number {
   return sorted[i]
 }
 
-const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d
+/**
+ * Hops from the publisher to its farthest node: gossipsub floods our own
+ * alert to every connected topic peer, then each node forwards along its mesh.
+ */
+function hopsFrom (nodes: Libp2pMesh[], from: number): number {
+  const index = new Map(nodes.map((m, i) => [m.peerId, i]))
+  const depth = new Array<number>(nodes.length).fill(-1)
+  depth[from] = 0
+  let frontier = [from]
+  let max = 0
+  while (frontier.length > 0) {
+    const next: number[] = []
+    for (const i of frontier) {
+      const out = i === from ? nodes[i].connectedPeers() : nodes[i].meshPeers(COMMUNITY)
+      for (const id of out) {
+        const j = index.get(id)
+        if (j == null || depth[j] >= 0) continue
+        depth[j] = depth[i] + 1
+        max = Math.max(max, depth[j])
+        next.push(j)
+      }
+    }
+    frontier = next
+  }
+  return max
+}
 
+const median = (xs: number[]): number => percentile([...xs].sort((a, b) => a - b), 0.5)
+const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d
+const cpuMs = (u: NodeJS.CpuUsage): number => (u.user + u.system) / 1000
+
+/** A typical signed signature alert (like the draft of bench/protocol.ts): ~560 bytes signed. */
 function draft (n: number): AlertDraft {
   return {
     community: COMMUNITY,
-    danger: 1,
-    kind: 'anomaly',
-    seen: { context: 'GET /shop/item.jsp', parameter: 'id', score: 0.97, explanation: `bench alert ${n}: unusual parameter length` },
-    sources: [],
-    signatures: [],
-    ttlSec: 600
+    danger: 2,
+    kind: 'signature',
+    seen: {
+      context: 'GET /ecommerce/control/keywordsearch',
+      parameter: 'SEARCH_STRING',
+      score: 8.73,
+      explanation: `bench alert ${n}: length 212 vs mean 14.2 (z=11.8); rare 3-grams "UNI","NIO","ION" and "SEL" unseen in 5,100 training requests`
+    },
+    sources: [{ address: '203.0.113.57', ttlSec: 900 }],
+    signatures: [{
+      id: '3f1c9a0e5b7d2468ace013579bdf2468',
+      context: 'GET /ecommerce/control/keywordsearch',
+      parameter: 'SEARCH_STRING',
+      tokens: ["'", 'UNION', 'SELECT', 'FROM', '--'],
+      generator: 'clonal-token-set/1',
+      sampleCount: 4
+    }],
+    ttlSec: 3600
   }
 }
 
@@ -90,13 +163,23 @@ interface SizeResult {
   maxMs: number
   rssPerNodeMb: number
   meshFormMs: number
+  /** false if the mesh was still changing at MESH_DEADLINE_MS (measured anyway) */
+  meshStable: boolean
   meanMeshDegree: number
+  /** median over alerts of the hops from the publisher to its farthest node */
+  hops: number
+  alertBytes: number
   /** process CPU (all nodes) per alert while publishing and delivering, background subtracted */
   cpuMsPerAlert: number
-  /** background CPU of the quiet mesh (all nodes), ms per second */
+  /** median over alerts of the process CPU from publish() to the alert's last receipt */
+  cpuMsToLastReceipt: number
+  /** median over alerts of the wall time from publish() to the alert's last receipt */
+  wallMsToLastReceipt: number
+  /** background CPU of the formed, quiet mesh (all nodes), ms per second */
   idleCpuMsPerSec: number
-  /** CPU time / wall time over that phase (1 = one core busy all the time) */
+  /** CPU time / wall time while publishing (1 = one core busy all the time) */
   cpuShare: number
+  loadAvg1m: number
 }
 
 async function runSize (n: number, seed: number): Promise<SizeResult> {
@@ -107,6 +190,7 @@ async function runSize (n: number, seed: number): Promise<SizeResult> {
   const nodes: Libp2pMesh[] = []
   try {
     const t0 = performance.now()
+    const slow: number[] = []
     for (let i = 0; i < n; i++) {
       const bootstrap: string[] = []
       const earlier = [...Array(i).keys()]
@@ -122,73 +206,106 @@ async function runSize (n: number, seed: number): Promise<SizeResult> {
       })
       await mesh.start()
       nodes.push(mesh)
+      if (!await until(() => mesh.connectedPeers().length >= bootstrap.length, CONNECT_DEADLINE_MS, 10)) slow.push(i)
     }
-    const formed = await until(() => nodes.every((m) => {
-      const mp = m.meshPeers(COMMUNITY).length
-      return mp >= 1 && mp >= Math.min(4, m.connectedPeers().length)
-    }), MESH_DEADLINE_MS)
-    if (!formed) process.stderr.write(`mesh: ${n} nodes: mesh not fully formed after ${MESH_DEADLINE_MS} ms; measuring anyway\n`)
+    if (slow.length > 0) process.stderr.write(`mesh: ${n} nodes: bootstrap dials of node(s) ${slow.join(',')} not done after ${CONNECT_DEADLINE_MS} ms\n`)
+    let shape = ''
+    let sameSince = performance.now()
+    const meshStable = await until(() => {
+      const now = performance.now()
+      const s = nodes.map((m) => `${m.meshPeers(COMMUNITY).length}/${m.connectedPeers().length}`).join(',')
+      if (s !== shape || nodes.some((m) => m.meshPeers(COMMUNITY).length === 0)) {
+        shape = s
+        sameSince = now
+      }
+      return now - sameSince >= STABLE_MS
+    }, MESH_DEADLINE_MS, 250)
+    if (!meshStable) process.stderr.write(`mesh: ${n} nodes: mesh still changing after ${MESH_DEADLINE_MS} ms; measuring anyway\n`)
     const meshFormMs = performance.now() - t0
     ;(globalThis as { gc?: () => void }).gc?.()
     const rssPerNodeMb = (process.memoryUsage().rss - rssBefore) / n / (1024 * 1024)
     const meanMeshDegree = nodes.reduce((s, m) => s + m.meshPeers(COMMUNITY).length, 0) / n
 
-    const publishedAt = new Map<string, number>()
     /** alert id -> node index -> receipt time */
     const receipts = new Map<string, Map<number, number>>()
     let duplicates = 0
+    /** resolved by the receipt that completes the alert being waited for (no polling timers during a flood) */
+    let complete: { id: string, resolve: () => void } | null = null
     nodes.forEach((m, idx) => m.onAlert((e) => {
       const at = performance.now()
       let seen = receipts.get(e.alert.id)
       if (seen == null) receipts.set(e.alert.id, seen = new Map())
       if (seen.has(idx)) { duplicates++; return }
       seen.set(idx, at)
+      if (complete?.id === e.alert.id && seen.size >= n - 1) complete.resolve()
     }))
 
     // background CPU of the formed, quiet mesh (heartbeats, pings), subtracted below
     const idleCpu0 = process.cpuUsage()
     const idleWall0 = performance.now()
     await sleep(IDLE_SAMPLE_MS)
-    const idle = process.cpuUsage(idleCpu0)
-    const idleCpuMsPerSec = (idle.user + idle.system) / 1000 / ((performance.now() - idleWall0) / 1000)
+    const idleCpuMsPerSec = cpuMs(process.cpuUsage(idleCpu0)) / ((performance.now() - idleWall0) / 1000)
 
+    const latencies: number[] = []
+    const toLastCpu: number[] = []
+    const toLastWall: number[] = []
+    const hops: number[] = []
+    let alertBytes = 0
     const cpuBefore = process.cpuUsage()
     const wallBefore = performance.now()
     for (let k = 0; k < ALERTS; k++) {
-      const from = nodes[Math.floor(rand() * n)]
+      const fromIndex = Math.floor(rand() * n)
+      const from = nodes[fromIndex]
+      hops.push(hopsFrom(nodes, fromIndex))
+      const cpu0 = process.cpuUsage()
       const start = performance.now()
+      let finish = (): void => {}
+      const done = new Promise<void>((resolve) => { finish = resolve })
+      const timer = setTimeout(finish, ALERT_DEADLINE_MS)
+      const waiter = { id: '', resolve: finish }
+      complete = waiter
       const event = await from.publish(draft(k))
-      publishedAt.set(event.alert.id, start)
-      await sleep(SPACING_MS)
+      alertBytes = event.envelope.byteLength
+      const id = event.alert.id
+      waiter.id = id
+      // the receipts may already be complete if publish() yielded long enough
+      if ((receipts.get(id)?.size ?? 0) >= n - 1) finish()
+      await done
+      clearTimeout(timer)
+      complete = null
+      const byNode = receipts.get(id) ?? new Map<number, number>()
+      if (byNode.size >= n - 1) {
+        toLastCpu.push(cpuMs(process.cpuUsage(cpu0)))
+        toLastWall.push(Math.max(...byNode.values()) - start)
+      }
+      for (const at of byNode.values()) latencies.push(at - start)
+      await sleep(SETTLE_MS)
     }
-    const expected = ALERTS * (n - 1)
-    const count = (): number => [...receipts.values()].reduce((s, r) => s + r.size, 0)
-    await until(() => count() >= expected, DELIVERY_DEADLINE_MS)
-    const cpu = process.cpuUsage(cpuBefore)
+    const cpu = cpuMs(process.cpuUsage(cpuBefore))
     const wallMs = performance.now() - wallBefore
-    const cpuMs = (cpu.user + cpu.system) / 1000
-    const cpuMsPerAlert = Math.max(0, cpuMs - idleCpuMsPerSec * wallMs / 1000) / ALERTS
-    const cpuShare = cpuMs / wallMs
-    await sleep(500) // let late duplicates show up
-    const latencies: number[] = []
-    for (const [id, byNode] of receipts) {
-      const start = publishedAt.get(id)
-      if (start != null) for (const at of byNode.values()) latencies.push(at - start)
-    }
+    const cpuMsPerAlert = Math.max(0, cpu - idleCpuMsPerSec * wallMs / 1000) / ALERTS
+    await sleep(500) // let late receipts and duplicates show up
+    const count = [...receipts.values()].reduce((s, r) => s + r.size, 0)
     const sorted = latencies.sort((a, b) => a - b)
     return {
       nodes: n,
-      deliveryRatio: round(count() / expected, 4),
+      deliveryRatio: round(count / (ALERTS * (n - 1)), 4),
       duplicates,
       p50Ms: round(percentile(sorted, 0.5)),
       p99Ms: round(percentile(sorted, 0.99)),
       maxMs: round(sorted[sorted.length - 1] ?? Number.NaN),
       rssPerNodeMb: round(rssPerNodeMb),
       meshFormMs: Math.round(meshFormMs),
+      meshStable,
       meanMeshDegree: round(meanMeshDegree),
+      hops: median(hops),
+      alertBytes,
       cpuMsPerAlert: round(cpuMsPerAlert),
+      cpuMsToLastReceipt: round(median(toLastCpu)),
+      wallMsToLastReceipt: round(median(toLastWall)),
       idleCpuMsPerSec: round(idleCpuMsPerSec),
-      cpuShare: round(cpuShare)
+      cpuShare: round(cpu / wallMs),
+      loadAvg1m: round(loadavg()[0])
     }
   } finally {
     await Promise.allSettled(nodes.map(async (m) => { await m.stop() }))
@@ -233,4 +350,4 @@ for (const [i, n] of sizes.entries()) {
   process.stderr.write(`mesh: ${JSON.stringify(r)}\n`)
   results.push(r)
 }
-printResult({ bench: 'mesh', alerts: ALERTS, spacingMs: SPACING_MS, loadAvg1m: round(loadavg()[0]), cpus: cpus().length, results })
+printResult({ bench: 'mesh', alerts: ALERTS, settleMs: SETTLE_MS, loadAvg1m: round(loadavg()[0]), cpus: cpus().length, results })
