@@ -15,6 +15,8 @@
  *   gossipsub signature is verified (a duplicate costs a hash, not an Ed25519
  *   verification); the replay guard drops a copy beyond gossipsub's
  *   seen-cache window.
+ * - onAlert handlers run in a microtask after gossipsub has forwarded the
+ *   alert to our mesh peers, so local handling never delays the next hop.
  * - publish() skips gossipsub's validators for our own messages, so it runs
  *   our validator itself before sending, and records the alert in the replay
  *   guard.
@@ -317,9 +319,17 @@ export async function createLibp2pMesh (components: Libp2pMeshComponents, init: 
     validated.delete(msg)
     stats.delivered++
     const event: AlertEvent = { alert, envelope: msg.data, from: propagationSource.toString(), receivedAtMs: clock.now() }
-    for (const h of alertHandlers) {
-      try { h(event) } catch (e) { logger?.warn({ err: (e as Error).message }, 'onAlert handler threw') }
-    }
+    // gossipsub dispatches this event synchronously BEFORE it forwards the message to its
+    // mesh peers (handleReceivedMessage), so whatever the handlers do synchronously (the
+    // daemon's intake, persistence) would delay every hop after us. A microtask runs them
+    // right after the forward (whose sends are synchronous down to the socket writes), in
+    // arrival order and in subscription order. Not after stop().
+    queueMicrotask(() => {
+      if (!started) return
+      for (const h of alertHandlers) {
+        try { h(event) } catch (e) { logger?.warn({ err: (e as Error).message }, 'onAlert handler threw') }
+      }
+    })
   }
 
   const onSubscriptionChange = (evt: CustomEvent<{ peerId: PeerId, subscriptions: Array<{ topic: string, subscribe: boolean }> }>): void => {
