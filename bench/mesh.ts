@@ -45,6 +45,7 @@
  *   npm run bench -- mesh 5,20       # other sizes
  */
 import '../protocol/polyfill.js'
+import { TYPICAL_EXPLANATION, typicalAlertDraft } from '../protocol/alert/typical-alert.js'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { spawn } from 'node:child_process'
 import { cpus, loadavg } from 'node:os'
@@ -129,29 +130,12 @@ const median = (xs: number[]): number => percentile([...xs].sort((a, b) => a - b
 const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d
 const cpuMs = (u: NodeJS.CpuUsage): number => (u.user + u.system) / 1000
 
-/** A typical signed signature alert (like the draft of bench/protocol.ts): ~560 bytes signed. */
+/** The typical alert (protocol/alert/typical-alert.ts, ~560 bytes signed), numbered so every alert is distinct. */
 function draft (n: number): AlertDraft {
-  return {
+  return typicalAlertDraft({
     community: COMMUNITY,
-    danger: 2,
-    kind: 'signature',
-    seen: {
-      context: 'GET /ecommerce/control/keywordsearch',
-      parameter: 'SEARCH_STRING',
-      score: 8.73,
-      explanation: `bench alert ${n}: length 212 vs mean 14.2 (z=11.8); rare 3-grams "UNI","NIO","ION" and "SEL" unseen in 5,100 training requests`
-    },
-    sources: [{ address: '203.0.113.57', ttlSec: 900 }],
-    signatures: [{
-      id: '3f1c9a0e5b7d2468ace013579bdf2468',
-      context: 'GET /ecommerce/control/keywordsearch',
-      parameter: 'SEARCH_STRING',
-      tokens: ["'", 'UNION', 'SELECT', 'FROM', '--'],
-      generator: 'clonal-token-set/1',
-      sampleCount: 4
-    }],
-    ttlSec: 3600
-  }
+    seen: { context: 'GET /ecommerce/control/keywordsearch', parameter: 'SEARCH_STRING', score: 8.73, explanation: `bench alert ${n}: ${TYPICAL_EXPLANATION}` }
+  })
 }
 
 interface SizeResult {

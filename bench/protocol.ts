@@ -11,6 +11,7 @@
  * breakdown (libp2pVerifyPerSec = RecordEnvelope.validate alone, openPerSec = openAlert) shows where the time goes.
  */
 import '../protocol/polyfill.js'
+import { typicalAlertDraft } from '../protocol/alert/typical-alert.js'
 import { cpus, loadavg } from 'node:os'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
@@ -23,27 +24,7 @@ import type { AlertDraft } from '../protocol/alert/index.js'
 const count = Number(process.argv[2] ?? 5000)
 const clock = createSystemClock()
 
-const draft: AlertDraft = {
-  community: 'ofbiz-shop',
-  danger: 2,
-  kind: 'signature',
-  seen: {
-    context: 'GET /ecommerce/control/keywordsearch',
-    parameter: 'SEARCH_STRING',
-    score: 8.73,
-    explanation: 'length 212 vs mean 14.2 (z=11.8); rare 3-grams "UNI","NIO","ION" and "SEL" unseen in 5,100 training requests; rare path component'
-  },
-  sources: [{ address: '203.0.113.57', ttlSec: 900 }],
-  signatures: [{
-    id: '3f1c9a0e5b7d2468ace013579bdf2468',
-    context: 'GET /ecommerce/control/keywordsearch',
-    parameter: 'SEARCH_STRING',
-    tokens: ["'", 'UNION', 'SELECT', 'FROM', '--'],
-    generator: 'clonal-token-set/1',
-    sampleCount: 4
-  }],
-  ttlSec: 3600
-}
+const draft: AlertDraft = typicalAlertDraft()
 
 /**
  * Timing: CPU seconds of this process (process.cpuUsage) as well as wall

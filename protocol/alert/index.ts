@@ -12,3 +12,4 @@ export { ReplayGuard, defaultReplayGuardParams, createReplayGuardParams, validat
 export type { ReplayGuardParams, ReplayGuardState, ReplayCheck } from './replay-guard.js'
 export { validateAlert } from './validate.js'
 export type { AlertValidationContext, AlertValidationResult } from './validate.js'
+export { TYPICAL_EXPLANATION, typicalAlertDraft } from './typical-alert.js'

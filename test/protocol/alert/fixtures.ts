@@ -1,4 +1,5 @@
 /** Shared fixtures of the alert protocol tests: keys, a typical alert, raw sealing for forgeries. */
+import { typicalAlertDraft } from '../../../protocol/alert/typical-alert.js'
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { RecordEnvelope } from '@libp2p/peer-record'
@@ -19,31 +20,8 @@ export async function peer (seedByte: number): Promise<TestPeer> {
   return { key, id: peerIdFromPrivateKey(key).toString() }
 }
 
-/** A typical alert: one signature of 5 tokens, one source, a realistic explanation. */
-export function typicalDraft (overrides: Partial<AlertDraft> = {}): AlertDraft {
-  return {
-    community: 'ofbiz-shop',
-    danger: 2,
-    kind: 'signature',
-    seen: {
-      context: 'GET /ecommerce/control/keywordsearch',
-      parameter: 'SEARCH_STRING',
-      score: 8.73,
-      explanation: 'length 212 vs mean 14.2 (z=11.8); rare 3-grams "UNI","NIO","ION" and "SEL" unseen in 5,100 training requests; rare path component'
-    },
-    sources: [{ address: '203.0.113.57', ttlSec: 900 }],
-    signatures: [{
-      id: '3f1c9a0e5b7d2468ace013579bdf2468',
-      context: 'GET /ecommerce/control/keywordsearch',
-      parameter: 'SEARCH_STRING',
-      tokens: ["'", 'UNION', 'SELECT', 'FROM', '--'],
-      generator: 'clonal-token-set/1',
-      sampleCount: 4
-    }],
-    ttlSec: 3600,
-    ...overrides
-  }
-}
+/** A typical alert: one signature of 5 tokens, one source, a realistic explanation (protocol/alert/typical-alert.ts). */
+export const typicalDraft = typicalAlertDraft
 
 let counter = 0
 /** A fresh alert from `from`, with a deterministic id unless given. */

@@ -9,27 +9,13 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { COMMUNITY, startNode, stopAll, waitFor } from './helpers.js'
+import { TYPICAL_EXPLANATION, typicalAlertDraft } from '../../../protocol/alert/typical-alert.js'
 import type { AlertDraft } from '../../../protocol/alert/types.js'
 import type { Libp2pMesh } from '../../../protocol/mesh/libp2p-mesh.js'
 
-/** The signature alert of bench/protocol.ts: ~560 bytes signed. */
+/** The typical alert (protocol/alert/typical-alert.ts, ~560 bytes signed) with its explanation replaced. */
 function typicalDraft (explanation: string): AlertDraft {
-  return {
-    community: COMMUNITY,
-    danger: 2,
-    kind: 'signature',
-    seen: { context: 'GET /ecommerce/control/keywordsearch', parameter: 'SEARCH_STRING', score: 8.73, explanation },
-    sources: [{ address: '203.0.113.57', ttlSec: 900 }],
-    signatures: [{
-      id: '3f1c9a0e5b7d2468ace013579bdf2468',
-      context: 'GET /ecommerce/control/keywordsearch',
-      parameter: 'SEARCH_STRING',
-      tokens: ["'", 'UNION', 'SELECT', 'FROM', '--'],
-      generator: 'clonal-token-set/1',
-      sampleCount: 4
-    }],
-    ttlSec: 3600
-  }
+  return typicalAlertDraft({ community: COMMUNITY, seen: { context: 'GET /ecommerce/control/keywordsearch', parameter: 'SEARCH_STRING', score: 8.73, explanation } })
 }
 
 /** IDONTWANT message ids C holds from `from` (gossipsub's per-peer map; pruned after a few heartbeats). */
@@ -51,7 +37,7 @@ describe('IDONTWANT threshold', () => {
     const atReceipt = new Map<string, number>()
     c.onAlert((e) => { atReceipt.set(e.alert.id, idontwantsFrom(c, b.peerId)) })
 
-    const typical = await a.publish(typicalDraft('length 212 vs mean 14.2 (z=11.8); rare 3-grams "UNI","NIO","ION" and "SEL" unseen in 5,100 training requests'))
+    const typical = await a.publish(typicalDraft(TYPICAL_EXPLANATION))
     expect(typical.envelope.byteLength).toBeGreaterThan(512) // above @libp2p/gossipsub's own default
     expect(typical.envelope.byteLength).toBeLessThan(1024)
     expect(await waitFor(() => atReceipt.has(typical.alert.id))).toBe(true)
