@@ -10,6 +10,7 @@
  */
 import { createPrng } from '../node/prng.js'
 import type { Prng } from '../node/prng.js'
+import type { ObserveRequest } from '../node/sensors/ingest.js'
 
 /** One request to the shop, as a client sends it (query and body raw, form-encoded). */
 export interface ShopRequest {
@@ -24,16 +25,7 @@ export interface ShopRequest {
   userAgent: string
 }
 
-/** The JSON the node's ingest API takes (POST /v1/observe). */
-export interface IngestObservation {
-  kind: 'http'
-  method: string
-  path: string
-  query: string
-  body: string
-  headers: Record<string, string>
-  source: string
-}
+
 
 const CATEGORIES = ['books', 'toys', 'garden', 'kitchen', 'music', 'sports', 'shoes']
 const SORTS = ['price', 'name', 'rating', 'newest']
@@ -135,7 +127,7 @@ export function sqlInjection (payload: string, source: string): ShopRequest {
 }
 
 /** The request as the node's ingest API takes it. */
-export function toObservation (r: ShopRequest): IngestObservation {
+export function toObservation (r: ShopRequest): ObserveRequest {
   const headers: Record<string, string> = { 'user-agent': r.userAgent }
   if (r.method === 'POST') headers['content-type'] = 'application/x-www-form-urlencoded'
   return { kind: 'http', method: r.method, path: r.path, query: r.query, body: r.body, headers, source: r.source }

@@ -28,7 +28,7 @@ import { createSystemClock } from '../clock.js'
 import type { Clock } from '../clock.js'
 import { AgentObserveError, InvalidParamsError } from '../errors.js'
 import { splitTarget } from '../sensors/access-log-parse.js'
-import type { ObserveAnswer } from '../sensors/ingest.js'
+import type { ObserveAnswer, ObserveRequest } from '../sensors/ingest.js'
 import { defaultIngestLimits } from '../sensors/ingest.js'
 import { silentLogger } from '../sensors/sensor.js'
 import type { SensorLogger } from '../sensors/sensor.js'
@@ -106,17 +106,8 @@ export interface ImmuneAgentComponents {
   logger?: SensorLogger
 }
 
-/** The JSON the agent posts (the ingest API's schema). */
-export interface AgentObservation {
-  kind: 'http'
-  method: string
-  path: string
-  query: string
-  body: string
-  headers: Record<string, string>
-  source?: string
-  cell?: string
-}
+/** The JSON the agent posts: the ingest API's schema. */
+export type AgentObservation = ObserveRequest
 
 export interface ImmuneAgentStats {
   allowed: number

@@ -37,8 +37,8 @@ export interface CollaborationComponents {
   metrics?: NodeMetrics
   /** The mesh's replay guard: saved with every snapshot so replays stay refused after a restart. */
   replayGuard?: ReplayGuard
-  /** Cell that remote-evidence decisions are filed under, per community. */
-  cellForCommunity: (community: string) => string
+  /** The cell remote-evidence decisions (source blocks at a peer quorum) are filed under: a source block is node-wide. */
+  remoteCell: string
 }
 
 export interface StoredAlert {
@@ -200,7 +200,7 @@ export function createCollaboration (c: CollaborationComponents, init: Collabora
     blockSource: (address, untilMs, why) => {
       // a remote-evidence decision: the policy's remote invariant keeps it to block-source
       void c.respond.handle({
-        cell: c.cellForCommunity(''),
+        cell: c.remoteCell,
         level: 2,
         source: address,
         context: 'peer quorum',

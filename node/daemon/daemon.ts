@@ -188,7 +188,7 @@ export async function createDaemon (init: DaemonInit): Promise<Daemon> {
         const r = respond
         collab = createCollaboration({
           clock, store, logger, mesh, respond: r, detection: det, metrics, replayGuard,
-          cellForCommunity: (community) => config.cells.find((c) => c.community === community && c.type !== 'host')?.name ?? INGEST_CELL
+          remoteCell: INGEST_CELL
         }, { intake: intakeParamsFromConfig(config.collaboration) })
         mesh.onAlert((ev) => {
           lastSeen.set(ev.from, ev.receivedAtMs)

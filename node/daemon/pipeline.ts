@@ -166,7 +166,7 @@ export function createPipeline (c: PipelineComponents, createMatcher: (sigs: Ret
           return { verdict: 'block', danger: 0, score: 0, phase: c.detection.phaseOfHttp(cell, obs), reasons: [{ context: '', feature: 'source-blocked', observed: obs.source, expected: 'a source that is not on the deny list', surprise: 0 }] }
         }
       }
-      let hits = currentMatcher().match(httpContext(obs), obs)
+      let hits = currentMatcher().match(httpContextOf(obs), obs)
       if (hits.length > 0) {
         // self-check: a signature that keeps matching requests our guarding profile judges normal is retired
         const assessed = c.detection.assessHttp(cell, obs)
@@ -174,7 +174,7 @@ export function createPipeline (c: PipelineComponents, createMatcher: (sigs: Ret
       }
       let answer: ObserveAnswer
       if (hits.length > 0) {
-        const context = httpContext(obs)
+        const context = httpContextOf(obs)
         const sig = hits[0].signature
         for (const h of hits) c.signatures.recordHit(h.signature.id)
         c.metrics?.signatureHits.inc(hits.length)
@@ -212,8 +212,6 @@ export function createPipeline (c: PipelineComponents, createMatcher: (sigs: Ret
   }
 }
 
-/** The detector's context name for an HTTP observation (shared by signatures, so the same on every node). */
-export const httpContext = httpContextOf
 
 function round (v: number): number {
   return Number.isFinite(v) ? Math.round(v * 1000) / 1000 : v

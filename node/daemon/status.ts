@@ -130,9 +130,6 @@ export function createStatusSource (d: StatusDeps): StatusSource {
       const active = d.respond.decisions.active()
       const threat = d.respond.threat.snapshot()
       const sigs = signatureCounts()
-      for (const phase of ['learning', 'guarding'] as const) d.metrics.contexts.set({ phase }, contexts.filter((c) => c.phase === phase).length)
-      for (const [status, n] of Object.entries(sigs)) d.metrics.signatures.set({ status }, n)
-      d.metrics.threatLevel.set(threat.level)
       return {
         peerId: d.mesh.peerId,
         version: d.version,
@@ -205,6 +202,7 @@ export function createStatusSource (d: StatusDeps): StatusSource {
 
     contexts: () => d.detection.contexts(),
 
+    /** Gauges are set from the running parts at scrape time (nothing else keeps them current). */
     async metrics () {
       const ps = peers()
       d.metrics.peers.set({ state: 'known' }, ps.length)
@@ -213,7 +211,10 @@ export function createStatusSource (d: StatusDeps): StatusSource {
       const active = new Map<string, number>(ACTION_TYPES.map((a) => [a, 0]))
       for (const x of d.respond.decisions.active()) active.set(x.action, (active.get(x.action) ?? 0) + 1)
       for (const [action, n] of active) d.metrics.decisionsActive.set({ action }, n)
-      this.status()
+      const contexts = d.detection.contexts()
+      for (const phase of ['learning', 'guarding'] as const) d.metrics.contexts.set({ phase }, contexts.filter((c) => c.phase === phase).length)
+      for (const [status, n] of Object.entries(signatureCounts())) d.metrics.signatures.set({ status }, n)
+      d.metrics.threatLevel.set(d.respond.threat.snapshot().level)
       return await d.metrics.registry.metrics()
     },
 

@@ -26,6 +26,12 @@ import { silentLogger } from './sensor.js'
 import type { SensorLogger } from './sensor.js'
 
 /** What the node answers for one observation. */
+/**
+ * One observation as POST /v1/observe takes it (JSON): an HttpObservation
+ * without `time` (the node stamps it with its own clock) or `status`.
+ */
+export type ObserveRequest = Omit<HttpObservation, 'time' | 'status'>
+
 export interface ObserveAnswer {
   verdict: 'allow' | 'block'
   danger: DangerLevel

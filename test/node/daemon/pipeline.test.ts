@@ -59,7 +59,7 @@ beforeEach(async () => {
   await detection.start()
   stopDetection = async () => { await detection.stop() }
   const mesh = createFakeMesh('12D3KooWSelf', () => clock.now())
-  collab = createCollaboration({ clock, store, logger, mesh: mesh as never, respond, detection, cellForCommunity: () => 'ingest' })
+  collab = createCollaboration({ clock, store, logger, mesh: mesh as never, respond, detection, remoteCell: 'ingest' })
   await collab.start()
   pipeline = createPipeline({
     clock, logger, detection, respond,
