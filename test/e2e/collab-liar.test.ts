@@ -29,6 +29,8 @@ import { getJson, getOk, waitFor } from './support/http.js'
 import { alerts, observe, peers, signatures, startCommunity, tally, train, waitForMesh } from './collab-support.js'
 import type { StoredAlertView } from './collab-support.js'
 
+/** gossipsub's ACCEPT_FROM_WHITELIST_DURATION_MS (@libp2p/gossipsub dist/src/constants.js; not exported). */
+const ACCEPT_FROM_WHITELIST_DURATION_MS = 1000
 const NODES = 5
 const TRAIN = 400
 /** Normal customers of the shop (scripts/demo-shop.ts): the liar names them as attackers. */
@@ -147,6 +149,9 @@ describe('e2e: a lying member is found out by every honest node', () => {
       }
       return true
     }, { timeoutMs: 10_000, intervalMs: 200 })
+    // gossipsub keeps accepting RPCs from a peer for up to ACCEPT_FROM_WHITELIST_DURATION_MS (1 s) after it last
+    // scored >= 0 (the accept-from whitelist), so the graylist is in force only once that window has passed
+    await new Promise((resolve) => setTimeout(resolve, ACCEPT_FROM_WHITELIST_DURATION_MS + 500))
 
     // lie 3, after the blacklisting: ignored unvetted, also where it arrives through the relay
     const a3 = await liar.publish(falseAlert('get /search', 'q', LIE_3, 3))
