@@ -3,6 +3,7 @@
  * validated. Every key is documented in docs/configuration.md.
  */
 import type { CellType, PolicyConfig } from '../respond/policy-types.js'
+import type { InnateConfig } from '../innate/innate-config.js'
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent'
 export type LogFormat = 'auto' | 'json' | 'pretty'
@@ -159,6 +160,8 @@ export interface Config {
   cells: CellConfig[]
   ingest: IngestConfig
   learning: LearningConfig
+  /** The innate layer (node/innate): grammar checks that need no learning, and how they combine with the profile. */
+  innate: InnateConfig
   policy: PolicyConfig
   threat: ThreatConfig
   collaboration: CollaborationConfig

@@ -9,6 +9,7 @@ import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { defaultPolicyConfig } from '../respond/policy-config.js'
 import { defaultAlertIntakeParams } from '../intake/intake-params.js'
+import { defaultInnateConfig } from '../innate/innate-config.js'
 import type { CellConfig, CollaborationConfig, Config, LearningConfig } from './config-types.js'
 
 export const DEFAULT_COMMUNITY = 'default'
@@ -88,6 +89,7 @@ export function defaultConfig (): Config {
     cells: defaultCells(),
     ingest: { community: DEFAULT_COMMUNITY },
     learning: defaultLearningConfig(),
+    innate: defaultInnateConfig(),
     policy: defaultPolicyConfig(),
     threat: { peerRaiseSec: 300 },
     collaboration: defaultCollaborationConfig(),

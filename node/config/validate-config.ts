@@ -11,6 +11,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { ConfigError } from '../errors.js'
 import type { ConfigIssue } from '../errors.js'
 import { readPolicyConfig } from '../respond/policy-config.js'
+import { readInnateConfig } from '../innate/innate-config.js'
 import { CELL_TYPES } from '../respond/policy-types.js'
 import { Checker, isPlainObject, joinPath } from './checker.js'
 import type { Raw } from './checker.js'
@@ -18,7 +19,7 @@ import { CHAR_CLASSES } from './config-types.js'
 import type { AccessLogConfig, CellConfig, CollaborationConfig, Config, LearningConfig, PriorConfig } from './config-types.js'
 import { CELL_DEFAULTS, DEFAULT_COMMUNITY, DEFAULT_SAMPLE_INTERVAL_SEC, defaultCells, defaultConfig } from './default-config.js'
 
-const TOP_KEYS = ['version', 'dataDir', 'listen', 'bootstrap', 'mdns', 'api', 'communities', 'cells', 'ingest', 'learning', 'policy', 'threat', 'collaboration', 'logging'] as const
+const TOP_KEYS = ['version', 'dataDir', 'listen', 'bootstrap', 'mdns', 'api', 'communities', 'cells', 'ingest', 'learning', 'innate', 'policy', 'threat', 'collaboration', 'logging'] as const
 const COMMUNITY = /^[a-z0-9._-]{1,64}$/
 const COMMUNITY_ACCEPTED = 'a software id matching [a-z0-9._-]{1,64}'
 export const CELL_NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/
@@ -275,6 +276,7 @@ export function checkConfig (raw: unknown, opts: ValidateOptions = {}): { config
   })
 
   const learning = readLearning(c, o.learning)
+  const innate = readInnateConfig(c, o.innate, cells.filter(x => x.name !== '' && x.type !== 'host').map(x => x.name))
   const policy = readPolicyConfig(c, 'policy', o.policy, cells.filter(x => x.name !== '').map(x => ({ name: x.name, type: x.type })))
 
   const th = c.object('threat', o.threat, ['peerRaiseSec'])
@@ -299,6 +301,7 @@ export function checkConfig (raw: unknown, opts: ValidateOptions = {}): { config
     cells,
     ingest: { community: ingestCommunity },
     learning,
+    innate,
     policy,
     threat: { peerRaiseSec },
     collaboration,

@@ -4,6 +4,7 @@
  * sensitivity. Implemented over node/detector + node/profile in detection.ts.
  */
 import type { DangerLevel, HttpObservation, Phase, ProcessObservation, Score } from '../observation.js'
+import type { InnateFinding } from '../innate/index.js'
 
 export interface CellRef {
   /** Cell name as policy and status know it (`ingest` for the ingest API's default software). */
@@ -15,6 +16,8 @@ export interface DetectionResult {
   danger: DangerLevel
   score: Score
   learned: boolean
+  /** Innate findings of the observation (node/innate), strongest first, when there were any. */
+  innate?: InnateFinding[]
 }
 
 export interface ContextStatus {

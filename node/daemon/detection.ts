@@ -29,6 +29,8 @@ import type { HttpCharClass, HttpPriorRule } from '../profile/http/index.js'
 import { ProfileSet } from '../profile/profile-set.js'
 import { createProcessModel, processContextOf, restoreProcessModel } from '../profile/process-model.js'
 import type { Store, Sublevel } from '../store/store.js'
+import { createInnateDetector, createInnateGate, innateCellPolicy, innateExclusion } from '../innate/index.js'
+import type { InnateGate } from '../innate/index.js'
 import type { Logger } from './logger.js'
 import type { CellRef, ContextStatus, Detection, DetectionResult } from './detection-types.js'
 
@@ -121,6 +123,20 @@ export function createDetection (c: DetectionComponents, init: DetectionInit): D
       restoreModel: (_context, json) => restoreProcessModel(json)
     })
   }, params)
+
+  // the innate layer (node/innate), one gate per cell (its policy and ignore rules); null when turned off for the cell
+  const gates = new Map<string, InnateGate | null>()
+  const inspector = createInnateDetector({ grammars: config.innate.grammars, headers: config.innate.headers })
+  const gateFor = (cell: string): InnateGate | null => {
+    let g = gates.get(cell)
+    if (g === undefined) {
+      const { enabled, policy } = innateCellPolicy(config.innate, cell)
+      const exclude = innateExclusion(config.innate, cell)
+      g = enabled ? createInnateGate({ inspector, policy, ...(exclude != null ? { exclude } : {}) }) : null
+      gates.set(cell, g)
+    }
+    return g
+  }
 
   // every cell that can receive HTTP observations, plus the ingest pseudo-cell: created up front so their profiles load
   const httpCells = ['ingest', ...config.cells.filter((cell) => cell.type !== 'host').map((cell) => cell.name)]
@@ -241,9 +257,18 @@ export function createDetection (c: DetectionComponents, init: DetectionInit): D
 
     observeHttp (cell: CellRef, obs: HttpObservation) {
       const d = httpFor(cell.name)
-      const r = d.observe(obs)
-      record(`http:${cell.name}`, obs, d.status(r.context)?.seen)
-      return toResult(r)
+      const gate = gateFor(cell.name)
+      if (gate == null) {
+        const r = d.observe(obs)
+        record(`http:${cell.name}`, obs, d.status(r.context)?.seen)
+        return toResult(r)
+      }
+      const x = gate.decide(d, obs, true)
+      // an observation the innate layer blocked while learning was only assessed: nothing to replay
+      if (x.observed) record(`http:${cell.name}`, obs, d.status(x.result.context)?.seen)
+      const out = toResult(x.result)
+      if (x.innate.findings.length > 0) out.innate = x.combination.finding != null ? [x.combination.finding, ...x.innate.findings.filter((f) => f !== x.combination.finding)] : x.innate.findings
+      return out
     },
 
     observeProcess (_cell: CellRef, obs: ProcessObservation) {

@@ -27,6 +27,7 @@ import type { NodeMetrics } from '../metrics.js'
 import type { Logger } from './logger.js'
 import type { CellRef, Detection } from './detection-types.js'
 import { httpContextOf } from '../profile/http/http-context-model.js'
+import type { InnateFinding } from '../innate/index.js'
 
 export interface PipelineComponents {
   clock: Clock
@@ -75,7 +76,7 @@ export function createPipeline (c: PipelineComponents, createMatcher: (sigs: Ret
    * it applies; the verdict does not wait for the responders (terminate-and-renew
    * can take its grace period). Dry-run comes from the matching rule.
    */
-  const onDanger = (cell: CellRef, level: 1 | 2, context: string, score: Score, obs: HttpObservation | ProcessObservation, hit?: SignatureIndicator): { dryRun: boolean, handled: Promise<unknown> } => {
+  const onDanger = (cell: CellRef, level: 1 | 2, context: string, score: Score, obs: HttpObservation | ProcessObservation, hit?: SignatureIndicator, innate?: readonly InnateFinding[]): { dryRun: boolean, handled: Promise<unknown> } => {
     const signatureId = hit?.id
     const explanation = signatureId != null ? `matches adopted signature ${signatureId}` : explain(score.reasons)
     const source = obs.kind === 'http' ? obs.source : undefined
@@ -107,7 +108,8 @@ export function createPipeline (c: PipelineComponents, createMatcher: (sigs: Ret
       void c.publisher.onDanger({ community: cell.community, level: 2, context, parameter: hit.parameter, score: 0, explanation, ...(source != null ? { source } : {}), signature: hit })
         .then((o) => { if (o.published) c.metrics?.alertsPublished.inc({ kind: o.draft?.kind ?? 'signature' }) })
     } else if (level === 2 && obs.kind === 'http') {
-      const made = c.clonal.generate(context, obs, score.reasons)
+      // cut around the breaking tokens the innate layer found (node/innate), if any
+      const made = c.clonal.generate(context, obs, score.reasons, (innate ?? []).map((f) => ({ parameter: f.location === 'path' ? '' : f.name, text: f.span })))
       const top = score.reasons[0]
       for (const sig of made.signatures) {
         void c.signatures.addLocal(sig, explanation).catch((err: unknown) => { c.logger.error({ err }, 'signature persistence failed') })
@@ -192,7 +194,7 @@ export function createPipeline (c: PipelineComponents, createMatcher: (sigs: Ret
         if (r.danger === 0) {
           c.reservoir.add(r.score.context, obs)
         } else {
-          const { dryRun } = onDanger(cell, r.danger, r.score.context, r.score, obs)
+          const { dryRun } = onDanger(cell, r.danger, r.score.context, r.score, obs, undefined, r.innate)
           if (r.danger === 2 && !dryRun) verdict = 'block'
         }
         answer = { verdict, danger: r.danger, score: round(r.score.value), phase: r.score.phase, context: r.score.context, reasons: r.score.reasons.slice(0, MAX_REASONS).map(jsonReason) }

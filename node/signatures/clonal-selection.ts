@@ -23,6 +23,12 @@
  *   5. The signature must match the offending observation and no observation
  *      of the normal sample (signature.ts semantics); otherwise it is refined
  *      with more tokens or given up with a reason.
+ *   Innate focus: when the innate layer (node/innate) found where the value
+ *   breaks out of its syntax, only candidates inside those injection spans
+ *   (from the breaking token on) are kept, so the signature is cut around the
+ *   breaking tokens (`' or`, `<script`, `union select`) rather than around
+ *   whatever else the value holds (a user name, an id); without a candidate
+ *   there, the whole value is mined as before.
  */
 import type { Clock } from '../clock.js'
 import { InvalidParamsError } from '../errors.js'
@@ -111,6 +117,8 @@ export interface TokenSelectionInput {
   normalDocs: readonly string[]
   /** The context's whole canonical normal requests. */
   contextDocs: readonly string[]
+  /** Injection spans the innate layer found in this value, lower-case: candidates are taken from inside them when any are. */
+  focus?: readonly string[]
 }
 
 /** The breakdown of one token selection. */
@@ -174,7 +182,10 @@ function enough (tokens: readonly string[], params: SignatureRulesParams): boole
 export function selectTokens (input: TokenSelectionInput, params: Readonly<ClonalSelectionParams>): TokenSelection {
   const value = input.value.slice(0, params.maxValueChars)
   const generic = new Set(params.genericTokens)
-  const candidates = candidateTokens(value, params).filter((t) => !generic.has(t) && !isNumericToken(t))
+  const all = candidateTokens(value, params).filter((t) => !generic.has(t) && !isNumericToken(t))
+  const focus = input.focus ?? []
+  const focused = focus.length === 0 ? all : all.filter((t) => focus.some((f) => f.includes(t)))
+  const candidates = focused.length > 0 ? focused : all
   const result = (tokens: string[], spare: string[], members: number, rare: number, minimal: number, reason: string): TokenSelection =>
     ({ tokens, spare, members, candidates: candidates.length, rare, minimal, reason })
   if (candidates.length === 0) return result([], [], 1, 0, 0, 'no candidate token (value too short, only numbers or generic words)')
@@ -238,10 +249,13 @@ export interface ClonalSelection {
    * offending parameters; without any that the request holds, the whole
    * request is mined (parameter '').
    */
-  generate: (context: string, obs: HttpObservation, reasons?: ReadonlyArray<ScoreReason | string>) => ClonalSelectionResult
+  generate: (context: string, obs: HttpObservation, reasons?: ReadonlyArray<ScoreReason | string>, focus?: readonly InnateFocus[]) => ClonalSelectionResult
   /** Forget the buffered level-two values (cluster material). */
   clear: () => void
 }
+
+/** Where the innate layer found an injection: the parameter ('' for the path) and the span from the breaking token on. */
+export interface InnateFocus { parameter: string, text: string }
 
 interface Buffered { value: string, time: number }
 
@@ -278,7 +292,8 @@ export function createClonalSelection (components: ClonalSelectionComponents, in
     while (buf.length > params.clusterBufferSize) buf.shift()
   }
 
-  const forParameter = (context: string, parameter: string, obs: HttpObservation, normal: readonly HttpObservation[], contextDocs: string[]): SignatureOutcome => {
+  const forParameter = (context: string, parameter: string, obs: HttpObservation, normal: readonly HttpObservation[], contextDocs: string[], focusAll: readonly InnateFocus[]): SignatureOutcome => {
+    const focus = focusAll.filter((f) => parameter === '' || canonicalParameterName(f.parameter) === parameter).map((f) => f.text.toLowerCase())
     const docs = observationDocs(obs)
     const values = parameterValues(docs, parameter).map((v) => v.slice(0, params.maxValueChars))
     const normalDocs = parameter === '' ? contextDocs : normal.flatMap((o) => parameterValues(observationDocs(o), parameter))
@@ -287,7 +302,7 @@ export function createClonalSelection (components: ClonalSelectionComponents, in
     // with repeated parameters, mine the occurrence that gives the most rare tokens
     let best: { value: string, selection: TokenSelection } | null = null
     for (const value of values) {
-      const selection = selectTokens({ value, cluster: recall(key, now, value), normalDocs, contextDocs }, params)
+      const selection = selectTokens({ value, cluster: recall(key, now, value), normalDocs, contextDocs, focus }, params)
       if (best == null || selection.tokens.length > best.selection.tokens.length || (selection.tokens.length === best.selection.tokens.length && selection.rare > best.selection.rare)) best = { value, selection }
     }
     if (best == null) return { parameter, signature: null, reason: `parameter ${JSON.stringify(parameter)} is not in the request`, selection: null }
@@ -315,7 +330,7 @@ export function createClonalSelection (components: ClonalSelectionComponents, in
   }
 
   return {
-    generate (context, obs, reasons) {
+    generate (context, obs, reasons, focus = []) {
       const normal = reservoir.values(context)
       if (normal.length < params.minNormalSamples) {
         return { signatures: [], outcomes: [{ parameter: '', signature: null, reason: `insufficient normal sample: ${normal.length} observation(s) in context, need ${params.minNormalSamples}`, selection: null }] }
@@ -323,7 +338,7 @@ export function createClonalSelection (components: ClonalSelectionComponents, in
       const docs = observationDocs(obs)
       const present = new Set(docs.spans.map((s) => s.name))
       const named: string[] = []
-      for (const r of reasons ?? []) {
+      for (const r of [...focus.map((f) => f.parameter), ...(reasons ?? [])]) {
         const name = typeof r === 'string' ? r : r.parameter
         if (name == null || name === '') continue
         const canonical = canonicalParameterName(name)
@@ -331,9 +346,9 @@ export function createClonalSelection (components: ClonalSelectionComponents, in
         if (named.length >= params.maxParameters) break
       }
       const contextDocs = normal.map((o) => observationDocs(o).whole)
-      const outcomes: SignatureOutcome[] = named.map((p) => forParameter(context, p, obs, normal, contextDocs))
+      const outcomes: SignatureOutcome[] = named.map((p) => forParameter(context, p, obs, normal, contextDocs, focus))
       // nothing from the named parameters (or none named): mine the whole request
-      if (!outcomes.some((o) => o.signature != null)) outcomes.push(forParameter(context, '', obs, normal, contextDocs))
+      if (!outcomes.some((o) => o.signature != null)) outcomes.push(forParameter(context, '', obs, normal, contextDocs, focus))
       return { signatures: outcomes.flatMap((o) => o.signature != null ? [o.signature] : []), outcomes }
     },
     clear () { buffers.clear() }

@@ -19,7 +19,7 @@ export { RESERVOIR_SUBLEVEL, createReservoir, createReservoirParams, defaultRese
 export type { NormalSample, Reservoir, ReservoirComponents, ReservoirEntry, ReservoirParams } from './reservoir.js'
 export { createClonalSelection, createClonalSelectionParams, defaultClonalSelectionParams, selectTokens, validateClonalSelectionParams } from './clonal-selection.js'
 export type {
-  ClonalSelection, ClonalSelectionComponents, ClonalSelectionParams, ClonalSelectionResult, SignatureOutcome, TokenSelection, TokenSelectionInput
+  ClonalSelection, ClonalSelectionComponents, ClonalSelectionParams, ClonalSelectionResult, InnateFocus, SignatureOutcome, TokenSelection, TokenSelectionInput
 } from './clonal-selection.js'
 export { createSignatureMatcher } from './matcher.js'
 export type { SignatureHit, SignatureMatcher } from './matcher.js'
