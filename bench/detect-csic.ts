@@ -13,6 +13,13 @@
  * - level1 / level2: the detector's own per-context thresholds (danger ≥ 1, 2).
  * - observationsPerSec: detector.assess() over the test files, one core,
  *   CPU time of this process; best of three passes after a warm-up pass.
+ * - innate: the combined detector (node/innate, policy defaults: combine.ts)
+ *   at the detector's own thresholds: `guarding` is the trained detector,
+ *   `learning` a member that has learned nothing yet (every endpoint in its
+ *   learning phase: only C1 acts); level-2 TPR overall, at unknown and at
+ *   known endpoints, FPR and FPR on non-copies. observationsPerSecInnate: the
+ *   same timing with the innate layer on (inspect + assess + combine),
+ *   passes interleaved with the plain ones.
  *
  *     npm run bench -- detect-csic [--folds 10]
  */
@@ -25,6 +32,8 @@ import type { Detector } from '../node/detector/index.js'
 import type { HttpObservation } from '../node/observation.js'
 import { createHttpProfileSet } from '../node/profile/http/index.js'
 import { parseRawHttpRequests } from '../node/sensors/raw-http.js'
+import { loadavg } from 'node:os'
+import { createInnateDetector, createInnateGate, defaultInnatePolicy } from '../node/innate/index.js'
 import { printResult, sharedDataDir, skipWithoutData } from './lib.js'
 
 const BENCH = 'detect-csic'
@@ -89,9 +98,19 @@ const topFeature: string[] = new Array(test.length)
 const knownContext = new Uint8Array(test.length)
 const cpuMs = (): number => { const u = process.cpuUsage(); return (u.user + u.system) / 1000 }
 for (let i = 0; i < test.length; i++) detector.assess(test[i]) // warm-up pass
-// Timed passes: the best of three (the machine is shared; the best pass is the least disturbed one).
+// the combined detector: the trained one (guarding) and one that has learned nothing (learning)
+const gate = createInnateGate({ inspector: createInnateDetector(), policy: defaultInnatePolicy })
+const fresh = createDetector({ clock: createManualClock(T0), profiles: createHttpProfileSet() }, { minObservations: MIN_OBS })
+const dangerInnate = new Uint8Array(test.length)
+const dangerLearning = new Uint8Array(test.length)
+for (let i = 0; i < test.length; i++) {
+  dangerInnate[i] = gate.decide(detector, test[i], false).result.danger
+  dangerLearning[i] = gate.decide(fresh, test[i], false).result.danger
+}
+// Timed passes: the best of three (the machine is shared; the best pass is the least disturbed one), plain and with the innate layer interleaved.
 let cpu = Infinity
 let wall = Infinity
+let cpuInnate = Infinity
 for (let pass = 0; pass < 3; pass++) {
   const c0 = cpuMs()
   const w0 = performance.now()
@@ -105,6 +124,9 @@ for (let pass = 0; pass < 3; pass++) {
   }
   cpu = Math.min(cpu, cpuMs() - c0)
   wall = Math.min(wall, performance.now() - w0)
+  const c1 = cpuMs()
+  for (let i = 0; i < test.length; i++) gate.decide(detector, test[i], false)
+  cpuInnate = Math.min(cpuInnate, cpuMs() - c1)
 }
 
 // --- metrics ---
@@ -175,6 +197,21 @@ let knownAnomalies = 0
 let knownL2 = 0
 for (let i = normal.length; i < test.length; i++) if (knownContext[i] === 1) { knownAnomalies++; if (danger[i] === 2) knownL2++ }
 
+function level2 (d: Uint8Array): { tpr: number, fpr: number, fprNonCopies: number, tprUnknownEndpoints: number, tprKnownEndpoints: number, level1: { tpr: number, fpr: number, fprNonCopies: number } } {
+  const l2 = rates((i) => d[i] >= 2)
+  const l1 = rates((i) => d[i] >= 1)
+  let unk = 0
+  let unkHit = 0
+  let kn = 0
+  let knHit = 0
+  for (let i = normal.length; i < test.length; i++) {
+    if (knownContext[i] === 1) { kn++; if (d[i] === 2) knHit++ } else { unk++; if (d[i] === 2) unkHit++ }
+  }
+  return { tpr: l2.tpr, fpr: l2.fpr, fprNonCopies: l2.fprNonCopies, tprUnknownEndpoints: r4(unkHit / unk), tprKnownEndpoints: r4(knHit / kn), level1: l1 }
+}
+const innateGuarding = level2(dangerInnate)
+const innateLearning = level2(dangerLearning)
+
 const missed: Record<string, number> = {}
 for (let i = normal.length; i < test.length; i++) if (scores[i] <= t01) missed[topFeature[i] || 'none'] = (missed[topFeature[i] || 'none'] ?? 0) + 1
 process.stderr.write(`${BENCH}: anomalies at or below the 99.9% threshold, by top reason: ${JSON.stringify(missed)}\n`)
@@ -189,6 +226,13 @@ printResult({
   fprAtFpr01: at01.fpr,
   level1: { tpr: l1.tpr, fpr: l1.fpr, fprNonCopies: l1.fprNonCopies },
   level2: { tpr: l2.tpr, fpr: l2.fpr, fprNonCopies: l2.fprNonCopies, tprKnownEndpoints: r4(knownL2 / knownAnomalies), anomaliesAtKnownEndpoints: knownAnomalies },
+  innate: {
+    guarding: { level2: { tpr: innateGuarding.tpr, fpr: innateGuarding.fpr, fprNonCopies: innateGuarding.fprNonCopies, tprUnknownEndpoints: innateGuarding.tprUnknownEndpoints, tprKnownEndpoints: innateGuarding.tprKnownEndpoints }, level1: innateGuarding.level1 },
+    learning: { level2: { tpr: innateLearning.tpr, fpr: innateLearning.fpr, fprNonCopies: innateLearning.fprNonCopies }, level1: innateLearning.level1 },
+    policy: defaultInnatePolicy,
+    targets: { level2Tpr: 0.95, level2FprNonCopies: 0.0002 }
+  },
+  observationsPerSecInnate: Math.round(test.length / (cpuInnate / 1000)),
   observationsPerSec: Math.round(test.length / (cpu / 1000)),
   observationsPerSecWall: Math.round(test.length / (wall / 1000)),
   fprNonCopies1: at1.fprNonCopies,
@@ -197,5 +241,7 @@ printResult({
   folds: K,
   contexts: statuses.length,
   contextsGuarding: guarding,
-  requests: { train: train.length, normalTest: normal.length, anomalousTest: anomalous.length, normalTestNonCopies: nonCopies }
+  requests: { train: train.length, normalTest: normal.length, anomalousTest: anomalous.length, normalTestNonCopies: nonCopies, anomaliesAtUnknownEndpoints: anomalous.length - knownAnomalies },
+  speedLimit: { observationsPerSec: 50_000 },
+  loadAvg: loadavg().map((x) => Math.round(x * 100) / 100)
 })

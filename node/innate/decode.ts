@@ -256,7 +256,8 @@ export function decodeViews (value: string, encoding: InnateEncoding, maxViews: 
   let cur = views[0]
   if (views.length < maxViews && cur.text.indexOf('%') >= 0 && hasPercentEscape(cur.text, work)) {
     const steps = cur.steps.slice()
-    const t = percentDecode(cur.text, false, 'double-url-decode', steps, work)
+    // a second decoding is a second call to the same decoder ('+' is a space again for a form value: PHP urldecode, Java URLDecoder)
+    const t = percentDecode(cur.text, encoding === 'form', 'double-url-decode', steps, work)
     if (t !== cur.text) { cur = { text: t, steps }; views.push(cur) }
   }
   if (views.length < maxViews && cur.text.indexOf('&') >= 0 && hasEntity(cur.text, work)) {

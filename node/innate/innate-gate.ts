@@ -97,8 +97,9 @@ export function createInnateGate (init: InnateGateInit): InnateGate {
         r = mutate ? detector.observe(obs) : detector.assess(obs)
         observed = mutate
       }
-      const combination = combineInnate(innate.findings, profileViewOf(detector, r), policy)
       const profileDanger = r.danger
+      if (innate.findings.length === 0) return { result: r, profileDanger, innate, combination: { danger: r.danger, rule: 'none', learned: 0 }, observed }
+      const combination = combineInnate(innate.findings, profileViewOf(detector, r), policy)
       if (combination.rule === 'none' && combination.finding == null) return { result: r, profileDanger, innate, combination, observed }
       const shown = combination.finding != null ? [combination.finding, ...innate.findings.filter((f) => f !== combination.finding)] : []
       const reasons = [...shown.slice(0, 3).map((f) => innateReason(r.context, f)), ...r.score.reasons]

@@ -38,8 +38,9 @@ const B_BRACE = 32 // { %
 const B_PAREN = 64 // )
 const B_CRLF = 128
 const B_NUL = 256
-const B_SPACE = 512
 const B_DIGIT0 = 1024 // the value starts with a digit, ')' or '-digit' (numeric contexts)
+const B_ON = 2048 // whitespace then "on" (an event handler in an unquoted attribute)
+const B_COLON = 4096 // ':' (a URL scheme)
 
 const TABLE = new Uint16Array(128)
 for (const c of '\'"`') TABLE[c.charCodeAt(0)] |= B_QUOTE
@@ -49,18 +50,20 @@ TABLE[13] |= B_SHELL | B_CRLF
 TABLE[10] |= B_SHELL | B_CRLF
 TABLE[46] |= B_DOT
 for (const c of '/\\:') TABLE[c.charCodeAt(0)] |= B_SLASH
+TABLE[58] |= B_COLON
 for (const c of '{%') TABLE[c.charCodeAt(0)] |= B_BRACE
 TABLE[41] |= B_PAREN
 TABLE[0] |= B_NUL
-TABLE[32] |= B_SPACE
-TABLE[9] |= B_SPACE
 
 function triggers (text: string, work: Work): number {
   let m = 0
   const len = text.length
   for (let i = 0; i < len; i++) {
     const c = text.charCodeAt(i)
-    if (c < 128) m |= TABLE[c]
+    if (c < 128) {
+      m |= TABLE[c]
+      if ((c === 111 || c === 79) && i > 0 && (text.charCodeAt(i - 1) <= 32) && (text.charCodeAt(i + 1) | 0x20) === 110) m |= B_ON
+    }
   }
   work.n += len
   let i = 0
@@ -75,13 +78,15 @@ function triggers (text: string, work: Work): number {
   return m
 }
 
+const HEADER_CACHE = 256
+
 type GrammarRun = (text: string, location: InnateLocation, work: Work, out: GrammarFinding[]) => void
 
 interface GrammarEntry { grammar: InnateGrammar, mask: number, run: GrammarRun }
 
 const GRAMMARS: readonly GrammarEntry[] = [
   { grammar: 'sql', mask: B_QUOTE | B_DIGIT0, run: (t, _l, w, o) => { inspectSql(t, w, o) } },
-  { grammar: 'html', mask: B_LT | B_QUOTE | B_SPACE | B_SLASH, run: (t, _l, w, o) => { inspectHtml(t, w, o) } },
+  { grammar: 'html', mask: B_LT | B_QUOTE | B_ON | B_COLON, run: (t, _l, w, o) => { inspectHtml(t, w, o) } },
   { grammar: 'javascript', mask: B_QUOTE | B_DIGIT0, run: (t, _l, w, o) => { inspectJavascript(t, w, o) } },
   { grammar: 'shell', mask: B_SHELL, run: (t, _l, w, o) => { inspectShell(t, w, o) } },
   { grammar: 'path', mask: B_DOT | B_NUL | B_SLASH, run: (t, l, w, o) => { inspectPath(t, l === 'path', w, o) } },
@@ -131,28 +136,53 @@ export function createInnateDetector (init: Partial<InnateParams> = {}): InnateD
     const work: Work = { n: 0 }
     const truncated = raw.length > params.maxValueChars
     const value = truncated ? raw.slice(0, params.maxValueChars) : raw
-    const views = decodeViews(value, ctx.encoding ?? 'none', params.maxViews, work)
-    const best = new Map<InnateGrammar, InnateFinding>()
+    const encoding = ctx.encoding ?? 'none'
+    // fast path: nothing to decode and no trigger character (most values: words, numbers, e-mail addresses)
+    if (value.indexOf('%') < 0 && value.indexOf('&') < 0 && (encoding !== 'form' || value.indexOf('+') < 0) && triggers(value, work) === 0) {
+      return { findings: [], work: work.n, truncated }
+    }
+    const views = decodeViews(value, encoding, params.maxViews, work)
+    const best: InnateFinding[] = []
     for (const view of views) {
       const m = triggers(view.text, work)
       if (m === 0) continue
       for (const g of enabled) {
         if ((m & g.mask) === 0 || (skip != null && skip.includes(g.grammar))) continue
-        const prev = best.get(g.grammar)
+        let at = -1
+        for (let k = 0; k < best.length; k++) if (best[k].grammar === g.grammar) { at = k; break }
+        const prev = at >= 0 ? best[at] : undefined
         if (prev != null && prev.strength === 'strong') continue
         scratch.length = 0
         g.run(view.text, ctx.location, work, scratch)
         for (const f of scratch) {
           if (prev != null && !(f.strength === 'strong' && prev.strength === 'weak')) continue
           const base = { grammar: f.grammar, context: f.context, token: f.token, offset: f.offset, span: f.span, fingerprint: f.fingerprint, strength: f.strength, decodings: view.steps.slice(), location: ctx.location, name: ctx.name }
-          best.set(g.grammar, { ...base, explanation: explainFinding(base, f.why) })
+          const finding = { ...base, explanation: explainFinding(base, f.why) }
+          if (at >= 0) best[at] = finding
+          else best.push(finding)
           break
         }
       }
     }
-    const findings = [...best.values()]
-    if (findings.length > 1) findings.sort((a, b) => (a.strength === b.strength ? 0 : a.strength === 'strong' ? -1 : 1))
-    return { findings, work: work.n, truncated }
+    if (best.length > 1) best.sort((a, b) => (a.strength === b.strength ? 0 : a.strength === 'strong' ? -1 : 1))
+    return { findings: best, work: work.n, truncated }
+  }
+
+  /**
+   * Header values repeat across requests (one User-Agent per client): their
+   * results are memoised, bounded (HEADER_CACHE entries of at most 1 KiB,
+   * the oldest dropped first). The result is the same as inspecting again.
+   */
+  const headerCache = new Map<string, InnateResult>()
+  const inspectHeader = (name: string, value: string, skip?: readonly InnateGrammar[]): InnateResult => {
+    if (value.length > 1024 || skip != null) return inspect(value, { location: 'header', name, encoding: 'none' }, skip)
+    const key = `${name}\n${value}`
+    const hit = headerCache.get(key)
+    if (hit != null) return hit
+    const r = inspect(value, { location: 'header', name, encoding: 'none' })
+    if (headerCache.size >= HEADER_CACHE) headerCache.delete(headerCache.keys().next().value as string)
+    headerCache.set(key, r)
+    return r
   }
 
   const inspectHttp = (obs: Pick<HttpObservation, 'path' | 'query' | 'body' | 'headers'>, exclude?: InnateExclusion): InnateHttpResult => {
@@ -165,7 +195,7 @@ export function createInnateDetector (init: Partial<InnateParams> = {}): InnateD
       values++
       const ex = exclude?.(location, name) ?? false
       if (ex === true) return
-      const r = inspect(value, { location, name, encoding }, ex === false ? undefined : ex)
+      const r = location === 'header' ? inspectHeader(name, value, ex === false ? undefined : ex) : inspect(value, { location, name, encoding }, ex === false ? undefined : ex)
       work += r.work
       if (r.truncated) truncated = true
       for (const f of r.findings) findings.push(f)

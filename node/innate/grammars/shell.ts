@@ -38,20 +38,24 @@ function isWordChar (c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 45 || c === 46 || c === 47 || c === 43 || c === 126 || c === 44 || c === 58 || c === 61 || c === 64 || c === 37
 }
 
+/** Past blanks; `${IFS}` and `$IFS` count as blanks (the shell splits on them). */
+function skipBlanks (text: string, k: number): number {
+  const len = text.length
+  for (;;) {
+    while (k < len && isSpace(text.charCodeAt(k))) k++
+    if (text.charCodeAt(k) !== 36) return k
+    if (text.startsWith('${IFS}', k)) { k += 6; continue }
+    if (text.startsWith('$IFS', k)) { k += 4; continue }
+    return k
+  }
+}
+
 interface Cmd { word: string, start: number, end: number, shaped: boolean, argsEnd: number }
 
 /** The command at text[i…] (after blanks; `${IFS}` counts as a blank): its word and whether its arguments look like shell arguments. */
 function commandAt (text: string, i: number, work: Work): Cmd | null {
   const len = text.length
-  const skip = (k: number): number => {
-    for (;;) {
-      while (k < len && isSpace(text.charCodeAt(k))) k++
-      if (text.startsWith('${IFS}', k)) { k += 6; continue }
-      if (text.startsWith('$IFS', k)) { k += 4; continue }
-      return k
-    }
-  }
-  let k = skip(i)
+  let k = skipBlanks(text, i)
   // quotes around or inside the command word are removed by the shell: c'a't
   const ws = k
   let word = ''
@@ -83,12 +87,20 @@ function commandAt (text: string, i: number, work: Work): Cmd | null {
   return { word: word.toLowerCase(), start: ws, end: k, shaped, argsEnd: j }
 }
 
-function isCommand (cmd: Cmd, substituted: boolean): boolean {
+/**
+ * Whether the command after a separator is one: a distinct program, an
+ * absolute path to one, or an everyday-word program with shell-shaped
+ * arguments, inside a substitution, or alone at the end of the value after a
+ * separator text rarely uses there (`;`, `|`, `&&`, `||`, a newline; not a
+ * single `&`, as in "fun & free" or "B&W").
+ */
+function isCommand (cmd: Cmd, substituted: boolean, sep: string, atEnd: boolean): boolean {
   const base = cmd.word.includes('/') ? cmd.word.slice(cmd.word.lastIndexOf('/') + 1) : cmd.word
   if (cmd.word.startsWith('/') && /^\/(usr\/|s?bin\/|bin\/|tmp\/|dev\/|etc\/|var\/|opt\/)/.test(cmd.word) && base !== '') return true
   if (!DISTINCT.has(base)) return false
   if (!WORDLIKE.has(base)) return true
-  return substituted || cmd.shaped
+  if (substituted || cmd.shaped) return true
+  return atEnd && sep !== '&' && base.length >= 2
 }
 
 const SEPARATORS: ReadonlyArray<[string, string]> = [['$(', 'command substitution'], ['`', 'command substitution'], ['&&', 'and-list'], ['||', 'or-list'],
@@ -105,7 +117,7 @@ function firstCommand (text: string, from: number, context: string, work: Work):
     if (sep === '') continue
     const sub = kind === 'command substitution'
     const cmd = commandAt(text, i + sep.length, work)
-    if (cmd != null && isCommand(cmd, sub)) {
+    if (cmd != null && isCommand(cmd, sub, sep, text.slice(cmd.end).trim() === '')) {
       return { grammar: 'shell', context, token: sep, offset: i, span: text.slice(i, Math.min(cmd.argsEnd + (sub ? 1 : 0), i + 256)), fingerprint: `${sep.trim() === '' ? 'NL' : sep}${cmd.word}${cmd.shaped ? ' -' : ''}`, strength: 'strong', why: `a ${kind} runs ${cmd.word}` }
     }
     i += sep.length - 1

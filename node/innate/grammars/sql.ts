@@ -241,8 +241,12 @@ function judgeTail (lx: SqlLex, from: number, quote: number): TailVerdict {
   let afterLogic = false
   for (let k = from; k < toks.length; k++) {
     const tk = toks[k]
-    const t = tk.t
+    // '*' where an operand goes (SELECT *, COUNT(*), a.*) is one
+    const t = tk.t === T_OP && tk.w === '*' && (prev === T_OPEN || prev === T_COMMA || prev === T_KEYWORD || (prev === T_OP && prevW === '.')) ? T_NUMBER : tk.t
     if (t === T_OTHER) return bad
+    // an operator needs an operand after it (not a comment, not the end)
+    if ((t === T_COMMENT) && (prev === T_LOGIC || prev === T_CMP || (prev === T_OP && prevW !== '*'))) return bad
+    if ((tk.w === 'order' || tk.w === 'group') && toks[k + 1]?.w !== 'by') return bad
     if (isOperand(t) && t !== T_CLOSE && prev >= 0 && isOperand(prev)) return bad
     if (t === T_CLOSE) {
       if (prev === T_LOGIC || prev === T_CMP || prev === T_OP || prev === T_COMMA || prev === T_SEMI) return bad
@@ -289,6 +293,7 @@ function judgeTail (lx: SqlLex, from: number, quote: number): TailVerdict {
   const last = toks[toks.length - 1]
   // where the value ends must let the query's own text go on
   if (!lx.capped) {
+    if (last.t === T_KEYWORD || last.t === T_UNION) return bad
     if (lx.inComment) {
       if (depth > 0) return bad
     } else if (quote !== 0) {
