@@ -171,6 +171,7 @@ function scanText (text: string, from: number, work: Work, context: string): Gra
         }
         const close = text.indexOf('-->', j)
         const end = close < 0 ? text.length : close + 3
+        work.n += end - j
         if (SSI.has(directive)) {
           f = { grammar: 'html', context: `${context} (server-side include)`, token: text.slice(i, j + 1 + directive.length), offset: i, span: text.slice(i, Math.min(end, i + 256)), fingerprint: `<!--#${directive}`, strength: 'strong', why: `opens a server-side include directive (#${directive})` }
         } else {

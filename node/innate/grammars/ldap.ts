@@ -30,13 +30,13 @@ export function inspectLdap (text: string, work: Work, out: GrammarFinding[]): v
       while (j < text.length && j - s < 64 && isAttrChar(text.charCodeAt(j))) j++
       if (j > s) {
         const op = text.slice(j, j + 2)
-        if (text.charCodeAt(j) === 61 || op === '>=' || op === '<=' || op === '~=' || text.startsWith(':=', j) || (text.charCodeAt(j) === 58 && text.includes(':=', j))) item = `(${text.slice(s, j)}=`
+        if (text.charCodeAt(j) === 61 || op === '>=' || op === '<=' || op === '~=' || text.startsWith(':=', j) || (text.charCodeAt(j) === 58 && /^:[A-Za-z0-9.:-]{0,64}:?=/.test(text.slice(j, j + 68)))) item = `(${text.slice(s, j)}=`
       }
     }
     work.n += j - i
     if (item !== '') {
       const end = text.indexOf(')', i + 2)
-      out.push({ grammar: 'ldap', context: 'filter value', token: ')', offset: i, span: text.slice(Math.max(0, i - 8), Math.min(text.length, (end < 0 ? text.length : end + 1) + 64, i + 256)), fingerprint: `)${item}`, strength: 'strong', why: `closes the filter item, then opens ${item}…)` })
+      out.push({ grammar: 'ldap', context: 'filter value', token: ')', offset: i, span: text.slice(i, Math.min(text.length, (end < 0 ? text.length : end + 1) + 64, i + 256)), fingerprint: `)${item}`, strength: 'strong', why: `closes the filter item, then opens ${item}…)` })
       return
     }
     i = text.indexOf(')(', i + 1)

@@ -42,7 +42,7 @@ export function inspectPath (text: string, urlPath: boolean, work: Work, out: Gr
     let j = nul + 1
     while (j < len && text.charCodeAt(j) === 0) j++
     const ext = j + 1 < len && text.charCodeAt(j) === 46 && /[A-Za-z0-9]/.test(text[j + 1])
-    out.push({ grammar: 'path', context: 'file name', token: '\\0', offset: nul, span: text.slice(Math.max(0, nul - 32), Math.min(len, nul + 32)), fingerprint: ext ? 'NUL.ext' : 'NUL', strength: ext ? 'strong' : 'weak', why: ext ? 'a NUL byte ends the file name before its extension' : 'a NUL byte ends the file name' })
+    out.push({ grammar: 'path', context: 'file name', token: '\\0', offset: nul, span: text.slice(nul, Math.min(len, nul + 32)), fingerprint: ext ? 'NUL.ext' : 'NUL', strength: ext ? 'strong' : 'weak', why: ext ? 'a NUL byte ends the file name before its extension' : 'a NUL byte ends the file name' })
   }
   // traversal: depth relative to where the value starts (the root for a URL path)
   if (text.indexOf('..') >= 0) {

@@ -50,7 +50,7 @@ function skipBlanks (text: string, k: number): number {
   }
 }
 
-interface Cmd { word: string, start: number, end: number, shaped: boolean, argsEnd: number }
+interface Cmd { word: string, start: number, end: number, shaped: boolean, argsEnd: number, atEnd: boolean }
 
 /** The command at text[i…] (after blanks; `${IFS}` counts as a blank): its word and whether its arguments look like shell arguments. */
 function commandAt (text: string, i: number, work: Work): Cmd | null {
@@ -70,11 +70,13 @@ function commandAt (text: string, i: number, work: Work): Cmd | null {
   if (word === '') return null
   // arguments up to the next separator
   let shaped = false
+  let blank = true
   let j = k
   let args = 0
   while (j < len && args < 256) {
     const c = text.charCodeAt(j)
     if (c === 59 || c === 124 || c === 38 || c === 10 || c === 13 || c === 96 || c === 41) break
+    if (!isSpace(c)) blank = false
     if (!isSpace(c) && (j === k || isSpace(text.charCodeAt(j - 1)))) {
       // start of an argument
       if (c === 45 || c === 47 || c === 36 || c === 62 || c === 60 || c === 126 || (c === 46 && text.charCodeAt(j + 1) === 47)) shaped = true
@@ -84,7 +86,7 @@ function commandAt (text: string, i: number, work: Work): Cmd | null {
     args++
   }
   work.n += j - k
-  return { word: word.toLowerCase(), start: ws, end: k, shaped, argsEnd: j }
+  return { word: word.toLowerCase(), start: ws, end: k, shaped, argsEnd: j, atEnd: blank && j >= len }
 }
 
 /**
@@ -117,7 +119,7 @@ function firstCommand (text: string, from: number, context: string, work: Work):
     if (sep === '') continue
     const sub = kind === 'command substitution'
     const cmd = commandAt(text, i + sep.length, work)
-    if (cmd != null && isCommand(cmd, sub, sep, text.slice(cmd.end).trim() === '')) {
+    if (cmd != null && isCommand(cmd, sub, sep, cmd.atEnd)) {
       return { grammar: 'shell', context, token: sep, offset: i, span: text.slice(i, Math.min(cmd.argsEnd + (sub ? 1 : 0), i + 256)), fingerprint: `${sep.trim() === '' ? 'NL' : sep}${cmd.word}${cmd.shaped ? ' -' : ''}`, strength: 'strong', why: `a ${kind} runs ${cmd.word}` }
     }
     i += sep.length - 1

@@ -96,6 +96,7 @@ export function lexSql (text: string, pos: number, end: number, work: Work): Sql
     if ((c === 45 && n1 === 45) || c === 35) { push(T_COMMENT, i, end); inComment = true; i = end; break }
     if (c === 47 && n1 === 42) {
       const close = text.indexOf('*/', i + 2)
+      work.n += (close < 0 ? end : close) - i
       if (i + 2 < end && text.charCodeAt(i + 2) === 33) { // /*! … */ : MySQL runs what is inside
         i += 3
         while (i < end && isDigit(text.charCodeAt(i))) i++
@@ -126,6 +127,7 @@ export function lexSql (text: string, pos: number, end: number, work: Work): Sql
     }
     if (c === 96) { // `identifier`
       const close = text.indexOf('`', i + 1)
+      work.n += (close < 0 ? end : close) - i
       const e = close < 0 || close >= end ? end : close + 1
       push(T_WORD, i, e, 'ident')
       i = e
@@ -133,6 +135,7 @@ export function lexSql (text: string, pos: number, end: number, work: Work): Sql
     }
     if (c === 91) { // [identifier] (T-SQL)
       const close = text.indexOf(']', i + 1)
+      work.n += (close < 0 ? end : close) - i
       if (close > i && close < end) { push(T_WORD, i, close + 1, 'ident'); i = close + 1; continue }
       push(T_OTHER, i, i + 1); i++; continue
     }
@@ -319,6 +322,7 @@ function fingerprint (lx: SqlLex, from: number, to: number): string {
 /** Finds where the string context opened by `quote` ends in the value: the first lone quote. −1 when it never does. */
 function stringBreak (text: string, quote: number, work: Work): number {
   const q = quote === 39 ? "'" : '"'
+  work.n += text.length
   let i = text.indexOf(q)
   while (i >= 0) {
     work.n++

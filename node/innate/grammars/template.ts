@@ -35,8 +35,8 @@ export function inspectTemplate (text: string, work: Work, out: GrammarFinding[]
     opens++
     const from = i + open.length
     const stop = text.indexOf(close, from)
+    work.n += (stop < 0 ? text.length : stop) - from
     if (stop < 0 || stop - from > MAX_EXPR) continue
-    work.n += stop - from
     const expr = text.slice(from, stop)
     const lower = expr.toLowerCase()
     const trimmed = expr.trim()

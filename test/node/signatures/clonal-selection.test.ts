@@ -188,6 +188,20 @@ describe('clonal selection', () => {
     expect(selectTokens({ value: "1' or '1'='1", cluster: [], normalDocs, contextDocs: normalDocs }, params)).toEqual(sel)
   })
 
+  it('cuts the signature around the breaking tokens the innate layer found (focus), not around the rest of the value', () => {
+    const params = createClonalSelectionParams()
+    const normalDocs = ['ana', 'bob', 'carla']
+    const value = "zebulon_x9 quartermaster' union select password from users--"
+    const plain = selectTokens({ value, cluster: [], normalDocs, contextDocs: normalDocs }, params)
+    expect(plain.tokens.some((t) => t.includes('quartermaster') || t.includes('zebulon'))).toBe(true)
+    const focus = ["' union select password from users--"]
+    const cut = selectTokens({ value, cluster: [], normalDocs, contextDocs: normalDocs, focus }, params)
+    expect(cut.tokens.length).toBeGreaterThan(0)
+    for (const t of cut.tokens) expect(focus[0].includes(t), t).toBe(true)
+    // a focus that holds no candidate (decoded differently) falls back to the whole value
+    expect(selectTokens({ value, cluster: [], normalDocs, contextDocs: normalDocs, focus: ['<script>'] }, params).tokens).toEqual(plain.tokens)
+  })
+
   it('validates its params', () => {
     try {
       createClonalSelectionParams({ maxTokens: 0 })
