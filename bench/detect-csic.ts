@@ -26,7 +26,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
-import { createManualClock } from '../node/clock.js'
+import { createManualClock } from '../core/index.js'
 import { createDetector } from '../node/detector/index.js'
 import type { Detector } from '../node/detector/index.js'
 import type { HttpObservation } from '../node/observation.js'

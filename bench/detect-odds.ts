@@ -28,7 +28,7 @@
 import { IsolationForest as MlIsolationForest } from 'ml-isolation-forest'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { createPrng } from '../node/prng.js'
+import { createPrng } from '../core/index.js'
 import { fitIsolationForest } from '../node/profile/isolation-forest.js'
 import { printResult, sharedDataDir, skipWithoutData } from './lib.js'
 import { listOddsFiles, readOddsCsv, selectRows } from './support/odds-data.js'

@@ -20,12 +20,12 @@
  *
  *     npm run bench -- detect-small [--sizes 30,60,100,200,1000] [--reps 8] [--fresh 5000] [--attacks 40]
  */
-import { createManualClock } from '../node/clock.js'
+import { createManualClock } from '../core/index.js'
 import { createDetector } from '../node/detector/index.js'
 import type { Detector } from '../node/detector/index.js'
 import { poissonUpper } from '../node/detector/thresholds.js'
 import type { HttpObservation } from '../node/observation.js'
-import { createPrng } from '../node/prng.js'
+import { createPrng } from '../core/index.js'
 import { createHttpProfileSet } from '../node/profile/http/index.js'
 import { APPS, ATTACK_KINDS, injectAttack, toHttpObservation } from '../test/node/profile/http/traffic-generators.js'
 import type { AttackKind, TrafficApp } from '../test/node/profile/http/traffic-generators.js'

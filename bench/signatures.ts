@@ -22,7 +22,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
-import { createManualClock } from '../node/clock.js'
+import { createManualClock } from '../core/index.js'
 import type { HttpObservation } from '../node/observation.js'
 import { parseRawHttpRequests } from '../node/sensors/raw-http.js'
 import {

@@ -2,8 +2,10 @@
  * Errors of the node (daemon) layer. Stable `code`s (`IMMUNE_ERR_*`) with typed
  * details. Helpers add their classes here by appending; never rewrite the file.
  */
-import { ImmuneError as ImmuneErrorBase } from '../protocol/errors.js'
-export { ImmuneError, InvalidParamsError } from '../protocol/errors.js'
+import { ImmuneError as ImmuneErrorBase } from '../core/index.js'
+import type { ConfigIssue } from '../core/index.js'
+export { ImmuneError, InvalidParamsError } from '../core/index.js'
+export type { ConfigIssue } from '../core/index.js'
 
 /** The daemon cannot start: busy port, unwritable data dir, locked identity... One clear line, exit code 2. */
 export class StartupError extends ImmuneErrorBase<{ part: string }> {
@@ -30,14 +32,6 @@ export class InvalidModelInputError extends ImmuneErrorBase<{ model: string, rea
     super(InvalidModelInputError.code, `${model}: ${reason}${expected != null ? ` (expected ${expected}, got ${String(actual)})` : ''}`, { model, reason, expected, actual })
     this.name = 'InvalidModelInputError'
   }
-}
-
-/** One problem found in a config file: where, what was there, and what is accepted. */
-export type ConfigIssue = {
-  /** Dotted field path, e.g. `cells[1].command` (`<file>` for the file itself). */
-  field: string
-  value: unknown
-  accepted: string
 }
 
 /**

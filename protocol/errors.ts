@@ -3,26 +3,8 @@
  * (`IMMUNE_ERR_*`) and typed `details`; tests assert the code.
  */
 
-export class ImmuneError<D extends Record<string, unknown> = Record<string, unknown>> extends Error {
-  readonly code: string
-  readonly details: D
-
-  constructor (code: string, message: string, details: D = {} as D) {
-    super(message)
-    this.name = 'ImmuneError'
-    this.code = code
-    this.details = details
-  }
-}
-
-/** A params object or config value is out of range. */
-export class InvalidParamsError extends ImmuneError<{ field: string, value: unknown, accepted: string }> {
-  static readonly code = 'IMMUNE_ERR_INVALID_PARAMS'
-  constructor (field: string, value: unknown, accepted: string) {
-    super(InvalidParamsError.code, `invalid ${field}: ${JSON.stringify(value)} (accepted: ${accepted})`, { field, value, accepted })
-    this.name = 'InvalidParamsError'
-  }
-}
+import { ImmuneError } from '../core/index.js'
+export { ImmuneError, InvalidParamsError } from '../core/index.js'
 
 /** The data dir holds a node identity that is already in use by a running process. */
 export class DataDirLockedError extends ImmuneError<{ dataDir: string, pid?: number }> {

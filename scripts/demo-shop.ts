@@ -8,8 +8,8 @@
  * Everything is deterministic for a given seed (node/prng.ts), so a failing
  * run can be replayed.
  */
-import { createPrng } from '../node/prng.js'
-import type { Prng } from '../node/prng.js'
+import { createPrng } from '../core/index.js'
+import type { Prng } from '../core/index.js'
 import type { ObserveRequest } from '../node/sensors/ingest.js'
 
 /** One request to the shop, as a client sends it (query and body raw, form-encoded). */

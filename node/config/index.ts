@@ -4,4 +4,4 @@ export { checkConfig, validateConfig, resolveConfigPath, isLoopbackHost, checkLi
 export type { ValidateOptions } from './validate-config.js'
 export { loadConfig, mergeOverrides, parseConfigText, configFormatOf } from './load-config.js'
 export type { ConfigFormat, OverrideOptions } from './load-config.js'
-export { Checker } from './checker.js'
+export { Checker } from '../../core/index.js'

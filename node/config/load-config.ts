@@ -6,7 +6,7 @@ import { dirname, extname, resolve } from 'node:path'
 import { parseDocument } from 'yaml'
 import { ConfigError } from '../errors.js'
 import type { ConfigIssue } from '../errors.js'
-import { Checker } from './checker.js'
+import { Checker } from '../../core/index.js'
 import type { Config, ConfigOverrides } from './config-types.js'
 import { checkBootstrapAddr, checkListenAddr, freezeConfig, isLoopbackHost, resolveConfigPath, validateConfig } from './validate-config.js'
 

@@ -9,7 +9,7 @@
  * stop), and every valid alert received is appended to the `alerts` sublevel
  * before it is handled, so a kill -9 loses none of it.
  */
-import type { Clock, TimerHandle } from '../clock.js'
+import type { Clock, TimerHandle } from '../../core/index.js'
 import type { Store, Sublevel } from '../store/store.js'
 import type { Logger } from './logger.js'
 import type { NodeMetrics } from '../metrics.js'
@@ -26,6 +26,7 @@ import type { AlertDecisionRecord } from '../intake/decision-records.js'
 import { createClonalSelection, createReservoir, createSignatureStore, createSignatureVetter } from '../signatures/index.js'
 import type { ClonalSelection, Reservoir, SignatureStore, SignatureVetter, VetResult as SignatureVetResult } from '../signatures/index.js'
 import type { Detection } from './detection-types.js'
+import { evictOldest } from '../../core/index.js'
 
 export interface CollaborationComponents {
   clock: Clock
@@ -148,7 +149,7 @@ export function createCollaboration (c: CollaborationComponents, init: Collabora
   const rememberVerdict = (id: string, r: SignatureVetResult): void => {
     verdicts.delete(id)
     verdicts.set(id, r)
-    if (verdicts.size > MAX_REMEMBERED_VERDICTS) verdicts.delete(verdicts.keys().next().value as string)
+    evictOldest(verdicts, MAX_REMEMBERED_VERDICTS)
   }
 
   /**
@@ -288,7 +289,7 @@ export function createCollaboration (c: CollaborationComponents, init: Collabora
         received++
         const rec = storedAlert(ev)
         pending.set(rec.id, rec)
-        if (pending.size > 1000) pending.delete(pending.keys().next().value as string)
+        evictOldest(pending, 1000)
         void alertsDb.put(alertKey(ev.receivedAtMs, ev.alert.id), rec).catch((err: unknown) => { logger.error({ err }, 'alert persistence failed') })
         // the intake subscribed first (start below) and has handled it synchronously or asynchronously
         setImmediate(() => { void snapshot() })

@@ -19,7 +19,7 @@
  * each entry's own time, so learning periods (minDurationSec) and calibration
  * resume as they were, not from the restart.
  */
-import type { Clock, TimerHandle } from '../clock.js'
+import type { Clock, TimerHandle } from '../../core/index.js'
 import type { Config, PriorConfig } from '../config/index.js'
 import { createDetector } from '../detector/index.js'
 import type { Detector, DetectorParams } from '../detector/index.js'

@@ -16,7 +16,7 @@
  *   learns) it; danger 2 blocks unless the policy rule is dry-run.
  */
 import type { HttpObservation, ProcessObservation, Score, ScoreReason, DangerLevel, Phase } from '../observation.js'
-import type { Clock } from '../clock.js'
+import type { Clock } from '../../core/index.js'
 import { findRule } from '../respond/index.js'
 import type { ResponseSystem } from '../respond/index.js'
 import type { Reservoir, SignatureMatcher, SignatureStore, ClonalSelection } from '../signatures/index.js'
@@ -28,6 +28,7 @@ import type { Logger } from './logger.js'
 import type { CellRef, Detection } from './detection-types.js'
 import { httpContextOf } from '../profile/http/http-context-model.js'
 import type { InnateFinding } from '../innate/index.js'
+import { evictOldest } from '../../core/index.js'
 
 export interface PipelineComponents {
   clock: Clock
@@ -139,7 +140,7 @@ export function createPipeline (c: PipelineComponents, createMatcher: (sigs: Ret
     if (e == null) {
       e = { count: 0, sources: new Set() }
       contradictions.set(sig.id, e)
-      if (contradictions.size > MAX_TRACKED_SIGNATURES) contradictions.delete(contradictions.keys().next().value as string)
+      evictOldest(contradictions, MAX_TRACKED_SIGNATURES)
     }
     e.count++
     e.sources.add(obs.source ?? `unknown-${e.count}`)

@@ -3,7 +3,7 @@
  * reads: nothing here changes what the node does, except `release`.
  */
 import { HttpError } from '../api/server.js'
-import type { Clock } from '../clock.js'
+import type { Clock } from '../../core/index.js'
 import type { Config } from '../config/index.js'
 import { ACTION_TYPES } from '../respond/index.js'
 import type { ResponseSystem } from '../respond/index.js'

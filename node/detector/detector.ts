@@ -20,7 +20,7 @@
  *  D5 sensitivity: raiseSensitivity(context | '*', factor, untilMs) divides the
  *     thresholds by factor (capped) until untilMs (capped), on the Clock.
  */
-import type { Clock, TimerHandle } from '../clock.js'
+import type { Clock, TimerHandle } from '../../core/index.js'
 import { InvalidParamsError, ProfileFormatError } from '../errors.js'
 import type { DangerLevel, Phase, Score, ScoreReason } from '../observation.js'
 import type { ContextModel, ModelScore } from '../profile-types.js'

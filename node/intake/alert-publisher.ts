@@ -15,9 +15,10 @@
  */
 import type { AlertDraft, AlertKind, SignatureIndicator } from '../../protocol/alert/types.js'
 import type { AlertEvent, Mesh } from '../../protocol/mesh/mesh.js'
-import type { Clock } from '../clock.js'
+import type { Clock } from '../../core/index.js'
 import { InvalidParamsError } from '../errors.js'
 import type { IntakeLogger } from './alert-intake.js'
+import { evictOldest } from '../../core/index.js'
 
 export interface AlertPublisherParams {
   /** Lowest local danger level that is shared. */
@@ -168,12 +169,12 @@ export class AlertPublisher {
     if (d.source != null && (newSrc || kind === 'signature')) {
       state.sources.delete(d.source)
       state.sources.set(d.source, nowMs)
-      if (state.sources.size > p.maxSharedPerContext) state.sources.delete(state.sources.keys().next().value as string)
+      evictOldest(state.sources, p.maxSharedPerContext)
     }
     this.contexts ??= new Map()
     this.contexts.delete(key)
     this.contexts.set(key, state)
-    if (this.contexts.size > p.maxContexts) this.contexts.delete(this.contexts.keys().next().value as string)
+    evictOldest(this.contexts, p.maxContexts)
 
     const draft: AlertDraft = {
       community: d.community,

@@ -6,7 +6,7 @@
  */
 import type { ApplicationScoreFn } from '../../protocol/mesh/mesh.js'
 import type { ReputationTable } from '../../protocol/reputation/reputation-table.js'
-import type { Clock } from '../clock.js'
+import type { Clock } from '../../core/index.js'
 
 /** `now` is a fixed time, a `() => ms` function, or a Clock (read at every call). */
 export function applicationScoreFn (table: ReputationTable, now: number | (() => number) | Pick<Clock, 'now'>): ApplicationScoreFn {

@@ -4,6 +4,7 @@
  * insertion-ordered Map (oldest dropped first).
  */
 import type { AlertKind } from '../../protocol/alert/types.js'
+import { evictOldest } from '../../core/index.js'
 
 export interface OriginWeight {
   origin: string
@@ -103,10 +104,7 @@ export class DecisionLog {
     if (this.max === 0) return
     this.records ??= new Map()
     this.records.set(rec.id, rec)
-    if (this.records.size > this.max) {
-      const oldest = this.records.keys().next().value
-      if (oldest !== undefined) this.records.delete(oldest)
-    }
+    evictOldest(this.records, this.max)
   }
 
   get (id: string): IntakeDecisionRecord | undefined { return this.records?.get(id) }

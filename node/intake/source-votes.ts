@@ -11,7 +11,7 @@
 import { influence } from '../../protocol/reputation/compute-reputation.js'
 import type { Reputation } from '../../protocol/reputation/compute-reputation.js'
 import type { ReputationTable } from '../../protocol/reputation/reputation-table.js'
-import { boundedSet, makeRoomForOrigin } from './bounded.js'
+import { boundedSet, makeRoomForOrigin } from '../../core/index.js'
 import type { OriginWeight } from './decision-records.js'
 import type { AlertIntakeParams } from './intake-params.js'
 

@@ -4,7 +4,7 @@
  * can corroborate (R1) or refute (R3) exactly the origins that warned.
  * Bounded: at most maxKeys keys (oldest dropped) and maxPerKey warnings per key.
  */
-import { boundedSet } from './bounded.js'
+import { boundedSet } from '../../core/index.js'
 
 /** One accepted alert; the same object is listed under each of its keys. */
 export interface Warning {

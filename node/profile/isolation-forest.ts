@@ -29,7 +29,7 @@
  * (1.00), 23_mammography 0.872 / 0.861 (0.86).
  */
 import { InvalidModelInputError, InvalidParamsError, ModelFormatError } from '../errors.js'
-import { createPrng } from '../prng.js'
+import { createPrng } from '../../core/index.js'
 import { decodeFloat64, decodeInt32, encodeFloat64, encodeInt32 } from './typed-array-codec.js'
 
 export interface IsolationForestParams {

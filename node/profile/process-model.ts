@@ -43,7 +43,7 @@
 import type { ProcessObservation, ScoreReason } from '../observation.js'
 import type { ContextModel, ModelScore } from '../profile-types.js'
 import { ProfileFormatError } from '../errors.js'
-import { deriveSeed } from '../prng.js'
+import { deriveSeed } from '../../core/index.js'
 import { fitIsolationForestOutOfBag } from './isolation-forest.js'
 import type { IsolationForest } from './isolation-forest.js'
 import { PROCESS_DIMS, PROCESS_METRIC_NAMES, applyTransform, formatMetric, invertTransform } from './process-features.js'

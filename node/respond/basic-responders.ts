@@ -1,7 +1,7 @@
 /** The `log` and `raise-threat` responders. */
-import type { Clock } from '../clock.js'
-import { silentLog } from './log-sink.js'
-import type { LogSink } from './log-sink.js'
+import type { Clock } from '../../core/index.js'
+import { silentLog } from '../../core/index.js'
+import type { LogSink } from '../../core/index.js'
 import type { Responder } from './responder.js'
 import type { ThreatLevel } from './threat-level.js'
 

@@ -1,9 +1,9 @@
 /** block-source: the source address goes on the deny list (and the nftables set when enabled) until the decision expires. */
-import type { Clock } from '../clock.js'
+import type { Clock } from '../../core/index.js'
 import { ResponderError } from '../errors.js'
 import type { DenyList } from './deny-list.js'
-import { silentLog } from './log-sink.js'
-import type { LogSink } from './log-sink.js'
+import { silentLog } from '../../core/index.js'
+import type { LogSink } from '../../core/index.js'
 import type { Firewall } from './nftables.js'
 import type { Responder } from './responder.js'
 

@@ -5,7 +5,7 @@
  */
 import type { CellConfig } from '../config/config-types.js'
 import type { Supervisor } from '../supervisor/supervisor.js'
-import { findPidsByName, isAlive } from './proc.js'
+import { findPidsByName, isAlive } from '../../core/index.js'
 
 export interface CellTargets {
   cell: string

@@ -8,11 +8,11 @@
  * taken. On start, active decisions are restored with their remaining time;
  * those past due are undone (audit `expired`).
  */
-import type { Clock, TimerHandle } from '../clock.js'
+import type { Clock, TimerHandle } from '../../core/index.js'
 import { ResponderError, UnknownCellError } from '../errors.js'
 import type { Store, Sublevel } from '../store/store.js'
-import { silentLog } from './log-sink.js'
-import type { LogSink } from './log-sink.js'
+import { silentLog } from '../../core/index.js'
+import type { LogSink } from '../../core/index.js'
 import { decideWithBreakdown, emptyPolicyState, pruneOffences, recordOffence } from './policy.js'
 import type { Policy } from './policy.js'
 import type { ActionType, DangerEvent, DecideBreakdown, Decision, DecisionTarget, PolicyState } from './policy-types.js'

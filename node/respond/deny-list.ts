@@ -5,7 +5,7 @@
  * can be held by several decisions: it stays denied until the last one ends.
  */
 import type { BlockList } from 'node:net'
-import type { Clock } from '../clock.js'
+import type { Clock } from '../../core/index.js'
 import { addressInSet, createAddressSet, normalizeAddress } from './address.js'
 
 export interface DenyEntry {

@@ -4,9 +4,9 @@
  * outlives its timeout. Never throws: the result says what happened.
  */
 import { spawn } from 'node:child_process'
-import type { Clock } from '../clock.js'
+import type { Clock } from '../../core/index.js'
 import type { HookConfig, Decision } from './policy-types.js'
-import { signal } from './proc.js'
+import { signal } from '../../core/index.js'
 
 export interface HookResult {
   event: string

@@ -16,7 +16,7 @@
  */
 import { isIP } from 'node:net'
 import { ConfigError } from '../errors.js'
-import { Checker, joinPath } from '../config/checker.js'
+import { Checker, joinPath } from '../../core/index.js'
 import { ACTION_TYPES, CELL_TYPES } from './policy-types.js'
 import type { ActionSpec, CellType, EscalationConfig, HookConfig, PolicyConfig, PolicyRule } from './policy-types.js'
 

@@ -6,7 +6,7 @@
  * stopped, timers cleared; decisions stay persisted).
  */
 import type { Registry } from 'prom-client'
-import type { Clock } from '../clock.js'
+import type { Clock } from '../../core/index.js'
 import type { Config, SupervisedCellConfig } from '../config/config-types.js'
 import type { Store } from '../store/store.js'
 import { createSupervisor } from '../supervisor/supervisor.js'
@@ -22,8 +22,8 @@ import type { DecisionManager, HandleResult, RespondMetricsLike } from './decisi
 import { createDenyList } from './deny-list.js'
 import { createRespondMetrics } from './metrics.js'
 import type { DenyList } from './deny-list.js'
-import { silentLog } from './log-sink.js'
-import type { LogSink } from './log-sink.js'
+import { silentLog } from '../../core/index.js'
+import type { LogSink } from '../../core/index.js'
 import { createNftablesFirewall, detectNftables } from './nftables.js'
 import type { Firewall, NftablesDetection } from './nftables.js'
 import { createPolicy } from './policy.js'

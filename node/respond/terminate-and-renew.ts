@@ -3,13 +3,13 @@
  * period) and, where the node supervises it, a fresh instance starts
  * (disposability, TNO's self-healing software). Nothing to undo.
  */
-import type { Clock } from '../clock.js'
+import type { Clock } from '../../core/index.js'
 import { ResponderError } from '../errors.js'
 import type { CellProcessResolver } from './cell-resolver.js'
-import { silentLog } from './log-sink.js'
-import type { LogSink } from './log-sink.js'
-import { descendantsOf, isAlive, procRef, signalRef } from './proc.js'
-import type { ProcRef } from './proc.js'
+import { silentLog } from '../../core/index.js'
+import type { LogSink } from '../../core/index.js'
+import { descendantsOf, isAlive, procRef, signalRef } from '../../core/index.js'
+import type { ProcRef } from '../../core/index.js'
 import type { Decision } from './policy-types.js'
 import type { Responder } from './responder.js'
 

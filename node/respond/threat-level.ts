@@ -6,7 +6,7 @@
  * Peer alerts alone raise it to 1 at most: level 2 needs local evidence
  * (DESIGN.md invariant 1, two signals).
  */
-import type { Clock, TimerHandle } from '../clock.js'
+import type { Clock, TimerHandle } from '../../core/index.js'
 
 export type ThreatLevelValue = 0 | 1 | 2
 

@@ -19,7 +19,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { isIP } from 'node:net'
-import type { Clock } from '../clock.js'
+import type { Clock } from '../../core/index.js'
 import { IngestError, InvalidParamsError } from '../errors.js'
 import type { DangerLevel, HttpObservation, Phase, ScoreReason } from '../observation.js'
 import { silentLogger } from './sensor.js'

@@ -13,7 +13,7 @@
 import { execFile } from 'node:child_process'
 import { readFile, readdir, readlink } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { TimerHandle } from '../clock.js'
+import type { TimerHandle } from '../../core/index.js'
 import { InvalidParamsError, ProcessGoneError } from '../errors.js'
 import type { ProcessObservation } from '../observation.js'
 import {

@@ -4,7 +4,7 @@
  * releasing every handle. Sensors are created by name from a registry
  * (see registry.ts), like CrowdSec's acquisition modules.
  */
-import type { Clock } from '../clock.js'
+import type { Clock } from '../../core/index.js'
 import type { Observation } from '../observation.js'
 
 /** One structured log call; a pino logger satisfies it. */

@@ -30,7 +30,7 @@
  *   whatever else the value holds (a user name, an id); without a candidate
  *   there, the whole value is mined as before.
  */
-import type { Clock } from '../clock.js'
+import type { Clock } from '../../core/index.js'
 import { InvalidParamsError } from '../errors.js'
 import type { HttpObservation, ScoreReason } from '../observation.js'
 import type { SignatureIndicator } from '../../protocol/alert/types.js'
@@ -40,6 +40,7 @@ import type { NormalSample } from './reservoir.js'
 import { CLONAL_GENERATOR, defaultSignatureRulesParams, isNumericToken, makeSignature, signatureMatchesDocs, validateSignatureRulesParams } from './signature.js'
 import type { SignatureRulesParams } from './signature.js'
 import { candidateTokens, minimalTokens } from './tokens.js'
+import { evictOldest } from '../../core/index.js'
 
 export interface ClonalSelectionParams extends SignatureRulesParams {
   /** Highest share of the parameter's normal values a token may occur in (0 = absent from all). */
@@ -279,10 +280,7 @@ export function createClonalSelection (components: ClonalSelectionComponents, in
     if (params.clusterBufferSize === 0) return
     let buf = buffers.get(key)
     if (buf == null) {
-      if (buffers.size >= params.clusterMaxKeys) {
-        const oldest = buffers.keys().next()
-        if (oldest.done !== true) buffers.delete(oldest.value)
-      }
+      evictOldest(buffers, params.clusterMaxKeys - 1)
       buf = []
     } else buffers.delete(key)
     buffers.set(key, buf) // most recently used last

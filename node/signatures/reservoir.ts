@@ -20,11 +20,11 @@
  * Stored observations are trimmed to what matching needs (method, path,
  * query, body, time; no headers or source address) and to `maxStoredChars`.
  */
-import type { Clock, TimerHandle } from '../clock.js'
+import type { Clock, TimerHandle } from '../../core/index.js'
 import { InvalidParamsError, SignaturesNotStartedError } from '../errors.js'
 import type { HttpObservation } from '../observation.js'
-import { createPrng, restorePrng } from '../prng.js'
-import type { Prng, PrngState } from '../prng.js'
+import { createPrng, restorePrng } from '../../core/index.js'
+import type { Prng, PrngState } from '../../core/index.js'
 import type { Store, Sublevel } from '../store/store.js'
 
 export const RESERVOIR_SUBLEVEL = 'reservoir'

@@ -9,7 +9,7 @@
  * Status and origins are written through (awaited); hit counters are batched
  * and written by `flush()` (every `flushIntervalMs` and on stop).
  */
-import type { Clock, TimerHandle } from '../clock.js'
+import type { Clock, TimerHandle } from '../../core/index.js'
 import { InvalidParamsError, SignaturesNotStartedError } from '../errors.js'
 import type { SignatureIndicator } from '../../protocol/alert/types.js'
 import type { Store, Sublevel } from '../store/store.js'

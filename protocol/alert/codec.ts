@@ -12,6 +12,7 @@ import { MaxLengthError } from 'protons-runtime'
 import { AlertDecodeError, AlertEncodeError } from '../errors.js'
 import { Alert as AlertPb } from './alert-pb.js'
 import type { Alert, AlertKind } from './types.js'
+import { evictOldest } from '../../core/index.js'
 
 /** Hard maximum of a signed alert envelope and of the alert payload inside it. */
 export const MAX_ALERT_BYTES = 16 * 1024
@@ -100,7 +101,7 @@ export function originFromBytes (bytes: Uint8Array): string {
   } catch {
     throw new AlertDecodeError('schema', 'origin is not a valid peer id', 'origin')
   }
-  if (originMemo.size >= ORIGIN_MEMO_MAX) originMemo.delete(originMemo.keys().next().value as string)
+  evictOldest(originMemo, ORIGIN_MEMO_MAX - 1)
   originMemo.set(memoKey, origin)
   return origin
 }

@@ -10,6 +10,7 @@
  */
 import { createPublicKey, verify } from 'node:crypto'
 import type { KeyObject } from 'node:crypto'
+import { evictOldest } from '../../core/index.js'
 
 const ED25519_PUBLIC_KEY_BYTES = 32
 const ED25519_SIGNATURE_BYTES = 64
@@ -22,7 +23,7 @@ function keyObject (raw: Uint8Array): KeyObject {
   let key = keyMemo.get(memoKey)
   if (key == null) {
     key = createPublicKey({ format: 'jwk', key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64url') } })
-    if (keyMemo.size >= KEY_MEMO_MAX) keyMemo.delete(keyMemo.keys().next().value as string)
+    evictOldest(keyMemo, KEY_MEMO_MAX - 1)
     keyMemo.set(memoKey, key)
   }
   return key

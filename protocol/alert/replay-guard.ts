@@ -35,6 +35,7 @@
 import { InvalidParamsError, ReplayStateError } from '../errors.js'
 import { AlertValidationCode } from './validation-code.js'
 import type { Alert } from './types.js'
+import { evictOldest } from '../../core/index.js'
 
 export interface ReplayGuardParams {
   /** Accepted alert ids remembered (LRU). */
@@ -120,12 +121,12 @@ export class ReplayGuard {
   record (alert: SeqKey): void {
     this.ids.delete(alert.id)
     this.ids.set(alert.id, true)
-    while (this.ids.size > this.params.maxIds) this.ids.delete(this.ids.keys().next().value as string)
+    evictOldest(this.ids, this.params.maxIds)
 
     const w = this.origins.get(alert.origin)
     if (w == null) {
       this.origins.set(alert.origin, { highest: alert.seq, bitmap: 1n })
-      while (this.origins.size > this.params.maxOrigins) this.origins.delete(this.origins.keys().next().value as string)
+      evictOldest(this.origins, this.params.maxOrigins)
       return
     }
     this.origins.delete(alert.origin)
@@ -165,7 +166,7 @@ export class ReplayGuard {
     if (!Array.isArray(s.origins)) throw new ReplayStateError('origins', 'origins must be an array')
     const guard = new ReplayGuard(params)
     for (const id of s.ids) guard.ids.set(id, true)
-    while (guard.ids.size > guard.params.maxIds) guard.ids.delete(guard.ids.keys().next().value as string)
+    evictOldest(guard.ids, guard.params.maxIds)
     for (const [i, o] of s.origins.entries()) {
       if (o == null || typeof o.origin !== 'string' || typeof o.highest !== 'string' || typeof o.bitmap !== 'string' ||
         !/^\d{1,20}$/.test(o.highest) || !/^[0-9a-f]{1,1024}$/.test(o.bitmap)) {
@@ -173,7 +174,7 @@ export class ReplayGuard {
       }
       guard.origins.set(o.origin, { highest: BigInt(o.highest), bitmap: BigInt('0x' + o.bitmap) & guard.mask })
     }
-    while (guard.origins.size > guard.params.maxOrigins) guard.origins.delete(guard.origins.keys().next().value as string)
+    evictOldest(guard.origins, guard.params.maxOrigins)
     return guard
   }
 }

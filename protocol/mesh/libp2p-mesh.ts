@@ -45,7 +45,7 @@ import type { Alert, AlertDraft, AlertValidationParams } from '../alert/index.js
 import type { AlertEvent, AlertHandler, ApplicationScoreFn, Mesh, MeshPeer, RejectEvent, RejectHandler } from './mesh.js'
 import type { MeshScoreParams } from './score-params.js'
 import type { SeqStore } from './seq-store.js'
-import type { Clock } from '../../node/clock.js'
+import type { Clock } from '../../core/index.js'
 import type { GossipSub, GossipsubMessage, Message, TopicValidatorFn } from '@libp2p/gossipsub'
 import type { PeerScoreParams, PeerScoreStatsDump } from '@libp2p/gossipsub/score'
 import type { Libp2p, Metrics, PrivateKey, PeerId } from '@libp2p/interface'

@@ -11,7 +11,7 @@
 import { mkdir, open, readFile, rename } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { DataFileInvalidError } from '../errors.js'
-import type { Clock } from '../../node/clock.js'
+import type { Clock } from '../../core/index.js'
 
 export const SEQ_FILE_NAME = 'alert-seq'
 

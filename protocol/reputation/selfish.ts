@@ -19,6 +19,7 @@
  * tracker with bounded Maps and JSON snapshots.
  */
 import { InvalidParamsError, ReputationSnapshotError } from '../errors.js'
+import { evictOldest } from '../../core/index.js'
 
 export interface SelfishParams {
   /** q: independent origins that make an episode community-wide (local corroboration also does). */
@@ -221,10 +222,7 @@ export class SelfishTracker {
     }
     let ep = this.open.get(id)
     if (ep == null) {
-      if (this.open.size >= this.params.maxOpenEpisodes) {
-        const oldest = this.open.keys().next().value
-        if (oldest !== undefined) this.open.delete(oldest)
-      }
+      evictOldest(this.open, this.params.maxOpenEpisodes - 1)
       ep = { community, key, openedAtMs: nowMs, lastReportAtMs: nowMs, reporters: new Set(), outsiders: [], local: false }
       this.open.set(id, ep)
     }

@@ -7,7 +7,7 @@
  * engine dispatches them in `handle()`. Kind 0 is reserved for clock timers.
  * Nothing here reads real time.
  */
-import type { Clock, TimerHandle } from '../../node/clock.js'
+import type { Clock, TimerHandle } from '../../core/index.js'
 import { SimEngineError } from '../errors.js'
 import { EventHeap } from './event-heap.js'
 

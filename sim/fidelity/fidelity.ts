@@ -20,7 +20,7 @@
  *   4. The delivery curves (fraction of (alert, node) receipts done by time
  *      t) and their Kolmogorov–Smirnov distance, against FIDELITY_KS_TOLERANCE.
  */
-import { createPrng, deriveSeed } from '../../node/prng.js'
+import { createPrng, deriveSeed } from '../../core/index.js'
 import { Engine } from '../engine/engine.js'
 import type { CpuModel } from '../network/gossip-network.js'
 import { createNetworkParams } from '../network/network-params.js'

@@ -8,8 +8,8 @@
  */
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { performance } from 'node:perf_hooks'
-import { createSystemClock } from '../../node/clock.js'
-import { createPrng } from '../../node/prng.js'
+import { createSystemClock } from '../../core/index.js'
+import { createPrng } from '../../core/index.js'
 import { createLibp2pMesh } from '../../protocol/mesh/libp2p-mesh.js'
 import type { Libp2pMesh } from '../../protocol/mesh/libp2p-mesh.js'
 import type { AlertDraft } from '../../protocol/alert/types.js'

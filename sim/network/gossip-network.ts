@@ -18,7 +18,7 @@
  * probability lossRate. Seen-sets are bitsets per alert, freed once no event
  * refers to the alert any more.
  */
-import type { Prng } from '../../node/prng.js'
+import type { Prng } from '../../core/index.js'
 import type { Engine } from '../engine/engine.js'
 import type { NetworkParams } from './network-params.js'
 import type { Overlay } from './overlay.js'

@@ -11,7 +11,7 @@
  * gossipsub: drop links to peers that left or that we distrust, graft
  * connected peers when below Dlo, and open new connections when none are left.
  */
-import type { Prng } from '../../node/prng.js'
+import type { Prng } from '../../core/index.js'
 import { SimEngineError } from '../errors.js'
 import type { NetworkParams } from './network-params.js'
 

@@ -3,7 +3,7 @@
  * cost a few megabytes. Drawn from the scenario seed only (the same
  * population in the baseline and the mesh run).
  */
-import { createPrng, deriveSeed } from '../../node/prng.js'
+import { createPrng, deriveSeed } from '../../core/index.js'
 import type { Scenario } from '../scenario/scenario-types.js'
 
 export const ROLE_HONEST = 0

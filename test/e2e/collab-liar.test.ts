@@ -16,7 +16,7 @@
  */
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createSystemClock } from '../../node/clock.js'
+import { createSystemClock } from '../../core/clock.js'
 import { makeSignature } from '../../node/signatures/index.js'
 import { createLibp2pMesh } from '../../protocol/mesh/index.js'
 import type { Libp2pMesh } from '../../protocol/mesh/index.js'

@@ -12,7 +12,7 @@
  */
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createSystemClock } from '../../node/clock.js'
+import { createSystemClock } from '../../core/clock.js'
 import { createLibp2pMesh } from '../../protocol/mesh/index.js'
 import type { Libp2pMesh } from '../../protocol/mesh/index.js'
 import { OTHER_ATTACKS, SQLI_TAUTOLOGY, sqlInjection } from '../../scripts/demo-shop.js'

@@ -4,7 +4,7 @@
  * as a peer would, and sees what the daemons publish.
  */
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { createSystemClock } from '../../../node/clock.js'
+import { createSystemClock } from '../../../core/clock.js'
 import { createLibp2pMesh } from '../../../protocol/mesh/index.js'
 import type { AlertEvent, Libp2pMesh } from '../../../protocol/mesh/index.js'
 import type { AlertDraft } from '../../../protocol/alert/types.js'

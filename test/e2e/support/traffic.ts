@@ -3,8 +3,8 @@
  * ingest API: realistic normal requests for a small shop (search, item,
  * login, cart) from a seeded PRNG, and classic attacks.
  */
-import { createPrng } from '../../../node/prng.js'
-import type { Prng } from '../../../node/prng.js'
+import { createPrng } from '../../../core/prng.js'
+import type { Prng } from '../../../core/prng.js'
 
 /** One ingest-API observation (POST /v1/observe item). */
 export interface IngestItem {

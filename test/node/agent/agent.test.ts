@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { clientAddress, createImmuneAgent } from '../../../node/agent/agent.js'
 import type { ImmuneAgent } from '../../../node/agent/agent.js'
-import { createManualClock, createSystemClock } from '../../../node/clock.js'
+import { createManualClock, createSystemClock } from '../../../core/clock.js'
 import type { HttpObservation } from '../../../node/observation.js'
 import { createObserveHandler } from '../../../node/sensors/ingest.js'
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { createManualClock } from '../../../node/clock.js'
-import type { ManualClock } from '../../../node/clock.js'
+import { createManualClock } from '../../../core/clock.js'
+import type { ManualClock } from '../../../core/clock.js'
 import { createDetector, createDetectorParams } from '../../../node/detector/index.js'
 import type { Detector, DetectorParams, DetectorResult } from '../../../node/detector/index.js'
 import type { HttpObservation } from '../../../node/observation.js'

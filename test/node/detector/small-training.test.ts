@@ -7,9 +7,9 @@
  * still be caught. bench/detect-small.ts measures the same at more sizes.
  */
 import { describe, expect, it } from 'vitest'
-import { createManualClock } from '../../../node/clock.js'
+import { createManualClock } from '../../../core/clock.js'
 import { createDetector } from '../../../node/detector/index.js'
-import { createPrng } from '../../../node/prng.js'
+import { createPrng } from '../../../core/prng.js'
 import { createHttpProfileSet } from '../../../node/profile/http/index.js'
 import { ATTACK_KINDS, apiApp, demoShopApp, injectAttack, portalApp, shopApp, toHttpObservation } from '../profile/http/traffic-generators.js'
 import type { AppFactory } from '../profile/http/traffic-generators.js'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createManualClock } from '../../../node/clock.js'
+import { createManualClock } from '../../../core/clock.js'
 import { applicationScoreFn, createAlertIntake, createAlertIntakeParams } from '../../../node/intake/index.js'
 import type { AlertDecisionRecord, AlertIntakeInit, VetResult } from '../../../node/intake/index.js'
 import { ReputationTable } from '../../../protocol/reputation/index.js'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createManualClock } from '../../../node/clock.js'
+import { createManualClock } from '../../../core/clock.js'
 import { createAlertPublisher, createAlertPublisherParams } from '../../../node/intake/index.js'
 import type { LocalDanger } from '../../../node/intake/index.js'
 import { createFakeMesh, makeSignature } from './fake-mesh.js'

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { InvalidModelInputError, InvalidParamsError, ModelFormatError } from '../../../node/errors.js'
-import { createPrng } from '../../../node/prng.js'
+import { createPrng } from '../../../core/prng.js'
 import {
   averagePathLength, createIsolationForestParams, defaultIsolationForestParams, fitIsolationForest,
   fitIsolationForestOutOfBag, fitIsolationForestRows, restoreIsolationForest

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createPrng } from '../../../node/prng.js'
+import { createPrng } from '../../../core/prng.js'
 import { fitGaussian, invertSpd, mahalanobis } from '../../../node/profile/process-gaussian.js'
 import { createEmpiricalTail, tailQuantile, upperTailP } from '../../../node/profile/process-tail.js'
 

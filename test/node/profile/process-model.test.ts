@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { ProcessMetrics, ProcessObservation } from '../../../node/observation.js'
-import { createPrng } from '../../../node/prng.js'
-import type { Prng } from '../../../node/prng.js'
+import { createPrng } from '../../../core/prng.js'
+import type { Prng } from '../../../core/prng.js'
 import {
   JOINT_PARAM, createProcessModel, processContextOf, restoreProcessModel
 } from '../../../node/profile/process-model.js'

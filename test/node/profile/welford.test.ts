@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createPrng } from '../../../node/prng.js'
+import { createPrng } from '../../../core/prng.js'
 import { createWelford, isWelfordState, welfordMerge, welfordPush, welfordStd, welfordVariance } from '../../../node/profile/welford.js'
 
 function naive (xs: number[]): { mean: number, variance: number } {

@@ -3,15 +3,15 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
-import { createManualClock } from '../../../node/clock.js'
-import type { ManualClock } from '../../../node/clock.js'
+import { createManualClock } from '../../../core/clock.js'
+import type { ManualClock } from '../../../core/clock.js'
 import { UnknownCellError } from '../../../node/errors.js'
 import { createStore } from '../../../node/store/store.js'
 import type { Store } from '../../../node/store/store.js'
 import {
-  createBlockSourceResponder, createCellResolver, createDecisionManager, createDenyList, createLogResponder,
-  createPolicy, createQuarantineResponder, createRaiseThreatResponder, createResponderRegistry, createThreatLevel, processState
+  createBlockSourceResponder, createCellResolver, createDecisionManager, createDenyList, createLogResponder, createPolicy, createQuarantineResponder, createRaiseThreatResponder, createResponderRegistry, createThreatLevel
 } from '../../../node/respond/index.js'
+import { processState } from '../../../core/index.js'
 import type { DangerEvent, DenyList, Responder, ThreatLevel } from '../../../node/respond/index.js'
 import { killChildren, spawnChild, until } from './helpers.js'
 

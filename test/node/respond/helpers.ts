@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { vi } from 'vitest'
-import { isAlive } from '../../../node/respond/proc.js'
+import { isAlive } from '../../../core/proc.js'
 
 /** Bounded wait for something a real process does (never a timing assertion). */
 export async function until (cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {

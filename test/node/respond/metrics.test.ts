@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Registry } from 'prom-client'
 import { afterAll, describe, expect, it } from 'vitest'
-import { createManualClock } from '../../../node/clock.js'
+import { createManualClock } from '../../../core/clock.js'
 import { createStore } from '../../../node/store/store.js'
 import {
   createBlockSourceResponder, createDecisionManager, createDenyList, createLogResponder, createPolicy,

@@ -3,13 +3,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
-import { createManualClock, createSystemClock } from '../../../node/clock.js'
+import { createManualClock, createSystemClock } from '../../../core/clock.js'
 import { ResponderError } from '../../../node/errors.js'
 import type { CellConfig } from '../../../node/config/index.js'
 import {
-  createCellResolver, createPolicy, createQuarantineResponder, createTerminateAndRenewResponder, decide,
-  descendantsOf, emptyPolicyState, isAlive, processState, runHook
+  createCellResolver, createPolicy, createQuarantineResponder, createTerminateAndRenewResponder, decide, emptyPolicyState, runHook
 } from '../../../node/respond/index.js'
+import { descendantsOf, isAlive, processState } from '../../../core/index.js'
 import type { Decision } from '../../../node/respond/index.js'
 import { killChildren, spawnChild, until } from './helpers.js'
 

@@ -3,10 +3,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Registry } from 'prom-client'
 import { afterAll, describe, expect, it } from 'vitest'
-import { createManualClock } from '../../../node/clock.js'
+import { createManualClock } from '../../../core/clock.js'
 import { validateConfig } from '../../../node/config/index.js'
 import { createStore } from '../../../node/store/store.js'
-import { createResponseSystem, isAlive, processState } from '../../../node/respond/index.js'
+import {
+  createResponseSystem
+} from '../../../node/respond/index.js'
+import { isAlive, processState } from '../../../core/index.js'
 import type { DangerEvent } from '../../../node/respond/index.js'
 import { until } from './helpers.js'
 

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createManualClock } from '../../../node/clock.js'
+import { createManualClock } from '../../../core/clock.js'
 import { IngestError } from '../../../node/errors.js'
 import type { HttpObservation } from '../../../node/observation.js'
 import { createIngestLimits, createObserveHandler, defaultIngestLimits, parseObserveBody, parseObserveRequest } from '../../../node/sensors/ingest.js'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createPrng } from '../../../node/prng.js'
+import { createPrng } from '../../../core/prng.js'
 import { buildAhoCorasick } from '../../../node/signatures/aho-corasick.js'
 
 function naive (patterns: readonly string[], text: string): string[] {

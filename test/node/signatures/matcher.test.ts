@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { HttpObservation } from '../../../node/observation.js'
-import { createPrng } from '../../../node/prng.js'
+import { createPrng } from '../../../core/prng.js'
 import { createSignatureMatcher } from '../../../node/signatures/matcher.js'
 import { makeSignature, signatureMatches } from '../../../node/signatures/signature.js'
 import type { SignatureIndicator } from '../../../protocol/alert/types.js'

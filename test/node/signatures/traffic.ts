@@ -3,8 +3,8 @@
  * few contexts, and attacks (SQL injection, XSS, path traversal) against them.
  */
 import type { HttpObservation } from '../../../node/observation.js'
-import { createPrng } from '../../../node/prng.js'
-import type { Prng } from '../../../node/prng.js'
+import { createPrng } from '../../../core/prng.js'
+import type { Prng } from '../../../core/prng.js'
 
 export const ITEM = 'GET /shop/item.jsp'
 export const SEARCH = 'GET /shop/search.jsp'

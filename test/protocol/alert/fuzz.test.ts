@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest'
 import { verifyEd25519Envelope } from '../../../protocol/alert/envelope-verify.js'
 import { ALERT_DOMAIN, decodeAlert, encodeAlert, MAX_ALERT_BYTES, openAlert, ReplayGuard, signAlert, validateAlert } from '../../../protocol/alert/index.js'
 import { alertFrom, NOW_MS, peer, sealRaw, typicalDraft } from './fixtures.js'
-import { createPrng } from '../../../node/prng.js'
+import { createPrng } from '../../../core/prng.js'
 import type { Alert, AlertValidationResult, ValidationAction } from '../../../protocol/alert/index.js'
 
 type Rng = () => number

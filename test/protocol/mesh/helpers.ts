@@ -1,6 +1,6 @@
 /** Shared helpers for the mesh tests: real libp2p nodes on 127.0.0.1, bounded polling. */
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { createSystemClock } from '../../../node/clock.js'
+import { createSystemClock } from '../../../core/clock.js'
 import { createLibp2pMesh } from '../../../protocol/mesh/libp2p-mesh.js'
 import type { AlertDraft } from '../../../protocol/alert/types.js'
 import type { Libp2pMesh, Libp2pMeshInit } from '../../../protocol/mesh/libp2p-mesh.js'

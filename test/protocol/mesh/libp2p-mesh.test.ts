@@ -1,7 +1,7 @@
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { createServer } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
-import { createSystemClock } from '../../../node/clock.js'
+import { createSystemClock } from '../../../core/clock.js'
 import { ReplayGuard, validateAlert } from '../../../protocol/alert/index.js'
 import { MeshListenError, MeshNotStartedError } from '../../../protocol/errors.js'
 import { createLibp2pMesh } from '../../../protocol/mesh/libp2p-mesh.js'

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createManualClock } from '../../../node/clock.js'
+import { createManualClock } from '../../../core/clock.js'
 import { DataFileInvalidError } from '../../../protocol/errors.js'
 import { createFileSeqStore, createMemorySeqStore } from '../../../protocol/mesh/seq-store.js'
 

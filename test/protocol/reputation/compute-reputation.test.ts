@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createManualClock } from '../../../node/clock.js'
+import { createManualClock } from '../../../core/clock.js'
 import {
   REPUTATION_TERMS, computeReputation, createReputationParams, decayFactor, defaultReputationParams, emptyEvidence, influence,
   newcomerReputation, toApplicationScore, ReputationTable

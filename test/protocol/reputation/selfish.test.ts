@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createPrng } from '../../../node/prng.js'
+import { createPrng } from '../../../core/prng.js'
 import { SelfishTracker, baseRate, binomialCdf, createSelfishParams } from '../../../protocol/reputation/index.js'
 
 const T0 = 1_700_000_000_000

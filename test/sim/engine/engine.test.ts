@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createPrng, deriveSeed } from '../../../node/prng.js'
+import { createPrng, deriveSeed } from '../../../core/prng.js'
 import { createThreatLevel } from '../../../node/respond/threat-level.js'
 import { Engine, SIM_EPOCH_MS } from '../../../sim/engine/engine.js'
 import { hash01, hash3 } from '../../../sim/engine/hash.js'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createPrng } from '../../../node/prng.js'
+import { createPrng } from '../../../core/prng.js'
 import { EventHeap } from '../../../sim/engine/event-heap.js'
 import { SimEngineError } from '../../../sim/errors.js'
 

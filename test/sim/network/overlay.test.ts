@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createPrng } from '../../../node/prng.js'
+import { createPrng } from '../../../core/prng.js'
 import { Engine } from '../../../sim/engine/engine.js'
 import { GossipNetwork } from '../../../sim/network/gossip-network.js'
 import type { NetworkHost } from '../../../sim/network/gossip-network.js'

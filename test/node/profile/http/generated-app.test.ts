@@ -4,7 +4,7 @@
  * attacks with the right explanation while fresh normal traffic passes.
  */
 import { beforeAll, describe, expect, it } from 'vitest'
-import { createManualClock } from '../../../../node/clock.js'
+import { createManualClock } from '../../../../core/clock.js'
 import { createDetector } from '../../../../node/detector/index.js'
 import type { Detector } from '../../../../node/detector/index.js'
 import type { HttpObservation, ScoreReason } from '../../../../node/observation.js'

@@ -11,8 +11,8 @@
  * endpoints of a shop, a login/search site and a JSON API typically carry.
  */
 import type { HttpObservation } from '../../../../node/observation.js'
-import { createPrng } from '../../../../node/prng.js'
-import type { Prng } from '../../../../node/prng.js'
+import { createPrng } from '../../../../core/prng.js'
+import type { Prng } from '../../../../core/prng.js'
 import { createShopTraffic, toObservation } from '../../../../scripts/demo-shop.js'
 
 /** One normal request of an app, without time/source (the driver adds them). */

@@ -3,7 +3,7 @@
  * accepted) instead of stopping at the first. Each reader returns a usable
  * value (the default when the input is invalid), so validation can go on.
  */
-import type { ConfigIssue } from '../errors.js'
+import type { ConfigIssue } from './errors.js'
 
 export type Raw = Record<string, unknown>
 

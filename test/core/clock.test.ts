@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createManualClock } from '../../node/clock.js'
+import { createManualClock } from '../../core/clock.js'
 
 describe('manual clock', () => {
   it('fires timers in time order and repeats intervals', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createPrng, deriveSeed, restorePrng, seedToUint32 } from '../../node/prng.js'
+import { createPrng, deriveSeed, restorePrng, seedToUint32 } from '../../core/prng.js'
 
 describe('prng (sfc32)', () => {
   it('is deterministic for a seed and differs between seeds', () => {
