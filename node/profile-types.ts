@@ -4,6 +4,9 @@
  */
 import type { ScoreReason } from './observation.js'
 
+/** Hard-mode priors: the limits an observation violates (empty when none). The detector never learns a violation. */
+export type PriorCheck<O> = (obs: O, context: string) => ScoreReason[]
+
 export interface ModelScore {
   /** Higher is more anomalous. Any monotone scale: thresholds are calibrated per context. */
   value: number

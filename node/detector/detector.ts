@@ -23,7 +23,7 @@
 import type { Clock, TimerHandle } from '../../core/index.js'
 import { InvalidParamsError, ProfileFormatError } from '../errors.js'
 import type { DangerLevel, Phase, Score, ScoreReason } from '../observation.js'
-import type { ContextModel, ModelScore } from '../profile-types.js'
+import type { ContextModel, ModelScore, PriorCheck } from '../profile-types.js'
 import type { ProfileSet } from '../profile/profile-set.js'
 import { createProfileStore } from '../profile/profile-store.js'
 import type { ProfileRecord, ProfileStore } from '../profile/profile-store.js'
@@ -34,7 +34,7 @@ import { computeThresholds } from './thresholds.js'
 import type { Thresholds } from './thresholds.js'
 
 /** Hard priors (KIS hard tolerization): the reasons an observation breaks them, [] when it does not. */
-export type PriorCheck<O> = (obs: O, context: string) => ScoreReason[]
+export type { PriorCheck } from '../profile-types.js'
 
 export interface DetectorLogger {
   warn: (obj: Record<string, unknown>, msg?: string) => void

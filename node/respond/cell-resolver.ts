@@ -3,16 +3,28 @@
  * configured pid, or every process of a given name. Quarantine and
  * terminate-and-renew act on what this returns.
  */
-import type { CellConfig } from '../config/config-types.js'
-import type { Supervisor } from '../supervisor/supervisor.js'
 import { findPidsByName, isAlive } from '../../core/index.js'
+
+/** What the resolver needs to know of a cell (node/config's CellConfig fits; respond/ does not import config/). */
+export type CellSpec =
+  | { name: string, type: 'supervised', cgroup?: string | null }
+  | { name: string, type: 'pid', pid: number, cgroup?: string | null }
+  | { name: string, type: 'process-name', processName: string, cgroup?: string | null }
+  | { name: string, type: 'http' | 'host' }
+
+/** The part of a supervisor the responders use (node/supervisor's Supervisor fits; respond/ does not import supervisor/). */
+export interface CellSupervisor {
+  renew: (reason?: 'terminate', opts?: { graceMs?: number }) => Promise<{ oldPid: number | null, newPid: number | null }>
+  setFrozen: (frozen: boolean) => void
+  pid: () => number | null
+}
 
 export interface CellTargets {
   cell: string
   /** Root processes of the cell (their descendants belong to it too). */
   pids: number[]
   /** Present when the node supervises the cell (renewal is possible). */
-  supervisor?: Pick<Supervisor, 'renew' | 'setFrozen' | 'pid'>
+  supervisor?: CellSupervisor
   /** A cgroup v2 directory holding only this cell (enables the cgroup freezer). */
   cgroupDir?: string | null
 }
@@ -23,8 +35,8 @@ export interface CellProcessResolver {
 }
 
 export interface CellResolverInit {
-  cells: readonly CellConfig[]
-  supervisors?: ReadonlyMap<string, Pick<Supervisor, 'renew' | 'setFrozen' | 'pid'>>
+  cells: readonly CellSpec[]
+  supervisors?: ReadonlyMap<string, CellSupervisor>
 }
 
 export function createCellResolver (init: CellResolverInit): CellProcessResolver {
@@ -38,12 +50,12 @@ export function createCellResolver (init: CellResolverInit): CellProcessResolver
           const sup = init.supervisors?.get(name)
           if (sup == null) return null
           const pid = sup.pid()
-          return { cell: name, pids: pid != null ? [pid] : [], supervisor: sup, cgroupDir: cell.cgroup }
+          return { cell: name, pids: pid != null ? [pid] : [], supervisor: sup, cgroupDir: cell.cgroup ?? null }
         }
         case 'pid':
-          return { cell: name, pids: isAlive(cell.pid) ? [cell.pid] : [], cgroupDir: cell.cgroup }
+          return { cell: name, pids: isAlive(cell.pid) ? [cell.pid] : [], cgroupDir: cell.cgroup ?? null }
         case 'process-name':
-          return { cell: name, pids: findPidsByName(cell.processName), cgroupDir: cell.cgroup }
+          return { cell: name, pids: findPidsByName(cell.processName), cgroupDir: cell.cgroup ?? null }
         default:
           return null
       }

@@ -11,7 +11,7 @@
  *     - { context: "get /api/*", maxParams: 20 }
  *     - { context: "get /item", parameter: "id", pattern: "^[0-9]{1,9}$" }
  */
-import type { PriorCheck } from '../../detector/detector.js'
+import type { PriorCheck } from '../../profile-types.js'
 import { InvalidParamsError } from '../../errors.js'
 import type { HttpObservation, ScoreReason } from '../../observation.js'
 import { isLetter, showChars, showValue } from './char-class.js'

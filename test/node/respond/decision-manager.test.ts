@@ -178,7 +178,7 @@ describe('DecisionManager', () => {
     const child = spawnChild('sleep', ['1000'], children)
     const pid = child.pid as number
     const clock = createManualClock(T0)
-    const resolver = createCellResolver({ cells: [{ name: 'app', type: 'pid', pid, community: 'default', sampleIntervalSec: 10, accessLog: null, cgroup: null }] })
+    const resolver = createCellResolver({ cells: [{ name: 'app', type: 'pid', pid, cgroup: null }] })
     const n = makeNode(store, clock, [createQuarantineResponder({ clock, cells: resolver })])
     await n.manager.start()
 

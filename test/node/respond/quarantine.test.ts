@@ -72,7 +72,7 @@ describe('quarantine responder (real processes)', () => {
 
   it('refuses a cell without a process', async () => {
     const clock = createManualClock()
-    const q = createQuarantineResponder({ clock, cells: createCellResolver({ cells: [{ name: 'h', type: 'host', community: 'default', sampleIntervalSec: 10 }] }) })
+    const q = createQuarantineResponder({ clock, cells: createCellResolver({ cells: [{ name: 'h', type: 'host' }] }) })
     await expect(q.apply(quarantineDecision('h', 'pid', clock.now()))).rejects.toBeInstanceOf(ResponderError)
   })
 

@@ -11,7 +11,7 @@ import {
 } from '../../../node/respond/index.js'
 import { isAlive, processState } from '../../../core/index.js'
 import type { DangerEvent } from '../../../node/respond/index.js'
-import { until } from './helpers.js'
+import { until } from '../respond/helpers.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'immune-rs-'))
 afterAll(() => { rmSync(dir, { recursive: true, force: true }) })
