@@ -21,9 +21,10 @@
  *     thresholds by factor (capped) until untilMs (capped), on the Clock.
  */
 import type { Clock, TimerHandle } from '../../core/index.js'
-import { InvalidParamsError, ProfileFormatError } from '../errors.js'
+import { ProfileFormatError } from '../errors.js'
 import type { DangerLevel, Phase, Score, ScoreReason } from '../observation.js'
 import type { ContextModel, ModelScore, PriorCheck } from '../profile-types.js'
+import { SensitivityTable } from './sensitivity.js'
 import type { ProfileSet } from '../profile/profile-set.js'
 import { createProfileStore } from '../profile/profile-store.js'
 import type { ProfileRecord, ProfileStore } from '../profile/profile-store.js'
@@ -46,6 +47,8 @@ export interface DetectorComponents<O> {
   /** When given, profiles and phases persist in its 'profiles' sublevel. */
   store?: Store
   priors?: PriorCheck<O>
+  /** Peer-raised sensitivity shared with others (node/brain keeps one per community); default: the detector's own. */
+  sensitivity?: SensitivityTable
   logger?: DetectorLogger
 }
 
@@ -112,8 +115,6 @@ export interface Detector<O> {
   flush: () => Promise<void>
 }
 
-const ALL = '*'
-
 class DetectorImpl<O> implements Detector<O> {
   readonly profiles: ProfileSet<O>
   readonly params: Readonly<DetectorParams>
@@ -122,7 +123,7 @@ class DetectorImpl<O> implements Detector<O> {
   private readonly logger?: DetectorLogger
   private readonly pstore?: ProfileStore
   private readonly states = new Map<string, ContextState>()
-  private readonly sensitivity = new Map<string, { factor: number, untilMs: number }>()
+  private readonly sensitivity: SensitivityTable
   private readonly dirty = new Set<string>()
   private metaDirty = false
   private guardingCount = 0
@@ -133,6 +134,7 @@ class DetectorImpl<O> implements Detector<O> {
   constructor (components: DetectorComponents<O>, init: Partial<DetectorParams>) {
     this.params = createDetectorParams(init)
     this.clock = components.clock
+    this.sensitivity = components.sensitivity ?? new SensitivityTable(this.params)
     this.profiles = components.profiles
     this.priors = components.priors
     this.logger = components.logger
@@ -192,30 +194,11 @@ class DetectorImpl<O> implements Detector<O> {
   }
 
   private factor (context: string): number {
-    const now = this.clock.now()
-    let f = 1
-    for (const key of [context, ALL]) {
-      const s = this.sensitivity.get(key)
-      if (s == null) continue
-      if (s.untilMs <= now) this.sensitivity.delete(key)
-      else if (s.factor > f) f = s.factor
-    }
-    return f
+    return this.sensitivity.factor(context, this.clock.now())
   }
 
   raiseSensitivity (context: string, factor: number, untilMs: number): void {
-    if (typeof factor !== 'number' || !Number.isFinite(factor) || factor < 1) throw new InvalidParamsError('sensitivity.factor', factor, 'a number ≥ 1')
-    if (typeof untilMs !== 'number' || !Number.isFinite(untilMs)) throw new InvalidParamsError('sensitivity.untilMs', untilMs, 'a time in ms since the epoch')
-    const now = this.clock.now()
-    const f = Math.min(factor, this.params.maxSensitivityFactor)
-    const until = Math.min(untilMs, now + this.params.maxSensitivityMs)
-    if (until <= now) return
-    const cur = this.sensitivity.get(context)
-    if (cur != null && cur.untilMs > now) {
-      this.sensitivity.set(context, { factor: Math.max(cur.factor, f), untilMs: Math.max(cur.untilMs, until) })
-    } else {
-      this.sensitivity.set(context, { factor: f, untilMs: until })
-    }
+    this.sensitivity.raise(context, factor, untilMs, this.clock.now())
   }
 
   /** Danger of a score against nominal thresholds −log10(targetFpr) (new endpoints). */

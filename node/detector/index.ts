@@ -4,3 +4,5 @@ export { createDetectorParams, defaultDetectorParams, validateDetectorParams } f
 export type { DetectorParams } from './detector-params.js'
 export { computeThresholds, thresholdFor } from './thresholds.js'
 export type { Thresholds, ThresholdTerm, ThresholdParams } from './thresholds.js'
+export { SensitivityTable, ALL_CONTEXTS } from './sensitivity.js'
+export type { SensitivityLimits } from './sensitivity.js'

@@ -13,7 +13,8 @@ import { ResponderError, UnknownCellError } from '../errors.js'
 import type { Store, Sublevel } from '../store/store.js'
 import { silentLog } from '../../core/index.js'
 import type { LogSink } from '../../core/index.js'
-import { decideWithBreakdown, emptyPolicyState, pruneOffences, recordOffence } from './policy.js'
+import { createDecisionLogic } from './decision-logic.js'
+import type { DecisionLogic } from './decision-logic.js'
 import type { Policy } from './policy.js'
 import type { ActionType, DangerEvent, DecideBreakdown, Decision, DecisionTarget, PolicyState } from './policy-types.js'
 import type { ResponderReceipt, ResponderRegistry } from './responder.js'
@@ -59,6 +60,8 @@ export interface DecisionManagerComponents {
   responders: ResponderRegistry
   logger?: LogSink
   metrics?: RespondMetricsLike
+  /** The node's decision logic (node/brain shares one with the manager); default: its own over init.policy. */
+  logic?: DecisionLogic
 }
 
 /** What the manager reports to metrics (see createRespondMetrics). */
@@ -87,6 +90,8 @@ export interface DecisionManager {
   stop: () => Promise<void>
   /** Decide on a danger event, persist, apply. Resolves once every decision is applied (or failed). */
   handle: (event: DangerEvent) => Promise<HandleResult>
+  /** Persist and apply decisions already taken by the logic (node/brain judged the event). */
+  commit: (event: DangerEvent, breakdown: DecideBreakdown) => Promise<HandleResult>
   /** Ends every active quarantine of the cell now (the CLI's `immune-node release <cell>`). */
   release: (cell: string) => Promise<Decision[]>
   /** Ends one active decision now. */
@@ -111,15 +116,15 @@ function auditKey (seq: number): string {
 export function createDecisionManager (components: DecisionManagerComponents, init: DecisionManagerInit): DecisionManager {
   const { clock, store, responders } = components
   const log = components.logger ?? silentLog
-  const policy = init.policy
+  const policy = components.logic?.policy ?? init.policy
   const applyTimeoutMs = init.applyTimeoutMs ?? 30_000
   const retainMs = init.retainMs ?? 30 * 24 * HOUR_MS
   const resumeOnStop = init.resumeQuarantinesOnStop ?? true
+  const logic = components.logic ?? createDecisionLogic(policy)
 
   let decisionsDb: Sublevel
   let auditDb: Sublevel
   let offencesDb: Sublevel
-  let state: PolicyState = emptyPolicyState()
   let auditSeq = 0
   let started = false
   const active = new Map<string, DecisionRecord>()
@@ -155,7 +160,7 @@ export function createDecisionManager (components: DecisionManagerComponents, in
     const batch = store.db.batch()
     for (const r of records) batch.put(r.decision.id, r as never, { sublevel: decisionsDb as never })
     for (const a of audits) batch.put(auditKey(a.seq), a as never, { sublevel: auditDb as never })
-    if (withState) batch.put(OFFENCES_KEY, state as never, { sublevel: offencesDb as never })
+    if (withState) batch.put(OFFENCES_KEY, logic.toJSON() as never, { sublevel: offencesDb as never })
     await batch.write()
   }
 
@@ -279,8 +284,8 @@ export function createDecisionManager (components: DecisionManagerComponents, in
       if (r.status === 'active' || r.status === 'pending') continue
       if ((r.undoneAtMs ?? r.appliedAtMs ?? r.decision.createdAtMs) < horizon) { batch.del(key, { sublevel: decisionsDb as never }); n++ }
     }
-    pruneOffences(state, policy, clock.now())
-    batch.put(OFFENCES_KEY, state as never, { sublevel: offencesDb as never })
+    logic.prune(clock.now())
+    batch.put(OFFENCES_KEY, logic.toJSON() as never, { sublevel: offencesDb as never })
     await batch.write()
     if (n > 0) log.debug({ deleted: n }, 'old decisions and audit records pruned')
   }
@@ -299,8 +304,7 @@ export function createDecisionManager (components: DecisionManagerComponents, in
       decisionsDb = store.sub('decisions')
       auditDb = store.sub('audit')
       offencesDb = store.sub('offences')
-      const saved = await offencesDb.get(OFFENCES_KEY) as PolicyState | undefined
-      state = saved != null && typeof saved === 'object' && saved.offences != null ? saved : emptyPolicyState()
+      logic.restore(await offencesDb.get(OFFENCES_KEY))
       for await (const key of auditDb.keys({ reverse: true, limit: 1 })) auditSeq = Number(key)
       started = true
       await restore()
@@ -325,9 +329,11 @@ export function createDecisionManager (components: DecisionManagerComponents, in
     },
     async handle (event) {
       if (!started) throw new ResponderError('decision-manager', '-', 'not started')
+      return await manager.commit(event, logic.decide(event, clock.now()))
+    },
+    async commit (event, bd) {
+      if (!started) throw new ResponderError('decision-manager', '-', 'not started')
       const now = clock.now()
-      const bd = decideWithBreakdown(event, state, policy, now)
-      recordOffence(state, event, bd.effectiveLevel, policy, now)
       const records: DecisionRecord[] = bd.decisions.map(d => ({ decision: d, status: d.dryRun ? 'dry-run' : 'pending', appliedAtMs: null, undoneAtMs: null, receipt: null, error: null }))
       const audits = bd.decisions.map(d => auditOf(d.dryRun ? 'dry-run' : 'decided', d))
       for (const s of bd.skipped) {
@@ -400,7 +406,7 @@ export function createDecisionManager (components: DecisionManagerComponents, in
       }
       return out.reverse()
     },
-    policyState: () => state
+    policyState: () => logic.state
   }
   return manager
 }

@@ -147,10 +147,16 @@ export interface OffenceRecord {
   level: 1 | 2
 }
 
-/** What escalation remembers; a plain JSON value so it can be persisted as is. */
+/** What escalation remembers (in memory; policyStateToJSON/FromJSON persist it). */
 export interface PolicyState {
-  /** offender key (`src:<address>` or `cell:<name>`) → offences in the window, oldest first. */
-  offences: Record<string, OffenceRecord[]>
+  /** offender key (`src:<address>` or `cell:<name>`) → offences in the window, oldest first; key order is recency order. */
+  offences: Map<string, OffenceRecord[]>
   /** Increases with every recorded event; part of decision ids. */
+  seq: number
+}
+
+/** PolicyState as stored (plain JSON). */
+export interface PolicyStateJSON {
+  offences: Record<string, OffenceRecord[]>
   seq: number
 }

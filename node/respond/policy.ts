@@ -8,12 +8,13 @@
 import { createHash } from 'node:crypto'
 import type { BlockList } from 'node:net'
 import { addressInSet, createAddressSet, normalizeAddress } from './address.js'
+import { boundedSet } from '../../core/index.js'
 import { createPolicyConfig } from './policy-config.js'
 import type { PolicyCellInfo } from './policy-config.js'
 import { LOCAL_ONLY_ACTIONS, PROCESS_CELL_TYPES } from './policy-types.js'
 import type {
   ActionSpec, CellType, DangerEvent, DecideBreakdown, Decision, DecisionTarget, EscalationStep,
-  PolicyConfig, PolicyRule, PolicyState, SkippedAction
+  PolicyConfig, PolicyRule, PolicyState, PolicyStateJSON, SkippedAction
 } from './policy-types.js'
 
 /** A policy ready for `decide()`: validated config, cell types, compiled allowlist. Frozen. */
@@ -38,7 +39,26 @@ export function isAllowlisted (policy: Policy, address: string): boolean {
 }
 
 export function emptyPolicyState (): PolicyState {
-  return { offences: {}, seq: 0 }
+  return { offences: new Map(), seq: 0 }
+}
+
+/** The state as plain JSON (what the decision manager persists). */
+export function policyStateToJSON (state: PolicyState): PolicyStateJSON {
+  return { offences: Object.fromEntries(state.offences), seq: state.seq }
+}
+
+/** A state from its JSON (unknown or malformed input gives an empty state; bad entries are skipped). */
+export function policyStateFromJSON (json: unknown): PolicyState {
+  const state = emptyPolicyState()
+  const j = json as Partial<PolicyStateJSON> | null
+  if (j == null || typeof j !== 'object' || j.offences == null || typeof j.offences !== 'object') return state
+  state.seq = Number.isSafeInteger(j.seq) ? j.seq as number : 0
+  for (const [key, list] of Object.entries(j.offences)) {
+    if (!Array.isArray(list)) continue
+    const ok = list.filter(o => o != null && typeof o.atMs === 'number' && (o.origin === 'local' || o.origin === 'remote') && (o.level === 1 || o.level === 2))
+    if (ok.length > 0) state.offences.set(key, ok)
+  }
+  return state
 }
 
 /** `src:<canonical address>` when the event has a valid source, else `cell:<cell>`. */
@@ -65,7 +85,7 @@ function ruleName (r: PolicyRule): string {
 export function escalationFor (event: DangerEvent, state: PolicyState, policy: Policy, nowMs: number): EscalationStep {
   const e = policy.config.escalation
   const key = offenderKey(event)
-  const history = state.offences[key] ?? []
+  const history = state.offences.get(key) ?? []
   const windowStart = nowMs - e.windowSec * 1000
   const bumpStart = nowMs - e.bumpWindowSec * 1000
   let step = 0
@@ -86,10 +106,11 @@ function escalatedSec (baseSec: number, esc: EscalationStep, policy: Policy): nu
   return Math.min(cap, Math.round(baseSec * esc.multiplier))
 }
 
-function decisionId (event: DangerEvent, state: PolicyState, nowMs: number, index: number, action: string): string {
+/** 20 hex digits naming one decide() call; each decision appends its action's index (4 hex): one hash per event, not per action. */
+function eventDigest (event: DangerEvent, state: PolicyState, nowMs: number): string {
   const h = createHash('sha256')
-  h.update(JSON.stringify([nowMs, state.seq, index, action, event.cell, event.level, event.source ?? '', event.context, event.origin]))
-  return h.digest('hex').slice(0, 24)
+  h.update(JSON.stringify([nowMs, state.seq, event.cell, event.level, event.source ?? '', event.context, event.origin]))
+  return h.digest('hex').slice(0, 20)
 }
 
 /** `decide()` with its breakdown: the matched rule, the escalation, and every action skipped with its reason. */
@@ -107,6 +128,7 @@ export function decideWithBreakdown (event: DangerEvent, state: PolicyState, pol
   const dryRun = rule.dryRun ?? policy.config.dryRun
   const cellType = policy.cellTypes.get(event.cell)
   const source = event.source != null ? normalizeAddress(event.source) : null
+  const digest = eventDigest(event, state, nowMs)
   const levelText = escalation.levelBumped ? `level 2 (bumped from 1 after ${escalation.recentLocalOffences} recent offences)` : `level ${effectiveLevel}`
 
   rule.actions.forEach((spec: ActionSpec, index) => {
@@ -152,7 +174,7 @@ export function decideWithBreakdown (event: DangerEvent, state: PolicyState, pol
     }
     const offence = escalation.step > 0 ? `, repeat offence #${escalation.step + 1} (x${escalation.multiplier})` : ''
     decisions.push({
-      id: decisionId(event, state, nowMs, index, spec.type),
+      id: digest + index.toString(16).padStart(4, '0'),
       action: spec.type,
       target,
       cell: event.cell,
@@ -191,14 +213,11 @@ export function recordOffence (state: PolicyState, event: DangerEvent, effective
   const e = policy.config.escalation
   const key = offenderKey(event)
   const horizon = nowMs - Math.max(e.windowSec, e.bumpWindowSec) * 1000
-  const list = (state.offences[key] ?? []).filter(o => o.atMs > horizon)
+  const list = (state.offences.get(key) ?? []).filter(o => o.atMs > horizon)
   list.push({ atMs: nowMs, origin: event.origin, level: effectiveLevel })
   if (list.length > MAX_OFFENCES_PER_KEY) list.splice(0, list.length - MAX_OFFENCES_PER_KEY)
   // re-insert so key order is recency order; evict the least recent beyond maxTracked
-  delete state.offences[key]
-  state.offences[key] = list
-  const keys = Object.keys(state.offences)
-  for (let i = 0; i < keys.length - e.maxTracked; i++) delete state.offences[keys[i]]
+  boundedSet(state.offences, key, list, e.maxTracked)
   state.seq++
   return state
 }
@@ -207,10 +226,10 @@ export function recordOffence (state: PolicyState, event: DangerEvent, effective
 export function pruneOffences (state: PolicyState, policy: Policy, nowMs: number): PolicyState {
   const e = policy.config.escalation
   const horizon = nowMs - Math.max(e.windowSec, e.bumpWindowSec) * 1000
-  for (const [key, list] of Object.entries(state.offences)) {
+  for (const [key, list] of state.offences) {
     const kept = list.filter(o => o.atMs > horizon)
-    if (kept.length === 0) delete state.offences[key]
-    else state.offences[key] = kept
+    if (kept.length === 0) state.offences.delete(key)
+    else state.offences.set(key, kept)
   }
   return state
 }

@@ -66,8 +66,11 @@ export function createThreatLevel (components: ThreatLevelComponents): ThreatLev
       for (const l of listeners) l(next, prev)
     }
   }
+  // the decay timer only serves listeners: level() and snapshot() compute the level on read, so a
+  // threat level nobody listens to (a simulated host) schedules nothing
   const rearm = (now: number): void => {
     if (timer != null) { clock.clearTimeout(timer); timer = null }
+    if (listeners.size === 0) return
     let soonest = Infinity
     for (const r of raises.values()) soonest = Math.min(soonest, r.untilMs)
     if (soonest !== Infinity) timer = clock.setTimeout(() => { timer = null; update() }, Math.max(0, soonest - now))
@@ -101,6 +104,7 @@ export function createThreatLevel (components: ThreatLevelComponents): ThreatLev
     },
     onChange (listener) {
       listeners.add(listener)
+      if (listeners.size === 1) rearm(clock.now())
       return () => { listeners.delete(listener) }
     },
     stop () {

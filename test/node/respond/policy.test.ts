@@ -133,7 +133,7 @@ describe('policy decide()', () => {
     const later = T0 + 3_700_000
     expect(decide(ev(), state, policy, later).find(d => d.action === 'block-source')?.params.durationSec).toBe(600)
     pruneOffences(state, policy, later)
-    expect(state.offences).toEqual({})
+    expect(state.offences.size).toBe(0)
   })
 
   it('escalation: a level-1 event becomes level 2 after N recent local offences (never for remote)', () => {
@@ -159,7 +159,7 @@ describe('policy decide()', () => {
     const small = createPolicy({ escalation: { maxTracked: 3 } }, cells)
     const state = emptyPolicyState()
     for (let i = 0; i < 10; i++) recordOffence(state, ev({ source: `192.0.2.${i}` }), 2, small, T0 + i)
-    expect(Object.keys(state.offences)).toEqual(['src:192.0.2.7', 'src:192.0.2.8', 'src:192.0.2.9'])
+    expect([...state.offences.keys()]).toEqual(['src:192.0.2.7', 'src:192.0.2.8', 'src:192.0.2.9'])
   })
 
   it('no rule for a level: no decision, and the breakdown says why', () => {
@@ -185,5 +185,23 @@ describe('policy decide()', () => {
       expect(e.issues.find(i => i.field === 'policy.rules[0].cell')?.accepted).toContain('web, db, api, host')
       expect(e.issues.find(i => i.field === 'policy.rules[0].actions[0].durationSec')?.value).toBe(-1)
     }
+  })
+})
+
+describe('policy state persistence', () => {
+  it('round-trips through JSON and skips malformed entries', async () => {
+    const { createPolicy, decide, emptyPolicyState, recordOffence, policyStateToJSON, policyStateFromJSON } = await import('../../../node/respond/index.js')
+    const policy = createPolicy({})
+    const state = emptyPolicyState()
+    const ev = { cell: 'web', level: 2 as const, source: '192.0.2.7', context: 'get /', explanation: 'x', origin: 'local' as const }
+    recordOffence(state, ev, 2, policy, 1_000)
+    const json = JSON.parse(JSON.stringify(policyStateToJSON(state)))
+    const back = policyStateFromJSON(json)
+    expect([...back.offences.entries()]).toEqual([...state.offences.entries()])
+    expect(back.seq).toBe(1)
+    // the restored state escalates like the original
+    expect(decide(ev, back, policy, 2_000)[1].escalation.step).toBe(1)
+    expect(policyStateFromJSON({ offences: { 'src:x': [{ atMs: 'no' }], 'src:y': 'no' }, seq: 3 }).offences.size).toBe(0)
+    expect(policyStateFromJSON(null).offences.size).toBe(0)
   })
 })
