@@ -13,7 +13,7 @@ import type { Clock, TimerHandle } from '../../core/index.js'
 import type { Store, Sublevel } from '../store/store.js'
 import type { Logger } from './logger.js'
 import type { NodeMetrics } from '../metrics.js'
-import type { ResponseSystem } from '../respond/index.js'
+import type { ResponseSystem } from './response-system.js'
 import type { Alert, SignatureIndicator } from '../../protocol/alert/types.js'
 import type { AlertEvent, Mesh } from '../../protocol/mesh/mesh.js'
 import type { ReplayGuard } from '../../protocol/alert/index.js'
@@ -38,8 +38,6 @@ export interface CollaborationComponents {
   metrics?: NodeMetrics
   /** The mesh's replay guard: saved with every snapshot so replays stay refused after a restart. */
   replayGuard?: ReplayGuard
-  /** The cell remote-evidence decisions (source blocks at a peer quorum) are filed under: a source block is node-wide. */
-  remoteCell: string
 }
 
 export interface StoredAlert {
@@ -194,21 +192,18 @@ export function createCollaboration (c: CollaborationComponents, init: Collabora
       void signatures.record(sig, origin, verdicts.get(sig.id) ?? vetter.vet(sig)).catch(onError)
       logger.info({ signature: sig.id, origin, tokens: sig.tokens, context: sig.context }, 'signature adopted from a peer')
     },
-    raiseSensitivity: (community, context, factor, untilMs) => {
-      c.detection.raiseSensitivity(community, context, factor, untilMs)
-      c.respond.raisePeerThreat(`peer alert on ${community} ${context}`)
-    },
+    // the brain raises the community's sensitivity (the detectors read it) and the threat level
+    raiseSensitivity: (community, context, factor, untilMs) => { c.respond.brain.onPeerWarning({ community, context, factor, untilMs }) },
     blockSource: (address, untilMs, why) => {
       // a remote-evidence decision: the policy's remote invariant keeps it to block-source
-      void c.respond.handle({
-        cell: c.remoteCell,
-        level: 2,
-        source: address,
-        context: 'peer quorum',
-        explanation: why,
-        origin: 'remote',
-        refs: { untilMs }
-      }).catch((err: unknown) => { logger.error({ err, address }, 'remote block failed') })
+      const { event, breakdown } = c.respond.brain.onRemoteBlock({ address, untilMs, why })
+      void c.respond.commit(event, breakdown).catch((err: unknown) => { logger.error({ err, address }, 'remote block failed') })
+    },
+    unblockSource: (address, why) => {
+      // a refutation lifted the intake's block: end the remote-evidence decisions that held the address
+      for (const id of c.respond.brain.onRemoteUnblock(address)) {
+        void c.respond.decisions.revoke(id, why).catch((err: unknown) => { logger.error({ err, address }, 'lifting a remote block failed') })
+      }
     },
     record: (alert, outcome: AlertDecisionRecord) => {
       c.metrics?.alertsReceived.inc({ outcome: outcome.outcome })

@@ -19,8 +19,8 @@ import { IngestError, StartupError } from '../errors.js'
 import { createNodeMetrics } from '../metrics.js'
 import type { NodeMetrics } from '../metrics.js'
 import type { HttpObservation, Observation } from '../observation.js'
-import { createResponseSystem } from '../respond/index.js'
-import type { ResponseSystem } from '../respond/index.js'
+import { createResponseSystem } from './response-system.js'
+import type { ResponseSystem } from './response-system.js'
 import type { SupervisorParams } from '../supervisor/supervisor-params.js'
 import { createAccessLogSensor, createObserveHandler, createProcSampler } from '../sensors/index.js'
 import type { Sensor, SensorLogger, TailPosition } from '../sensors/index.js'
@@ -166,7 +166,7 @@ export async function createDaemon (init: DaemonInit): Promise<Daemon> {
           metrics: { onDecision: (action, dryRun) => { metrics.decisions.inc({ action, dry_run: dryRun ? 'true' : 'false' }) }, onFailure: (action) => { logger.warn({ action }, 'responder failed') } }
         }, { config, ...(init.supervisorOverrides != null ? { supervisorOverrides: init.supervisorOverrides } : {}) })
         await respond.start()
-        const det = createDetection({ clock, store, logger }, { config })
+        const det = createDetection({ clock, store, logger, sensitivity: (community) => respond!.brain.sensitivity(community) }, { config })
         detection = det
         await det.start()
         // replay protection survives restarts: the guard's state is part of the collaboration snapshot
@@ -187,8 +187,7 @@ export async function createDaemon (init: DaemonInit): Promise<Daemon> {
         })
         const r = respond
         collab = createCollaboration({
-          clock, store, logger, mesh, respond: r, detection: det, metrics, replayGuard,
-          remoteCell: INGEST_CELL
+          clock, store, logger, mesh, respond: r, detection: det, metrics, replayGuard
         }, { intake: intakeParamsFromConfig(config.collaboration) })
         mesh.onAlert((ev) => {
           lastSeen.set(ev.from, ev.receivedAtMs)

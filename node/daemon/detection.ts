@@ -22,7 +22,7 @@
 import type { Clock, TimerHandle } from '../../core/index.js'
 import type { Config, PriorConfig } from '../config/index.js'
 import { createDetector } from '../detector/index.js'
-import type { Detector, DetectorParams } from '../detector/index.js'
+import type { Detector, DetectorParams, SensitivityTable } from '../detector/index.js'
 import type { HttpObservation, Observation, Phase, ProcessObservation } from '../observation.js'
 import { createHttpPriors, createHttpProfileSet, httpContextOf } from '../profile/http/index.js'
 import type { HttpCharClass, HttpPriorRule } from '../profile/http/index.js'
@@ -38,6 +38,8 @@ export interface DetectionComponents {
   clock: Clock
   store: Store
   logger: Logger
+  /** Peer-raised sensitivity per community (node/brain); default: each detector keeps its own. */
+  sensitivity?: (community: string) => SensitivityTable
 }
 
 export interface DetectionInit {
@@ -104,10 +106,13 @@ export function createDetection (c: DetectionComponents, init: DetectionInit): D
   const detectorLogger = { warn: (o: Record<string, unknown>, m?: string) => { logger.warn(o, m) } }
 
   const http = new Map<string, Detector<HttpObservation>>()
+  const communityOf = new Map<string, string>([['ingest', config.ingest.community], ...config.cells.map((x): [string, string] => [x.name, x.community])])
   const httpFor = (cell: string): Detector<HttpObservation> => {
     let d = http.get(cell)
     if (d == null) {
-      d = createDetector<HttpObservation>({ clock, store, logger: detectorLogger, profiles: createHttpProfileSet({ name: `http:${cell}` }), ...(priors != null ? { priors } : {}) }, params)
+      const community = communityOf.get(cell)
+      const sensitivity = community != null ? c.sensitivity?.(community) : undefined
+      d = createDetector<HttpObservation>({ clock, store, logger: detectorLogger, profiles: createHttpProfileSet({ name: `http:${cell}` }), ...(priors != null ? { priors } : {}), ...(sensitivity != null ? { sensitivity } : {}) }, params)
       http.set(cell, d)
     }
     return d

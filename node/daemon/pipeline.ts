@@ -17,11 +17,11 @@
  */
 import type { HttpObservation, ProcessObservation, Score, ScoreReason, DangerLevel, Phase } from '../observation.js'
 import type { Clock } from '../../core/index.js'
-import { findRule } from '../respond/index.js'
-import type { ResponseSystem } from '../respond/index.js'
+import type { ResponseSystem } from './response-system.js'
 import type { Reservoir, SignatureMatcher, SignatureStore, ClonalSelection } from '../signatures/index.js'
 import type { SignatureIndicator } from '../../protocol/alert/types.js'
-import type { AlertIntake, AlertPublisher } from '../intake/index.js'
+import type { AlertIntake, AlertPublisher, LocalDanger } from '../intake/index.js'
+import type { Brain, Danger, Reaction } from '../brain/index.js'
 import type { ObserveAnswer } from '../sensors/ingest.js'
 import type { NodeMetrics } from '../metrics.js'
 import type { Logger } from './logger.js'
@@ -62,6 +62,8 @@ function explain (reasons: ScoreReason[]): string {
 }
 
 export function createPipeline (c: PipelineComponents, createMatcher: (sigs: ReturnType<SignatureStore['adopted']>) => SignatureMatcher): Pipeline {
+  /** The reaction module (shared with the simulator): the response system's brain. */
+  const brain: Brain = c.respond.brain
   let matcher: SignatureMatcher | null = null
   let matcherVersion = -1
   const currentMatcher = (): SignatureMatcher => {
@@ -72,59 +74,52 @@ export function createPipeline (c: PipelineComponents, createMatcher: (sigs: Ret
     return matcher
   }
 
+  const publish = (d: LocalDanger, kind: string): void => {
+    void c.publisher.onDanger(d).then((o) => { if (o.published) c.metrics?.alertsPublished.inc({ kind: o.draft?.kind ?? kind }) })
+  }
+
   /**
-   * Level 1 or 2: the policy decides and the decision manager persists before
-   * it applies; the verdict does not wait for the responders (terminate-and-renew
-   * can take its grace period). Dry-run comes from the matching rule.
+   * Danger (a profile level or a signature hit) → the brain's reaction; this
+   * body then does what is not the brain's: the decision manager persists
+   * and applies the decisions (the verdict does not wait for the responders:
+   * terminate-and-renew can take its grace period), the intake credits the
+   * peers that warned, clonal selection makes signatures, the publisher shares.
    */
-  const onDanger = (cell: CellRef, level: 1 | 2, context: string, score: Score, obs: HttpObservation | ProcessObservation, hit?: SignatureIndicator, innate?: readonly InnateFinding[]): { dryRun: boolean, handled: Promise<unknown> } => {
-    const signatureId = hit?.id
-    const explanation = signatureId != null ? `matches adopted signature ${signatureId}` : explain(score.reasons)
-    const source = obs.kind === 'http' ? obs.source : undefined
-    const rule = findRule(c.respond.policy, cell.name, level)
-    const dryRun = rule?.dryRun ?? c.respond.policy.config.dryRun
-    const handled = c.respond.handle({
-      cell: cell.name,
-      level,
-      context,
-      explanation,
-      origin: 'local',
-      ...(source != null ? { source } : {}),
-      refs: { score: Number.isFinite(score.value) ? Number(score.value.toFixed(3)) : -1, ...(signatureId != null ? { signature: signatureId } : {}) }
-    }).catch((err: unknown) => { c.logger.error({ err, cell: cell.name, context }, 'response failed') })
-    // our own detector fired on this context/source: corroborates peers that warned about it.
-    // Level 1 (calibrated to ~1% of normal traffic, never shared) counts only when a peer named
-    // this very source: as evidence about a context it would also confirm an "attack" that no
-    // peer could have reported, and every member would be counted as silent in it (selfish test).
-    if (level === 2) {
-      c.intake.corroborate({ community: cell.community, context, ...(source != null ? { source } : {}), ...(signatureId != null ? { signatureId } : {}) })
-    } else if (source != null) {
-      c.intake.corroborate({ community: cell.community, source })
-    }
-    if (hit != null) {
-      // we met an attack the community knows: say so (rate-limited per context and source by the
-      // publisher). It tells the peers that warned that their signature works here, lets the
-      // community count who meets which attacks (selfish members), and names the source to the
-      // peers' source quorum. The score is the profile's business: a signature hit reports 0.
-      void c.publisher.onDanger({ community: cell.community, level: 2, context, parameter: hit.parameter, score: 0, explanation, ...(source != null ? { source } : {}), signature: hit })
-        .then((o) => { if (o.published) c.metrics?.alertsPublished.inc({ kind: o.draft?.kind ?? 'signature' }) })
-    } else if (level === 2 && obs.kind === 'http') {
+  const react = (danger: Danger, obs: HttpObservation | ProcessObservation, reasons: ScoreReason[], innate?: readonly InnateFinding[]): { reaction: Reaction, handled: Promise<unknown> } => {
+    const reaction = brain.onDanger(danger)
+    const handled = reaction.event != null && reaction.breakdown != null
+      ? c.respond.commit(reaction.event, reaction.breakdown).catch((err: unknown) => { c.logger.error({ err, cell: danger.cell, context: danger.context }, 'response failed') })
+      : Promise.resolve()
+    if (reaction.corroboration != null) c.intake.corroborate(reaction.corroboration)
+    const pub = reaction.publication
+    if (pub != null && !pub.clonal) {
+      publish(pub.danger, 'signature')
+    } else if (pub != null && obs.kind === 'http') {
       // cut around the breaking tokens the innate layer found (node/innate), if any
-      const made = c.clonal.generate(context, obs, score.reasons, (innate ?? []).map((f) => ({ parameter: f.location === 'path' ? '' : f.name, text: f.span })))
-      const top = score.reasons[0]
+      const made = c.clonal.generate(danger.context, obs, reasons, (innate ?? []).map((f) => ({ parameter: f.location === 'path' ? '' : f.name, text: f.span })))
       for (const sig of made.signatures) {
-        void c.signatures.addLocal(sig, explanation).catch((err: unknown) => { c.logger.error({ err }, 'signature persistence failed') })
-        void c.publisher.onDanger({ community: cell.community, level: 2, context, parameter: sig.parameter, score: score.value, explanation, ...(source != null ? { source } : {}), signature: sig })
-          .then((o) => { if (o.published) c.metrics?.alertsPublished.inc({ kind: o.draft?.kind ?? 'signature' }) })
+        void c.signatures.addLocal(sig, danger.explanation).catch((err: unknown) => { c.logger.error({ err }, 'signature persistence failed') })
+        publish({ ...pub.danger, parameter: sig.parameter, signature: sig }, 'signature')
       }
       if (made.signatures.length === 0) {
-        c.logger.info({ context, outcomes: made.outcomes.map((o) => ('reason' in o ? o.reason : o)) }, 'no signature generated for a level-2 observation')
-        void c.publisher.onDanger({ community: cell.community, level: 2, context, parameter: top?.parameter ?? '', score: score.value, explanation, ...(source != null ? { source } : {}) })
-          .then((o) => { if (o.published) c.metrics?.alertsPublished.inc({ kind: o.draft?.kind ?? 'anomaly' }) })
+        c.logger.info({ context: danger.context, outcomes: made.outcomes.map((o) => ('reason' in o ? o.reason : o)) }, 'no signature generated for a level-2 observation')
+        publish(pub.danger, 'anomaly')
       }
     }
-    return { dryRun, handled }
+    return { reaction, handled }
   }
+
+  /** The brain's input for a profile's danger on an observation. */
+  const profileDanger = (cell: CellRef, score: Score, level: 1 | 2, obs: HttpObservation | ProcessObservation): Danger => ({
+    cell: cell.name,
+    community: cell.community,
+    observation: obs.kind,
+    context: score.context,
+    parameter: score.reasons[0]?.parameter ?? '',
+    ...(obs.kind === 'http' && obs.source != null ? { source: obs.source } : {}),
+    profile: { level, score: score.value, phase: score.phase },
+    explanation: explain(score.reasons)
+  })
 
   /** Per signature: requests it matched that the profile judged normal, and from how many sources. */
   const contradictions = new Map<string, { count: number, sources: Set<string> }>()
@@ -163,16 +158,17 @@ export function createPipeline (c: PipelineComponents, createMatcher: (sigs: Ret
       const started = performance.now()
       const now = c.clock.now()
       if (obs.source != null) {
-        const denied = c.respond.denyList.isDenied(obs.source, now)
+        const denied = brain.isDenied(obs.source, now)
         if (denied) {
           c.metrics?.verdicts.inc({ verdict: 'block' })
           return { verdict: 'block', danger: 0, score: 0, phase: c.detection.phaseOfHttp(cell, obs), reasons: [{ context: '', feature: 'source-blocked', observed: obs.source, expected: 'a source that is not on the deny list', surprise: 0 }] }
         }
       }
       let hits = currentMatcher().match(httpContextOf(obs), obs)
+      let assessed: ReturnType<Detection['assessHttp']> = null
       if (hits.length > 0) {
         // self-check: a signature that keeps matching requests our guarding profile judges normal is retired
-        const assessed = c.detection.assessHttp(cell, obs)
+        assessed = c.detection.assessHttp(cell, obs)
         if (assessed != null && assessed.danger === 0) hits = hits.filter((h) => !contradicts(cell, h.signature, obs))
       }
       let answer: ObserveAnswer
@@ -185,18 +181,27 @@ export function createPipeline (c: PipelineComponents, createMatcher: (sigs: Ret
           context, parameter: h.parameter, feature: 'signature', observed: h.signature.tokens.join(' '), expected: `no match of signature ${h.signature.id}`, surprise: Infinity
         }))
         const phase = c.detection.phaseOfHttp(cell, obs)
-        const score: Score = { context, value: Infinity, phase, reasons }
-        const { dryRun } = onDanger(cell, 2, context, score, obs, sig)
+        const { reaction } = react({
+          cell: cell.name,
+          community: cell.community,
+          observation: 'http',
+          context,
+          parameter: sig.parameter,
+          ...(obs.source != null ? { source: obs.source } : {}),
+          // what the guarding profile says of the same request (null while it learns): the brain names it beside the signature
+          profile: assessed != null ? { level: assessed.danger, score: assessed.score.value, phase: assessed.score.phase } : null,
+          signature: { indicator: sig, origin: c.signatures.get(sig.id)?.origin === 'local' ? 'local' : 'peer' },
+          explanation: `matches adopted signature ${sig.id}`
+        }, obs, reasons)
         // score null: decided by a signature, not by the profile
-        answer = { verdict: dryRun ? 'allow' : 'block', danger: 2, score: null as unknown as number, phase, context, reasons: reasons.map(jsonReason) }
+        answer = { verdict: reaction.verdict, danger: 2, score: null as unknown as number, phase, context, reasons: reasons.map(jsonReason) }
       } else {
         const r = c.detection.observeHttp(cell, obs)
         let verdict: 'allow' | 'block' = 'allow'
         if (r.danger === 0) {
           c.reservoir.add(r.score.context, obs)
         } else {
-          const { dryRun } = onDanger(cell, r.danger, r.score.context, r.score, obs, undefined, r.innate)
-          if (r.danger === 2 && !dryRun) verdict = 'block'
+          verdict = react(profileDanger(cell, r.score, r.danger, obs), obs, r.score.reasons, r.innate).reaction.verdict
         }
         answer = { verdict, danger: r.danger, score: round(r.score.value), phase: r.score.phase, context: r.score.context, reasons: r.score.reasons.slice(0, MAX_REASONS).map(jsonReason) }
       }
@@ -209,7 +214,7 @@ export function createPipeline (c: PipelineComponents, createMatcher: (sigs: Ret
     async observeProcess (cell, obs) {
       const r = c.detection.observeProcess(cell, obs)
       c.metrics?.observations.inc({ kind: 'process', danger: String(r.danger) })
-      if (r.danger > 0) await onDanger(cell, r.danger as 1 | 2, r.score.context, r.score, obs).handled
+      if (r.danger > 0) await react(profileDanger(cell, r.score, r.danger as 1 | 2, obs), obs, r.score.reasons).handled
       return r.danger
     }
   }

@@ -19,7 +19,6 @@ import { createCellResolver } from '../respond/cell-resolver.js'
 import type { CellProcessResolver } from '../respond/cell-resolver.js'
 import { createDecisionManager } from '../respond/decision-manager.js'
 import type { DecisionManager, HandleResult, RespondMetricsLike } from '../respond/decision-manager.js'
-import { createDenyList } from '../respond/deny-list.js'
 import { createRespondMetrics } from '../respond/metrics.js'
 import type { DenyList } from '../respond/deny-list.js'
 import { silentLog } from '../../core/index.js'
@@ -28,12 +27,13 @@ import { createNftablesFirewall, detectNftables } from '../respond/nftables.js'
 import type { Firewall, NftablesDetection } from '../respond/nftables.js'
 import { createPolicy } from '../respond/policy.js'
 import type { Policy } from '../respond/policy.js'
-import type { DangerEvent, Decision } from '../respond/policy-types.js'
+import type { DangerEvent, DecideBreakdown, Decision } from '../respond/policy-types.js'
+import { createBrain } from '../brain/index.js'
+import type { Brain, BrainParams } from '../brain/index.js'
 import { createQuarantineResponder } from '../respond/quarantine.js'
 import { createResponderRegistry } from '../respond/responder.js'
 import type { ResponderRegistry } from '../respond/responder.js'
 import { createTerminateAndRenewResponder } from '../respond/terminate-and-renew.js'
-import { createThreatLevel } from '../respond/threat-level.js'
 import type { ThreatLevel, ThreatLevelValue } from '../respond/threat-level.js'
 
 export interface ResponseSystemComponents {
@@ -45,6 +45,13 @@ export interface ResponseSystemComponents {
   registry?: Registry
   /** Alternative to `registry`: your own hooks. */
   metrics?: RespondMetricsLike
+  /** The node's brain (its policy, escalation state, deny list and threat level); default: one built from the config. */
+  brain?: Brain
+}
+
+/** The brain's params from the config: peer warnings raise the threat for threat.peerRaiseSec; remote blocks are filed under the ingest cell. */
+export function brainParamsFromConfig (config: Config, remoteCell = 'ingest'): Partial<BrainParams> {
+  return { remoteCell, peerThreatMs: config.threat.peerRaiseSec * 1000 }
 }
 
 export interface ResponseSystemInit {
@@ -59,6 +66,7 @@ export interface ResponseSystemInit {
 }
 
 export interface ResponseSystem {
+  readonly brain: Brain
   readonly policy: Policy
   readonly denyList: DenyList
   readonly threat: ThreatLevel
@@ -72,6 +80,8 @@ export interface ResponseSystem {
   stop: () => Promise<void>
   /** A danger event (local detector, or remote intake after its quorum) → decisions applied. */
   handle: (event: DangerEvent) => Promise<HandleResult>
+  /** Persist and apply what the brain decided. */
+  commit: (event: DangerEvent, breakdown: DecideBreakdown) => Promise<HandleResult>
   release: (cell: string) => Promise<Decision[]>
   /** A peer alert raises the threat level to 1 for config.threat.peerRaiseSec. */
   raisePeerThreat: (reason: string) => ThreatLevelValue
@@ -81,9 +91,9 @@ export function createResponseSystem (components: ResponseSystemComponents, init
   const { clock, store } = components
   const log = components.logger ?? silentLog
   const config = init.config
-  const policy = createPolicy(config.policy, config.cells.map(c => ({ name: c.name, type: c.type })))
-  const denyList = createDenyList({ clock }, { allowlist: policy.allowlist })
-  const threat = createThreatLevel({ clock })
+  // the brain holds the policy, escalation state, deny list and threat level; the decision manager persists and applies
+  const brain = components.brain ?? createBrain({ clock, policy: createPolicy(config.policy, config.cells.map(c => ({ name: c.name, type: c.type }))) }, brainParamsFromConfig(config))
+  const { policy, denyList, threat } = brain
   const supervisors = new Map<string, Supervisor>()
   for (const cell of config.cells.filter((c): c is SupervisedCellConfig => c.type === 'supervised')) {
     const params = { ...supervisorParamsFromCell(cell, config.dataDir), ...init.supervisorOverrides }
@@ -101,7 +111,7 @@ export function createResponseSystem (components: ResponseSystemComponents, init
   ])
   let decisions: DecisionManager | null = null
   const metrics = components.metrics ?? (components.registry != null ? createRespondMetrics(components.registry, { active: () => decisions?.active() ?? [], denyList, threat }) : undefined)
-  decisions = createDecisionManager({ clock, store, responders, logger: log, metrics }, { policy, applyTimeoutMs: init.applyTimeoutMs })
+  decisions = createDecisionManager({ clock, store, responders, logger: log, metrics, logic: brain.logic }, { policy, applyTimeoutMs: init.applyTimeoutMs })
   const manager: DecisionManager = decisions
   let unlink: (() => void) | null = null
   let started = false
@@ -117,6 +127,7 @@ export function createResponseSystem (components: ResponseSystemComponents, init
   }
 
   return {
+    brain,
     policy,
     denyList,
     threat,
@@ -150,9 +161,10 @@ export function createResponseSystem (components: ResponseSystemComponents, init
     },
     stop,
     handle: async (event) => await manager.handle(event),
+    commit: async (event, breakdown) => await manager.commit(event, breakdown),
     release: async (cell) => await manager.release(cell),
     raisePeerThreat (reason) {
-      return threat.raise({ level: 1, durationMs: config.threat.peerRaiseSec * 1000, origin: 'remote', reason })
+      return threat.raise({ level: 1, durationMs: brain.params.peerThreatMs, origin: 'remote', reason })
     }
   }
 }

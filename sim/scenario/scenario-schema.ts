@@ -8,6 +8,7 @@
  * validated by the node's own validators; their errors are re-labelled with
  * the scenario path.
  */
+import { ATTACK_KINDS } from '../attacks/index.js'
 import { createAlertIntakeParams } from '../../node/intake/intake-params.js'
 import { createAlertPublisherParams } from '../../node/intake/alert-publisher.js'
 import { createPolicy } from '../../node/respond/policy.js'
@@ -153,7 +154,7 @@ function readAttack (r: Reader, field: string, raw: unknown, base: ScenarioAttac
   const o = r.object(field, raw, ATTACK_KEYS)
   const a: ScenarioAttack = {
     name: r.string(`${field}.name`, o.name, base.name),
-    kind: r.oneOf<AttackKind>(`${field}.kind`, o.kind, base.kind, ['worm', 'targeted']),
+    kind: r.oneOf<AttackKind>(`${field}.kind`, o.kind, base.kind, Object.keys(ATTACK_KINDS)),
     startS: r.number(`${field}.startS`, o.startS, base.startS, 0, YEAR_S),
     durationS: r.number(`${field}.durationS`, o.durationS, base.durationS, 0, YEAR_S, { exclusiveMin: true }),
     context: r.string(`${field}.context`, o.context, base.context, CONTEXT, 'printable ASCII, 1 to 200 characters'),

@@ -8,7 +8,8 @@ import type { AlertPublisherParams } from '../../node/intake/alert-publisher.js'
 import type { ReputationParamsInit } from '../../protocol/reputation/reputation-params.js'
 import type { NetworkParams } from '../network/network-params.js'
 
-export type AttackKind = 'worm' | 'targeted'
+/** A registered attack kind (sim/attacks/index.ts: worm, targeted, ...). */
+export type AttackKind = string
 
 export interface ScenarioAttack {
   name: string

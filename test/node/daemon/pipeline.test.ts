@@ -24,8 +24,8 @@ import { createPipeline } from '../../../node/daemon/pipeline.js'
 import type { Pipeline } from '../../../node/daemon/pipeline.js'
 import type { HttpObservation } from '../../../node/observation.js'
 import { createPrng } from '../../../core/prng.js'
-import { createResponseSystem } from '../../../node/respond/index.js'
-import type { ResponseSystem } from '../../../node/respond/index.js'
+import { createResponseSystem } from '../../../node/daemon/response-system.js'
+import type { ResponseSystem } from '../../../node/daemon/response-system.js'
 import { createSignatureMatcher, makeSignature } from '../../../node/signatures/index.js'
 import { createStore } from '../../../node/store/store.js'
 import type { Store } from '../../../node/store/store.js'
@@ -59,7 +59,7 @@ beforeEach(async () => {
   await detection.start()
   stopDetection = async () => { await detection.stop() }
   const mesh = createFakeMesh('12D3KooWSelf', () => clock.now())
-  collab = createCollaboration({ clock, store, logger, mesh: mesh as never, respond, detection, remoteCell: 'ingest' })
+  collab = createCollaboration({ clock, store, logger, mesh: mesh as never, respond, detection })
   await collab.start()
   pipeline = createPipeline({
     clock, logger, detection, respond,

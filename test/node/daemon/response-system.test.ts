@@ -6,9 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { createManualClock } from '../../../core/clock.js'
 import { validateConfig } from '../../../node/config/index.js'
 import { createStore } from '../../../node/store/store.js'
-import {
-  createResponseSystem
-} from '../../../node/respond/index.js'
+import { createResponseSystem } from '../../../node/daemon/response-system.js'
 import { isAlive, processState } from '../../../core/index.js'
 import type { DangerEvent } from '../../../node/respond/index.js'
 import { until } from '../respond/helpers.js'

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { SERIES_COLUMNS } from '../../../sim/run/metrics.js'
 import { runScenario } from '../../../sim/run/run-scenario.js'
 import { Simulation } from '../../../sim/run/simulation.js'
-import { ROLE_HONEST } from '../../../sim/run/population.js'
+import { ROLE_HONEST } from '../../../sim/world/population.js'
 import { parseScenario } from '../../../sim/scenario/load-scenario.js'
 
 describe('liars', () => {

@@ -1,0 +1,61 @@
+/**
+ * What the brain reacts to, and the signals it names in every reaction.
+ * A body (the daemon's pipeline, the simulator's host model) turns what it
+ * saw into one of these records; the brain does the rest (brain.ts).
+ */
+import type { SignatureIndicator } from '../../protocol/alert/index.js'
+import type { DangerLevel, Phase } from '../observation.js'
+
+/** Where an adopted signature came from: made here from local evidence, or adopted from a peer after vetting. */
+export type SignatureOrigin = 'local' | 'peer'
+
+/** Local evidence about one observation: the profile's judgement and/or an adopted signature that matched. */
+export interface Danger {
+  /** The cell the observation belongs to (policy rules are per cell). */
+  cell: string
+  /** The community the cell shares with (publications, corroboration, sensitivity). */
+  community: string
+  /** What was observed: an HTTP request or a process sample. */
+  observation: 'http' | 'process'
+  context: string
+  parameter?: string
+  /** The client address of the offending request, when known. */
+  source?: string
+  /**
+   * The profile's verdict on this observation: its danger level and score
+   * (null when the profile has not scored it: still learning, or a body that
+   * does not model it).
+   */
+  profile: { level: DangerLevel, score: number, phase?: Phase } | null
+  /** An adopted signature that matched the observation. */
+  signature?: { indicator: SignatureIndicator, origin: SignatureOrigin }
+  /** The detector's explanation (kept verbatim in decisions and alerts). */
+  explanation: string
+}
+
+/** The alert intake's quorum: peers' independent warnings about a source reached the reputation-weighted quorum. */
+export interface RemoteBlock {
+  address: string
+  /** When the peers' claim ends (the intake's vote expiry). */
+  untilMs: number
+  why: string
+}
+
+/** Peers warned about a context: raise its sensitivity (bounded) and the threat level (to 1 at most). */
+export interface PeerWarning {
+  community: string
+  context: string
+  factor: number
+  untilMs: number
+}
+
+/** One piece of evidence behind a reaction, named in it (and in its decisions' refs). */
+export interface Signal {
+  kind: 'profile' | 'signature'
+  /** The level this signal alone argues for. */
+  level: DangerLevel
+  /** One line for logs and the audit trail. */
+  detail: string
+  score?: number
+  signature?: { id: string, origin: SignatureOrigin }
+}
