@@ -88,6 +88,9 @@ export class Brain {
     return this._threat
   }
 
+  /** Whether the deny list exists yet (reading `denyList` creates it). */
+  get hasDenyList (): boolean { return this._deny != null }
+
   /** Whether the threat level exists yet (reading `threat` creates it). */
   get hasThreat (): boolean { return this._threat != null }
 

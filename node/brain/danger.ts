@@ -54,8 +54,7 @@ export interface Signal {
   kind: 'profile' | 'signature'
   /** The level this signal alone argues for. */
   level: DangerLevel
-  /** One line for logs and the audit trail. */
-  detail: string
+  /** The profile's score (profile signals). */
   score?: number
   signature?: { id: string, origin: SignatureOrigin }
 }

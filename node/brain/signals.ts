@@ -22,13 +22,19 @@ export function assessDanger (d: Danger): Assessment {
   const signals: Signal[] = []
   if (d.signature != null) {
     const sig = d.signature
-    signals.push({ kind: 'signature', level: 2, detail: `matches adopted signature ${sig.indicator.id} (${sig.origin})`, signature: { id: sig.indicator.id, origin: sig.origin } })
+    signals.push({ kind: 'signature', level: 2, signature: { id: sig.indicator.id, origin: sig.origin } })
   }
   if (d.profile != null) {
     const p = d.profile
-    signals.push({ kind: 'profile', level: p.level, detail: `profile level ${p.level}, score ${Number.isFinite(p.score) ? p.score.toFixed(3) : String(p.score)}`, score: p.score })
+    signals.push({ kind: 'profile', level: p.level, score: p.score })
   }
   let level: DangerLevel = 0
   for (const s of signals) if (s.level > level) level = s.level
   return { level, signals }
+}
+
+/** One line per signal, for logs and the audit trail. */
+export function describeSignal (s: Signal): string {
+  if (s.kind === 'signature' && s.signature != null) return `matches adopted signature ${s.signature.id} (${s.signature.origin})`
+  return `${s.kind} level ${s.level}${s.score != null ? `, score ${Number.isFinite(s.score) ? s.score.toFixed(3) : String(s.score)}` : ''}`
 }

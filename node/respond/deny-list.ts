@@ -31,6 +31,9 @@ export interface DenyList {
   onChange: (listener: (change: 'add' | 'remove' | 'expire', entry: DenyEntry) => void) => () => void
 }
 
+/** One decision's hold on an address. */
+interface Hold { id: string, expiresAtMs: number }
+
 export interface DenyListComponents {
   clock: Clock
 }
@@ -42,32 +45,37 @@ export interface DenyListInit {
 
 export function createDenyList (components: DenyListComponents, init: DenyListInit = {}): DenyList {
   const allow = init.allowlist == null ? createAddressSet([]) : Array.isArray(init.allowlist) ? createAddressSet(init.allowlist as string[]) : init.allowlist as BlockList
-  /** address → (decisionId → expiresAtMs) */
-  const entries = new Map<string, Map<string, number>>()
+  /**
+   * address → its holds: one decision (the common case, kept as one small
+   * object) or several (decisionId → expiresAtMs).
+   */
+  const entries = new Map<string, Hold | Map<string, number>>()
   const listeners = new Set<(change: 'add' | 'remove' | 'expire', entry: DenyEntry) => void>()
 
-  const toEntry = (address: string, holds: Map<string, number>): DenyEntry => ({
-    address,
-    expiresAtMs: Math.max(...holds.values()),
-    decisionIds: [...holds.keys()]
-  })
+  const holdsOf = (h: Hold | Map<string, number>): Map<string, number> => h instanceof Map ? h : new Map([[h.id, h.expiresAtMs]])
+  const toEntry = (address: string, h: Hold | Map<string, number>): DenyEntry => h instanceof Map
+    ? { address, expiresAtMs: Math.max(...h.values()), decisionIds: [...h.keys()] }
+    : { address, expiresAtMs: h.expiresAtMs, decisionIds: [h.id] }
   const emit = (change: 'add' | 'remove' | 'expire', entry: DenyEntry): void => {
     for (const l of listeners) l(change, entry)
   }
   /** Drops expired holds of one address; returns the live holds or null. */
-  const live = (address: string, now: number): Map<string, number> | null => {
-    const holds = entries.get(address)
-    if (holds == null) return null
+  const live = (address: string, now: number): Hold | Map<string, number> | null => {
+    const h = entries.get(address)
+    if (h == null) return null
     let expired = false
-    for (const [id, exp] of holds) {
-      if (exp <= now) { holds.delete(id); expired = true }
+    if (h instanceof Map) {
+      for (const [id, exp] of h) {
+        if (exp <= now) { h.delete(id); expired = true }
+      }
+      if (h.size > 0) return h
+    } else {
+      if (h.expiresAtMs > now) return h
+      expired = true
     }
-    if (holds.size === 0) {
-      entries.delete(address)
-      if (expired) emit('expire', { address, expiresAtMs: now, decisionIds: [] })
-      return null
-    }
-    return holds
+    entries.delete(address)
+    if (expired && listeners.size > 0) emit('expire', { address, expiresAtMs: now, decisionIds: [] })
+    return null
   }
 
   const list = (nowMs?: number): DenyEntry[] => {
@@ -85,19 +93,29 @@ export function createDenyList (components: DenyListComponents, init: DenyListIn
       const a = normalizeAddress(address)
       if (a == null || allow.check(a, a.includes(':') ? 'ipv6' : 'ipv4')) return false
       if (!(expiresAtMs > components.clock.now())) return false
-      let holds = entries.get(a)
-      if (holds == null) { holds = new Map(); entries.set(a, holds) }
-      holds.set(decisionId, Math.max(holds.get(decisionId) ?? 0, expiresAtMs))
-      emit('add', toEntry(a, holds))
+      const h = entries.get(a)
+      let next: Hold | Map<string, number>
+      if (h == null) {
+        next = { id: decisionId, expiresAtMs }
+      } else if (!(h instanceof Map) && h.id === decisionId) {
+        next = { id: decisionId, expiresAtMs: Math.max(h.expiresAtMs, expiresAtMs) }
+      } else {
+        next = holdsOf(h)
+        next.set(decisionId, Math.max(next.get(decisionId) ?? 0, expiresAtMs))
+      }
+      entries.set(a, next)
+      if (listeners.size > 0) emit('add', toEntry(a, next))
       return true
     },
     remove (address, decisionId) {
       const a = normalizeAddress(address)
       if (a == null) return true
-      const holds = entries.get(a)
-      if (holds == null) return true
+      const h = entries.get(a)
+      if (h == null) return true
+      const holds = holdsOf(h)
       if (decisionId == null) holds.clear()
       else holds.delete(decisionId)
+      if (holds.size > 0) entries.set(a, holds)
       if (holds.size === 0) {
         entries.delete(a)
         emit('remove', { address: a, expiresAtMs: components.clock.now(), decisionIds: [] })

@@ -1,13 +1,14 @@
 /**
  * One simulated host's brain: the node's REAL decision logic (DESIGN.md "one
- * brain, two bodies"): the reputation table (protocol/reputation), the alert
- * intake with its selfish tracker (node/intake), the alert publisher
- * (node/intake), the policy state for `decide()` and the threat level
- * (node/respond). The simulator supplies the body: a virtual clock, and the
- * intake's callbacks (vetting, adoption, sensitivity, source blocks,
- * subscribers) as prototype methods of this object, so a brain costs no
- * closures. Brains are created lazily, when a host first receives or produces
- * an alert; most of their Maps are created on first use by the node code itself.
+ * brain, two bodies"): the node's reaction module (node/brain: policy and
+ * escalation, deny list, threat level, peer-raised sensitivity), the
+ * reputation table (protocol/reputation), the alert intake with its selfish
+ * tracker (node/intake) and the alert publisher (node/intake). The simulator
+ * supplies the body: a virtual clock, and the intake's callbacks (vetting,
+ * adoption, sensitivity, source blocks, subscribers) as prototype methods of
+ * this object, so a brain costs no closures. Brains are created lazily, when
+ * a host first receives, reacts or publishes; their parts are created on
+ * first use too.
  */
 import type { SignatureIndicator } from '../../protocol/alert/types.js'
 import { ReputationTable } from '../../protocol/reputation/reputation-table.js'
@@ -19,10 +20,9 @@ import type { AlertIntakeComponents, VetResult } from '../../node/intake/alert-i
 import type { AlertIntakeParams } from '../../node/intake/intake-params.js'
 import { AlertPublisher } from '../../node/intake/alert-publisher.js'
 import type { AlertPublisherParams } from '../../node/intake/alert-publisher.js'
-import { emptyPolicyState } from '../../node/respond/policy.js'
-import type { PolicyState } from '../../node/respond/policy-types.js'
-import { createThreatLevel } from '../../node/respond/threat-level.js'
-import type { ThreatLevel } from '../../node/respond/threat-level.js'
+import { Brain } from '../../node/brain/index.js'
+import type { BrainParams as NodeBrainParams } from '../../node/brain/index.js'
+import type { Policy, ThreatLevel } from '../../node/respond/index.js'
 
 /** What a brain asks of the simulated world (implemented by the Simulation). */
 export interface BrainWorld {
@@ -82,21 +82,20 @@ export interface BrainParams {
   intake: AlertIntakeParams
   reputation: ReputationParams
   publisher: AlertPublisherParams
+  /** The node brain's params (node/brain) and the policy it judges by. */
+  brain: NodeBrainParams
+  policy: Policy
 }
 
 export class HostBrain implements AlertIntakeComponents {
-  readonly reputation: SimReputationTable
-  readonly intake: AlertIntake
+  /** The node's reaction module: policy and escalation, deny list, threat level, sensitivity (node/brain). */
+  readonly node: Brain
+  private _reputation: SimReputationTable | undefined
+  private _intake: AlertIntake | undefined
   private _publisher: AlertPublisher | undefined
-  private _threat: ThreatLevel | undefined
-  policyState: PolicyState | undefined
-  /** context → sensitivity factor and until (epoch ms). */
-  private sensitivity: Map<string, { factor: number, untilMs: number }> | undefined
-  /** address → blocked until (epoch ms): remote quorum blocks and local block-source decisions. */
-  private blocks: Map<string, number> | undefined
   /** Alerts handled; corroboration runs again only when new alerts arrived since. */
   alertsReceived = 0
-  corroboratedAt: Map<number, number> | undefined
+  corroboratedAt: Map<string, number> | undefined
   /** Virtual ms of the last alert or corroboration; housekeeping is scheduled from it. */
   lastActivityMs = -Infinity
   tickScheduled = false
@@ -105,30 +104,35 @@ export class HostBrain implements AlertIntakeComponents {
     private readonly world: BrainWorld,
     readonly host: number,
     readonly peerId: string,
-    private readonly params: BrainParams
+    private readonly params: BrainParams,
+    private readonly community: string
   ) {
-    this.reputation = new SimReputationTable(params.reputation, world, host)
-    this.intake = new AlertIntake(this, params.intake)
+    this.node = new Brain({ clock: world.clock, policy: params.policy }, params.brain)
   }
 
   get clock (): Clock { return this.world.clock }
+
+  get reputation (): SimReputationTable {
+    this._reputation ??= new SimReputationTable(this.params.reputation, this.world, this.host)
+    return this._reputation
+  }
+
+  get intake (): AlertIntake {
+    this._intake ??= new AlertIntake(this, this.params.intake)
+    return this._intake
+  }
+
+  /** The intake exists (an alert arrived, or someone asked for it): only then can there be warnings to corroborate. */
+  get hasIntake (): boolean { return this._intake != null }
 
   get publisher (): AlertPublisher {
     this._publisher ??= new AlertPublisher({ clock: this.world.clock }, this.params.publisher)
     return this._publisher
   }
 
-  get threat (): ThreatLevel {
-    this._threat ??= createThreatLevel({ clock: this.world.clock })
-    return this._threat
-  }
+  get threat (): ThreatLevel { return this.node.threat }
 
-  get hasThreat (): boolean { return this._threat != null }
-
-  policy (): PolicyState {
-    this.policyState ??= emptyPolicyState()
-    return this.policyState
-  }
+  get hasThreat (): boolean { return this.node.hasThreat }
 
   // --- AlertIntakeComponents -------------------------------------------------
 
@@ -136,51 +140,32 @@ export class HostBrain implements AlertIntakeComponents {
 
   adoptSignature (sig: SignatureIndicator, origin: string): void { this.world.adopt(this.host, sig, origin) }
 
-  raiseSensitivity (_community: string, context: string, factor: number, untilMs: number): void {
-    this.sensitivity ??= new Map()
-    this.sensitivity.set(context, { factor, untilMs })
-    if (this._threat != null || this.wantsThreat) {
-      this.threat.raise({ level: 1, durationMs: untilMs - this.world.clock.now(), origin: 'remote', reason: `peer alerts on ${context}` })
-    }
+  /** Peers warned: the brain raises the community's sensitivity (capped, keeps the maximum) and the threat level to 1. */
+  raiseSensitivity (community: string, context: string, factor: number, untilMs: number): void {
+    this.node.onPeerWarning({ community, context, factor, untilMs })
   }
 
-  /** Set by the simulation when renewal is on (the threat level shortens the renewal interval). */
-  wantsThreat = false
-
-  blockSource (address: string, untilMs: number, _why: string): void {
-    this.blocks ??= new Map()
-    this.blocks.set(address, untilMs)
+  /** The intake's quorum: a remote-evidence decision of the brain (block-source on the deny list, as in the daemon). */
+  blockSource (address: string, untilMs: number, why: string): void {
+    this.node.onRemoteBlock({ address, untilMs, why })
     this.world.remoteBlock(this.host, address, untilMs)
   }
 
-  /** A local block-source decision (node/respond): later attempts from the address are dropped until it expires. */
-  blockLocally (address: string, untilMs: number): void {
-    this.blocks ??= new Map()
-    this.blocks.set(address, Math.max(untilMs, this.blocks.get(address) ?? 0))
-  }
-
   unblockSource (address: string, _why: string): void {
-    if (this.blocks?.delete(address) === true) this.world.remoteUnblock(this.host, address)
+    if (this.node.onRemoteUnblock(address).length > 0) this.world.remoteUnblock(this.host, address)
   }
 
   subscribers (_community: string): Iterable<string> { return this.world.subscribers(this.host) }
 
   // --- queries used by the host model ---------------------------------------
 
-  /** The sensitivity factor for a context now (1 when not raised). */
+  /** The sensitivity factor for a context now (1 when not raised): the same table the daemon's detectors read. */
   sensitivityFor (context: string, nowMs: number): number {
-    const s = this.sensitivity?.get(context)
-    if (s == null) return 1
-    if (s.untilMs <= nowMs) { this.sensitivity!.delete(context); return 1 }
-    return s.factor
+    return this.node.sensitivityFactor(this.community, context, nowMs)
   }
 
-  isBlocked (address: string, nowMs: number): boolean {
-    const until = this.blocks?.get(address)
-    if (until == null) return false
-    if (until <= nowMs) { this.blocks!.delete(address); return false }
-    return true
+  /** Is the address on the brain's deny list (remote quorum blocks and local block-source decisions)? */
+  isDenied (address: string, nowMs: number): boolean {
+    return this.node.isDenied(address, nowMs)
   }
-
-  get hasBlocks (): boolean { return this.blocks != null && this.blocks.size > 0 }
 }

@@ -12,17 +12,19 @@
  * through the real AlertPublisher. Every local meeting with an attack
  * corroborates the peers that warned (R1).
  */
-import type { LocalDanger } from '../../node/intake/index.js'
-import type { ActionType, DangerEvent } from '../../node/respond/index.js'
-import { decideWithBreakdown, emptyPolicyState, recordOffence } from '../../node/respond/index.js'
+import type { Danger, Reaction } from '../../node/brain/index.js'
+import type { CorroborationEvent, LocalDanger } from '../../node/intake/index.js'
 import type { AlertDraft } from '../../protocol/alert/index.js'
 import { createAlert } from '../../protocol/alert/index.js'
 import { NO_SOURCE } from '../attacks/index.js'
-import { clientAddress, hostAddress } from '../host/index.js'
+import { clientAddress } from '../host/index.js'
 import { FLAG_DETECTOR, FLAG_OFFLINE, FLAG_VULNERABLE, ROLE_HONEST } from '../world/index.js'
 import type { AttackState, Simulation } from './simulation.js'
 
-const BLOCKING_ACTIONS: ReadonlySet<ActionType> = new Set<ActionType>(['block-source', 'quarantine', 'terminate-and-renew'])
+/** The simulated hosts' one cell: a supervised workload (policy rules of `type:supervised` apply). */
+export const CELL = 'svc'
+/** A detection, as the profile reports it: level 2 (the scenario's TPR/FPR are level-2 figures). */
+const DETECTED: Danger['profile'] = { level: 2, score: 1 }
 /** Normal pages a false positive can hit. */
 export const NORMAL_CONTEXTS = 16
 /** Normal client addresses. */
@@ -33,22 +35,14 @@ export const REFUTE_MEAN_MS = 60_000
 export class HostModel {
   readonly samples = new Map<number, number>()
   readonly pendingSignature = new Map<number, number>()
-  private readonly policyStates = new Map<number, ReturnType<typeof emptyPolicyState>>()
-  readonly sigHitBlocks: boolean
   private fpVersion = 0
   private readonly kFalsePositive: number
   private readonly kSignatureReady: number
   seq = 0
 
   constructor (private readonly sim: Simulation) {
-    this.sigHitBlocks = this.probePolicy()
     this.kFalsePositive = sim.event((version) => { this.onFalsePositive(version) })
     this.kSignatureReady = sim.event((h, k) => { this.onSignatureReady(h, k) })
-  }
-
-  private probePolicy (): boolean {
-    const ev: DangerEvent = { cell: 'svc', level: 2, source: hostAddress(0), context: 'probe', explanation: 'probe', origin: 'local' }
-    return decideWithBreakdown(ev, emptyPolicyState(), this.sim.policy, 0).decisions.some(d => !d.dryRun && BLOCKING_ACTIONS.has(d.action))
   }
 
   armed (h: number): boolean {
@@ -67,97 +61,79 @@ export class HostModel {
     const bit = at.bit
     if ((sim.infected[t] & bit) !== 0) return
     sim.counters.attempts++
-    const brain = sim.brains[t]
-    if (brain !== undefined && src !== NO_SOURCE && brain.hasBlocks && brain.isBlocked(sim.truth.sourceAddress(src), sim.epochNow())) {
+    const existing = sim.brains[t]
+    // the deny list: blocked without scoring (as the daemon's pipeline does)
+    if (existing !== undefined && src !== NO_SOURCE && existing.node.hasDenyList && existing.isDenied(sim.truth.sourceAddress(src), sim.epochNow())) {
       sim.counters.blockedAttempts++
       at.blocked++
       return
     }
     if ((sim.immune[t] & bit) !== 0) {
-      // the matcher hits the signature: local level-2 danger
-      const first = (sim.met[t] & bit) === 0
-      const blocks = first ? this.localDecision(t, k, src) : this.sigHitBlocks
+      // the matcher hits the signature: the brain judges a signature hit
+      const source = src === NO_SOURCE ? undefined : sim.truth.sourceAddress(src)
+      const r = this.react(t, at.spec.context, source, null, { indicator: at.signature!, origin: (sim.ownSignature[t] & bit) !== 0 ? 'local' : 'peer' }, `matches adopted signature ${at.signature!.id}`)
       sim.met[t] |= bit
-      this.corroborate(t, k, src)
-      if (sim.s.population.publishSignatureHits && at.signature != null && this.canPublish(t)) {
-        this.publishDanger(t, {
-          community: sim.s.community,
-          level: 2,
-          context: at.spec.context,
-          parameter: '',
-          score: 0,
-          explanation: `matches adopted signature ${at.signature.id}`,
-          ...(src !== NO_SOURCE ? { source: sim.truth.sourceAddress(src) } : {}),
-          signature: at.signature
-        })
-      }
-      if (blocks) { sim.counters.blockedAttempts++; at.blocked++; return }
+      this.corroborate(t, r.corroboration)
+      if (sim.s.population.publishSignatureHits && r.publication != null && this.canPublish(t)) this.publishDanger(t, r.publication.danger)
+      if (r.verdict === 'block') { sim.counters.blockedAttempts++; at.blocked++; return }
     } else if (this.armed(t)) {
       let p = at.tpr
-      if (brain !== undefined) {
-        const f = brain.sensitivityFor(at.spec.context, sim.epochNow())
+      if (existing !== undefined) {
+        const f = existing.sensitivityFor(at.spec.context, sim.epochNow())
         if (f > 1) p = 1 - Math.pow(1 - p, f)
       }
       if (sim.rng.next() < p) {
         sim.counters.detections++
         at.detections++
         sim.met[t] |= bit
-        const blocks = this.localDecision(t, k, src)
-        this.onDetected(t, k, src)
-        if (blocks) { sim.counters.blockedAttempts++; at.blocked++; return }
+        const source = src === NO_SOURCE ? undefined : sim.truth.sourceAddress(src)
+        const r = this.react(t, at.spec.context, source, DETECTED, undefined, `simulated level-2 detection of ${at.spec.name}`)
+        this.onDetected(t, k, src, r)
+        if (r.verdict === 'block') { sim.counters.blockedAttempts++; at.blocked++; return }
       }
     }
     if ((flags & FLAG_VULNERABLE) !== 0) this.infect(t, k)
   }
 
-  /** The real policy on a local level-2 danger: does it block (block-source, quarantine, terminate-and-renew)? */
-  private localDecision (h: number, k: number, src: number): boolean {
-    return this.decideLocal(h, this.sim.attacks[k].spec.context, src === NO_SOURCE ? undefined : this.sim.truth.sourceAddress(src))
+  /** Local evidence on host h → the node brain's reaction (policy decisions, deny list, threat level). */
+  private react (h: number, context: string, source: string | undefined, profile: Danger['profile'], signature: Danger['signature'], explanation: string): Reaction {
+    return this.sim.brain(h).node.onDanger({
+      cell: CELL,
+      community: this.sim.s.community,
+      observation: 'http',
+      context,
+      parameter: '',
+      ...(source !== undefined ? { source } : {}),
+      profile,
+      ...(signature !== undefined ? { signature } : {}),
+      explanation
+    })
   }
 
-  /** decide() for a local level-2 danger; a block-source decision also drops later attempts from that source until it expires. */
-  private decideLocal (h: number, context: string, source: string | undefined): boolean {
-    const sim = this.sim
-    let state = this.policyStates.get(h)
-    if (state === undefined) { state = emptyPolicyState(); this.policyStates.set(h, state) }
-    const now = sim.epochNow()
-    const ev: DangerEvent = { cell: 'svc', level: 2, context, explanation: 'simulated level-2 detection', origin: 'local', ...(source != null ? { source } : {}) }
-    const b = decideWithBreakdown(ev, state, sim.policy, now)
-    recordOffence(state, ev, b.effectiveLevel, sim.policy, now)
-    let blocks = false
-    for (const d of b.decisions) {
-      if (d.dryRun) continue
-      if (BLOCKING_ACTIONS.has(d.action)) blocks = true
-      if (d.action === 'block-source' && d.target.kind === 'source' && d.expiresAtMs != null) sim.brain(h).blockLocally(d.target.address, d.expiresAtMs)
-      if (d.action === 'raise-threat' && sim.s.renewal != null) {
-        sim.brain(h).threat.raise({ level: 2, durationMs: Number(d.params.durationSec ?? 0) * 1000, origin: 'local', reason: `local danger in ${context}` })
-      }
-    }
-    return blocks
-  }
-
-  private corroborate (h: number, k: number, src: number): void {
+  /**
+   * The brain's corroboration goes to the intake, as in the daemon. Skipped
+   * when it cannot change anything: no intake yet (no alert received, so no
+   * warning to credit and no episode to confirm), or no new alert since the
+   * host last corroborated this context.
+   */
+  private corroborate (h: number, event: CorroborationEvent | null): void {
     const sim = this.sim
     const brain = sim.brains[h]
-    if (brain === undefined || !sim.useMesh) return
+    if (event == null || brain === undefined || !sim.useMesh || !brain.hasIntake) return
+    const key = event.context ?? `source ${event.source ?? ''}`
     brain.corroboratedAt ??= new Map()
-    if ((brain.corroboratedAt.get(k) ?? -1) >= brain.alertsReceived) return
-    brain.corroboratedAt.set(k, brain.alertsReceived)
-    const at = sim.attacks[k]
-    brain.intake.corroborate({
-      community: sim.s.community,
-      context: at.spec.context,
-      ...(src !== NO_SOURCE ? { source: sim.truth.sourceAddress(src) } : {}),
-      ...(at.signature != null ? { signatureId: at.signature.id } : {})
-    }, sim.epochNow())
+    if ((brain.corroboratedAt.get(key) ?? -1) >= brain.alertsReceived) return
+    brain.corroboratedAt.set(key, brain.alertsReceived)
+    brain.intake.corroborate(event, sim.epochNow())
     brain.lastActivityMs = sim.engine.now
     sim.ensureTick(brain)
   }
 
-  private onDetected (h: number, k: number, src: number): void {
+  private onDetected (h: number, k: number, src: number, r: Reaction): void {
     const sim = this.sim
     const at = sim.attacks[k]
-    this.corroborate(h, k, src)
+    this.corroborate(h, r.corroboration)
+    // clonal selection, modelled: a signature after samplesForSignature detections and signatureDelayS
     const key = h * 32 + k
     if (at.signature != null && (sim.immune[h] & at.bit) === 0 && !this.pendingSignature.has(key)) {
       const n = (this.samples.get(key) ?? 0) + 1
@@ -169,17 +145,8 @@ export class HostModel {
         this.samples.set(key, n)
       }
     }
-    if (this.canPublish(h)) {
-      this.publishDanger(h, {
-        community: sim.s.community,
-        level: 2,
-        context: at.spec.context,
-        parameter: '',
-        score: 1,
-        explanation: `simulated level-2 detection of ${at.spec.name}`,
-        ...(src !== NO_SOURCE ? { source: sim.truth.sourceAddress(src) } : {})
-      })
-    }
+    // the brain's publication (a source or anomaly alert now; the signature alert when clonal selection is done)
+    if (r.publication != null && this.canPublish(h)) this.publishDanger(h, r.publication.danger)
   }
 
   private onSignatureReady (h: number, k: number): void {
@@ -189,6 +156,7 @@ export class HostModel {
     this.pendingSignature.delete(key)
     const at = sim.attacks[k]
     this.giveSignature(h, k)
+    sim.ownSignature[h] |= at.bit
     if (src !== undefined && at.signature != null && this.canPublish(h) && (sim.pop.flags[h] & FLAG_OFFLINE) === 0) {
       this.publishDanger(h, {
         community: sim.s.community,
@@ -275,10 +243,11 @@ export class HostModel {
     const k = sim.rng.nextInt(CLIENTS)
     const source = clientAddress(k)
     sim.truth.client(source, k)
-    if (this.decideLocal(h, context, source)) sim.counters.falseBlocks++
-    if (this.canPublish(h)) {
-      this.publishDanger(h, { community: sim.s.community, level: 2, context, parameter: '', score: 1, explanation: 'simulated level-2 false positive', source })
-    }
+    // to the node a false positive is a detection like any other
+    const r = this.react(h, context, source, DETECTED, undefined, 'simulated level-2 false positive')
+    if (r.verdict === 'block') sim.counters.falseBlocks++
+    this.corroborate(h, r.corroboration)
+    if (r.publication != null && this.canPublish(h)) this.publishDanger(h, r.publication.danger)
   }
 
   // --- publishing ------------------------------------------------------------------

@@ -19,6 +19,7 @@
 import { createPrng, deriveSeed } from '../../core/index.js'
 import type { Clock, Prng } from '../../core/index.js'
 import { createAlertIntakeParams, createAlertPublisherParams } from '../../node/intake/index.js'
+import { createBrainParams } from '../../node/brain/index.js'
 import { createPolicy } from '../../node/respond/index.js'
 import type { Policy } from '../../node/respond/index.js'
 import { makeSignature } from '../../node/signatures/index.js'
@@ -41,7 +42,7 @@ import { GroundTruth } from '../world/index.js'
 import type { Population } from '../world/index.js'
 import { BrainAdapter, NetworkAdapter } from './adapters.js'
 import { Churn, Renewal } from './churn.js'
-import { HostModel, NORMAL_CONTEXTS } from './host-model.js'
+import { CELL, HostModel, NORMAL_CONTEXTS } from './host-model.js'
 import { Measurement } from './measurement.js'
 import type { RunMetrics, SeriesRow } from './metrics.js'
 
@@ -99,6 +100,8 @@ export class Simulation implements EventHandler, AttackContext, AdversaryContext
   readonly infected: Uint32Array
   readonly immune: Uint32Array
   readonly met: Uint32Array
+  /** Per host: the attacks whose signature it made itself (its signature hits are of local origin). */
+  readonly ownSignature: Uint32Array
   readonly harmed: Uint8Array
   readonly everFlag: Uint8Array
   readonly lied: Uint8Array
@@ -151,17 +154,20 @@ export class Simulation implements EventHandler, AttackContext, AdversaryContext
     this.brainParams = {
       intake,
       reputation: createReputationParams({ maxEventsPerPeer: 0, ...scenario.brain.reputation }),
-      publisher: createAlertPublisherParams(scenario.brain.publisher)
+      publisher: createAlertPublisherParams(scenario.brain.publisher),
+      brain: createBrainParams({}),
+      policy: createPolicy(scenario.brain.policy, [{ name: CELL, type: 'supervised' }])
     }
     this.housekeepingMs = intake.housekeepingIntervalMs
     this.quietMs = intake.selfish.episodeQuietMs
     this.maxFactor = Math.max(1, intake.maxSensitivityFactor)
-    this.policy = createPolicy(scenario.brain.policy, [{ name: 'svc', type: 'supervised' }])
+    this.policy = this.brainParams.policy
     this.brains = new Array<HostBrain | undefined>(total)
     this.ids = new Array<string | undefined>(total)
     this.infected = new Uint32Array(total)
     this.immune = new Uint32Array(total)
     this.met = new Uint32Array(total)
+    this.ownSignature = new Uint32Array(total)
     this.harmed = new Uint8Array(total)
     this.everFlag = new Uint8Array(total)
     this.lied = new Uint8Array(total)
@@ -329,8 +335,7 @@ export class Simulation implements EventHandler, AttackContext, AdversaryContext
   brain (h: number): HostBrain {
     let b = this.brains[h]
     if (b === undefined) {
-      b = new HostBrain(this.brainAdapter, h, this.id(h), this.brainParams)
-      b.wantsThreat = this.s.renewal != null
+      b = new HostBrain(this.brainAdapter, h, this.id(h), this.brainParams, this.s.community)
       this.brains[h] = b
     }
     return b
