@@ -149,6 +149,14 @@ export interface LoggingConfig {
   format: LogFormat
 }
 
+/** One `sensors[]` entry: a registered sensor type, the cell its observations belong to, and its own (validated) settings. */
+export interface SensorConfig {
+  type: string
+  cell: string
+  /** What the sensor's plug-in read from the entry (its factory's init). */
+  init: unknown
+}
+
 export interface Config {
   dataDir: string
   listen: string[]
@@ -158,6 +166,8 @@ export interface Config {
   /** Every community joined: the listed ones plus each cell's and the ingest one (normalised, no duplicates). */
   communities: string[]
   cells: CellConfig[]
+  /** Extra sensors (node/sensors plug-ins), besides the /proc sampler and the cells' access logs. */
+  sensors: SensorConfig[]
   ingest: IngestConfig
   learning: LearningConfig
   /** The innate layer (node/innate): grammar checks that need no learning, and how they combine with the profile. */

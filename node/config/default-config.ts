@@ -87,6 +87,7 @@ export function defaultConfig (): Config {
     api: { host: DEFAULT_API_HOST, port: DEFAULT_API_PORT, token: null, maxBodyBytes: DEFAULT_API_MAX_BODY_BYTES },
     communities: [DEFAULT_COMMUNITY],
     cells: defaultCells(),
+    sensors: [],
     ingest: { community: DEFAULT_COMMUNITY },
     learning: defaultLearningConfig(),
     innate: defaultInnateConfig(),

@@ -16,10 +16,11 @@ import { CELL_TYPES } from '../respond/policy-types.js'
 import { Checker, isPlainObject, joinPath } from '../../core/index.js'
 import type { Raw } from '../../core/index.js'
 import { CHAR_CLASSES } from './config-types.js'
-import type { AccessLogConfig, CellConfig, CollaborationConfig, Config, LearningConfig, PriorConfig } from './config-types.js'
+import { createSensorRegistry } from '../sensors/index.js'
+import type { AccessLogConfig, CellConfig, CollaborationConfig, Config, LearningConfig, PriorConfig, SensorConfig } from './config-types.js'
 import { CELL_DEFAULTS, DEFAULT_COMMUNITY, DEFAULT_SAMPLE_INTERVAL_SEC, defaultCells, defaultConfig } from './default-config.js'
 
-const TOP_KEYS = ['version', 'dataDir', 'listen', 'bootstrap', 'mdns', 'api', 'communities', 'cells', 'ingest', 'learning', 'innate', 'policy', 'threat', 'collaboration', 'logging'] as const
+const TOP_KEYS = ['version', 'dataDir', 'listen', 'bootstrap', 'mdns', 'api', 'communities', 'cells', 'sensors', 'ingest', 'learning', 'innate', 'policy', 'threat', 'collaboration', 'logging'] as const
 const COMMUNITY = /^[a-z0-9._-]{1,64}$/
 const COMMUNITY_ACCEPTED = 'a software id matching [a-z0-9._-]{1,64}'
 export const CELL_NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/
@@ -275,6 +276,7 @@ export function checkConfig (raw: unknown, opts: ValidateOptions = {}): { config
     if (cell.type === 'host' && ++hosts > 1) c.add(`cells[${i}].type`, 'host', 'at most one cell of type host')
   })
 
+  const sensors = readSensors(c, o.sensors, ['ingest', ...seenCells.keys()], baseDir)
   const learning = readLearning(c, o.learning)
   const innate = readInnateConfig(c, o.innate, cells.filter(x => x.name !== '' && x.type !== 'host').map(x => x.name))
   const policy = readPolicyConfig(c, 'policy', o.policy, cells.filter(x => x.name !== '').map(x => ({ name: x.name, type: x.type })))
@@ -299,6 +301,7 @@ export function checkConfig (raw: unknown, opts: ValidateOptions = {}): { config
     api: { host, port, token, maxBodyBytes },
     communities,
     cells,
+    sensors,
     ingest: { community: ingestCommunity },
     learning,
     innate,
@@ -308,6 +311,26 @@ export function checkConfig (raw: unknown, opts: ValidateOptions = {}): { config
     logging
   }
   return { config, issues: c.issues }
+}
+
+/**
+ * `sensors[]`: each entry names a registered sensor `type` (node/sensors) and
+ * the `cell` its observations belong to; the rest is read by that sensor's own
+ * schema (its plug-in's readConfig), so a new sensor brings its config with it.
+ */
+function readSensors (c: Checker, v: unknown, cellNames: readonly string[], baseDir: string): SensorConfig[] {
+  const registry = createSensorRegistry()
+  const listable = registry.types().filter(t => registry.plugin(t)?.readConfig != null)
+  return c.array('sensors', v, [], (f, raw) => {
+    if (!isPlainObject(raw)) { c.add(f, raw, `a sensor {type, cell, ...} (types: ${listable.join(', ')})`); return undefined }
+    const type = c.oneOf(joinPath(f, 'type'), raw.type, listable, listable[0])
+    if (raw.type === undefined) c.add(joinPath(f, 'type'), undefined, `one of ${listable.join(', ')}`)
+    const cell = c.oneOf(joinPath(f, 'cell'), raw.cell, cellNames, 'ingest')
+    const plugin = registry.plugin(type)
+    if (plugin?.readConfig == null) return undefined
+    const init = plugin.readConfig(c, f, raw, { resolvePath: (p) => p === '' ? '' : resolveConfigPath(p, baseDir) })
+    return { type, cell, init }
+  }, { maxItems: 256, accepted: 'an array of sensors {type, cell, ...}' })
 }
 
 /** Validates `raw` (merged over the defaults); returns a frozen Config or throws ConfigError listing every problem. */

@@ -22,8 +22,8 @@ import type { HttpObservation, Observation } from '../observation.js'
 import { createResponseSystem } from './response-system.js'
 import type { ResponseSystem } from './response-system.js'
 import type { SupervisorParams } from '../supervisor/supervisor-params.js'
-import { createAccessLogSensor, createObserveHandler, createProcSampler } from '../sensors/index.js'
-import type { Sensor, SensorLogger, TailPosition } from '../sensors/index.js'
+import { createObserveHandler, createSensorRegistry } from '../sensors/index.js'
+import type { ProcSampler, Sensor, SensorCheckpoint, SensorLogger, TailPosition } from '../sensors/index.js'
 import type { ObserveAnswer } from '../sensors/ingest.js'
 import { createSignatureMatcher } from '../signatures/index.js'
 import { createStore } from '../store/store.js'
@@ -277,37 +277,41 @@ export async function createDaemon (init: DaemonInit): Promise<Daemon> {
         void pipeline.observeProcess(ref, obs).catch(onError)
       }
     }
+    // every sensor through the registry: the /proc sampler and access logs derived from the cells, then `sensors[]`
+    const registry = createSensorRegistry()
+    const checkpoints = store!.sub('sensors')
+    const checkpointAt = (key: string): SensorCheckpoint => ({
+      load: async () => await checkpoints.get(key).catch(() => undefined) as TailPosition | undefined,
+      save: async (s: unknown) => { await checkpoints.put(key, s) }
+    })
+    const make = (type: string, cell: CellRef, init: unknown, checkpointKey?: string): Sensor =>
+      registry.create(type, { clock, emit: emitFor(cell), logger: sensorLogger, ...(checkpointKey != null ? { checkpoint: checkpointAt(checkpointKey) } : {}) }, init)
     // one /proc sampler for every process-backed cell and the host
     const procCells = config.cells.filter((c) => c.type !== 'http')
     if (procCells.length > 0) {
       const intervalMs = Math.min(...procCells.map((c) => c.sampleIntervalSec)) * 1000
-      const sampler = createProcSampler({ clock, emit: emitFor(ingestCell), logger: sensorLogger }, {
+      const sampler = make('proc', ingestCell, {
         intervalMs,
         host: procCells.some((c) => c.type === 'host'),
         cells: procCells.filter((c) => c.type !== 'host').map((c) => c.type === 'pid'
           ? { name: c.name, pid: c.pid }
           : c.type === 'process-name' ? { name: c.name, command: c.processName } : { name: c.name, supervised: true })
-      })
+      }) as ProcSampler
       for (const [name, sup] of r.supervisors) {
         sampler.setPid(name, sup.pid() ?? undefined)
         sup.onPidChange((change) => { sampler.setPid(name, change.newPid ?? undefined) })
       }
       sensors.push(sampler)
     }
-    const checkpoints = store!.sub('sensors')
     for (const cell of config.cells) {
       const log = 'accessLog' in cell ? cell.accessLog : null
       if (log == null) continue
-      const key = `access-log:${cell.name}:${log.path}`
-      sensors.push(createAccessLogSensor({
-        clock,
-        emit: emitFor({ name: cell.name, community: cell.community }),
-        logger: sensorLogger,
-        checkpoint: {
-          load: async () => await checkpoints.get(key).catch(() => undefined) as TailPosition | undefined,
-          save: async (s: unknown) => { await checkpoints.put(key, s) }
-        }
-      }, { path: log.path, cell: cell.name }))
+      sensors.push(make('access-log', { name: cell.name, community: cell.community }, { path: log.path, cell: cell.name }, `access-log:${cell.name}:${log.path}`))
+    }
+    for (const s of config.sensors) {
+      const ref = cellRef(s.cell) ?? ingestCell
+      const init = { ...(s.init as Record<string, unknown>), cell: ref.name }
+      sensors.push(make(s.type, ref, init, registry.plugin(s.type)?.checkpointKey?.(ref.name, init as never)))
     }
   }
 

@@ -4,7 +4,10 @@
  * HttpObservation per request line. Malformed lines are counted by reason and
  * skipped; they never stop the sensor.
  */
+import type { Checker, Raw } from '../../core/index.js'
+import { joinPath } from '../../core/index.js'
 import { InvalidParamsError } from '../errors.js'
+import type { SensorConfigContext, SensorPlugin } from './sensor-plugin.js'
 import { accessLineToObservation, parseAccessLogLine } from './access-log-parse.js'
 import type { AccessLogSkipReason } from './access-log-parse.js'
 import { createLogTailer, defaultLogTailerParams, validateLogTailerParams } from './log-tailer.js'
@@ -101,4 +104,19 @@ export function createAccessLogSensor (components: AccessLogComponents, init: Pa
     position: tailer.position,
     stats: () => ({ ...tailer.stats(), observations, malformed: { ...malformed }, empty, emitErrors, formats: { ...formats } })
   }
+}
+
+/** Reads one `sensors[]` entry of type access-log: `{ type: access-log, cell, path, fromStart }`. */
+export function readAccessLogConfig (c: Checker, field: string, raw: Raw, ctx: SensorConfigContext): Partial<AccessLogParams> & { path: string } {
+  const o = c.object(field, raw, ['type', 'cell', 'path', 'fromStart'])
+  if (o.path === undefined) c.add(joinPath(field, 'path'), undefined, 'a file path (an nginx/Apache access log)')
+  return { path: ctx.resolvePath(c.string(joinPath(field, 'path'), o.path, '', { accepted: 'a file path' })), fromStart: c.boolean(joinPath(field, 'fromStart'), o.fromStart, false) }
+}
+
+export const accessLogSensor: SensorPlugin<Partial<AccessLogParams> & { path: string }> = {
+  type: 'access-log',
+  description: 'an nginx/Apache access log (common or combined format), followed across rotations',
+  readConfig: readAccessLogConfig,
+  create: (components, init) => createAccessLogSensor(components, init),
+  checkpointKey: (cell, init) => `access-log:${cell}:${init.path}`
 }

@@ -10,6 +10,7 @@
  * (`onCellState`); a command cell is looked up again on the next round.
  * Parsing lives in proc-parse.ts; this file only does the reading.
  */
+import type { SensorPlugin } from './sensor-plugin.js'
 import { execFile } from 'node:child_process'
 import { readFile, readdir, readlink } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -486,4 +487,11 @@ export function createProcSampler (components: ProcSamplerComponents, init: Part
       ...(c.members != null ? { members: c.members } : {})
     }))
   }
+}
+
+/** The /proc sampler as a plug-in: built from the process-backed cells (not listed in `sensors[]`). */
+export const procSensor: SensorPlugin<Partial<ProcSamplerParams>> = {
+  type: 'proc',
+  description: 'samples /proc for every process-backed cell and the host',
+  create: (components, init) => createProcSampler(components as ProcSamplerComponents, init)
 }
