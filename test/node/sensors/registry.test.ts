@@ -18,7 +18,7 @@ describe('sensor registry', () => {
       const seen: Observation[] = []
       const components: SensorComponents = { clock: createManualClock(), emit: (o) => { seen.push(o) }, logger: pino({ level: 'silent' }) }
       const registry = createSensorRegistry()
-      expect(registry.types().sort()).toEqual(['access-log', 'proc'])
+      expect(registry.types().sort()).toEqual(['access-log', 'json-lines', 'proc'])
       const a = registry.create('access-log', components, { path: log, fromStart: true, watch: false })
       const p = registry.create('proc', components, { host: true })
       expect(a.name).toBe(`access-log:${log}`)
