@@ -3,6 +3,9 @@ import type { Clock } from '../../core/index.js'
 import { silentLog } from '../../core/index.js'
 import type { LogSink } from '../../core/index.js'
 import type { Responder } from './responder.js'
+import type { ActionKind } from './action-kind.js'
+import { readDurationSec } from './action-kind.js'
+import type { LogAction, RaiseThreatAction } from './policy-types.js'
 import type { ThreatLevel } from './threat-level.js'
 
 export function createLogResponder (components: { logger?: LogSink }): Responder {
@@ -28,4 +31,34 @@ export function createRaiseThreatResponder (components: { clock: Clock, threat: 
     },
     async undo () {}
   }
+}
+
+export const DEFAULT_RAISE_THREAT_SEC = 1800
+
+/** log in a policy rule: `log` (no parameters). */
+export const logAction: ActionKind<LogAction> = {
+  type: 'log',
+  localOnly: false,
+  keys: [],
+  read: () => ({ type: 'log' }),
+  plan: (_spec, ctx) => ({
+    target: { kind: 'cell', cell: ctx.event.cell },
+    params: {},
+    expiresAtMs: null,
+    what: `log ${ctx.escalation.levelBumped ? `level 2 (bumped from 1 after ${ctx.escalation.recentLocalOffences} recent offences)` : `level ${ctx.effectiveLevel}`} danger on ${ctx.event.cell}`
+  })
+}
+
+/** raise-threat in a policy rule: `{ type: raise-threat, durationSec: 1800 }` (to the danger's level). */
+export const raiseThreatAction: ActionKind<RaiseThreatAction> = {
+  type: 'raise-threat',
+  localOnly: false,
+  keys: ['durationSec'],
+  read: (c, f, raw) => ({ type: 'raise-threat', durationSec: readDurationSec(c, f, raw, DEFAULT_RAISE_THREAT_SEC) }),
+  plan: (spec, ctx) => ({
+    target: { kind: 'cell', cell: ctx.event.cell },
+    params: { durationSec: spec.durationSec, threatLevel: ctx.effectiveLevel },
+    expiresAtMs: ctx.nowMs + spec.durationSec * 1000,
+    what: `raise the threat level to ${ctx.effectiveLevel} for ${spec.durationSec}s`
+  })
 }

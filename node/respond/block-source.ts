@@ -6,6 +6,10 @@ import { silentLog } from '../../core/index.js'
 import type { LogSink } from '../../core/index.js'
 import type { Firewall } from './nftables.js'
 import type { Responder } from './responder.js'
+import type { ActionKind } from './action-kind.js'
+import { readDurationSec } from './action-kind.js'
+import { isAllowlisted } from './policy.js'
+import type { BlockSourceAction } from './policy-types.js'
 
 export interface BlockSourceComponents {
   clock: Clock
@@ -46,5 +50,23 @@ export function createBlockSourceResponder (components: BlockSourceComponents): 
         try { await components.firewall.remove(decision.target.address) } catch {}
       }
     }
+  }
+}
+
+export const DEFAULT_BLOCK_SEC = 3600
+
+/** block-source in a policy rule: `{ type: block-source, durationSec: 3600 }` (escalated for repeat offenders). */
+export const blockSourceAction: ActionKind<BlockSourceAction> = {
+  type: 'block-source',
+  localOnly: false,
+  keys: ['durationSec'],
+  read: (c, f, raw) => ({ type: 'block-source', durationSec: readDurationSec(c, f, raw, DEFAULT_BLOCK_SEC) }),
+  plan (spec, ctx) {
+    const e = ctx.event
+    if (e.source == null || e.source === '') return { skip: 'no-source', detail: 'the event has no source address' }
+    if (ctx.source == null) return { skip: 'invalid-source', detail: `${JSON.stringify(e.source)} is not an IP address` }
+    if (isAllowlisted(ctx.policy, ctx.source)) return { skip: 'allowlisted', detail: `${ctx.source} is on the allowlist` }
+    const durationSec = ctx.escalated(spec.durationSec)
+    return { target: { kind: 'source', address: ctx.source }, params: { durationSec, baseDurationSec: spec.durationSec }, expiresAtMs: ctx.nowMs + durationSec * 1000, what: `block ${ctx.source} for ${durationSec}s` }
   }
 }

@@ -18,13 +18,17 @@ import { isIP } from 'node:net'
 import { ConfigError } from '../errors.js'
 import { Checker, joinPath } from '../../core/index.js'
 import { ACTION_TYPES, CELL_TYPES } from './policy-types.js'
-import type { ActionSpec, CellType, EscalationConfig, HookConfig, PolicyConfig, PolicyRule } from './policy-types.js'
+import { actionKind, BUILTIN_ACTIONS } from './action-kinds.js'
+import { DEFAULT_BLOCK_SEC } from './block-source.js'
+import { DEFAULT_RAISE_THREAT_SEC } from './basic-responders.js'
+import { DEFAULT_GRACE_SEC } from './terminate-and-renew.js'
+import type { ActionSpec, CellType, EscalationConfig, PolicyConfig, PolicyRule } from './policy-types.js'
 
-export const DEFAULT_BLOCK_SEC = 3600
-export const DEFAULT_RAISE_THREAT_SEC = 1800
-export const DEFAULT_QUARANTINE_SEC = 300
-export const DEFAULT_GRACE_SEC = 5
-export const DEFAULT_HOOK_TIMEOUT_SEC = 10
+// each action's defaults live in its responder's module (action-kinds.ts lists them)
+export { DEFAULT_BLOCK_SEC } from './block-source.js'
+export { DEFAULT_RAISE_THREAT_SEC } from './basic-responders.js'
+export { DEFAULT_QUARANTINE_SEC, DEFAULT_HOOK_TIMEOUT_SEC } from './quarantine.js'
+export { DEFAULT_GRACE_SEC } from './terminate-and-renew.js'
 const MAX_DURATION_SEC = 365 * 86400
 
 export const defaultEscalationConfig: Readonly<EscalationConfig> = Object.freeze({
@@ -67,14 +71,6 @@ export function defaultPolicyConfig (): PolicyConfig {
 const POLICY_KEYS = ['dryRun', 'allowlist', 'escalation', 'rules', 'nftables'] as const
 const ESCALATION_KEYS = Object.keys(defaultEscalationConfig)
 const RULE_KEYS = ['cell', 'level', 'actions', 'dryRun']
-const ACTION_KEYS: Record<string, string[]> = {
-  'block-source': ['type', 'durationSec'],
-  quarantine: ['type', 'durationSec', 'hook'],
-  'terminate-and-renew': ['type', 'graceSec'],
-  'raise-threat': ['type', 'durationSec'],
-  log: ['type']
-}
-const HOOK_KEYS = ['command', 'args', 'timeoutSec']
 const CELL_NAME = /^[A-Za-z0-9._-]{1,64}$/
 
 /** null when `s` is an IPv4/IPv6 address or CIDR block, else what is accepted. */
@@ -149,37 +145,18 @@ export function readPolicyConfig (c: Checker, field: string, raw: unknown, cells
 }
 
 function readAction (c: Checker, af: string, av: unknown): ActionSpec | undefined {
-  const accepted = `an action: a string (${ACTION_TYPES.join(', ')}) or an object {type, ...parameters}`
+  const types = BUILTIN_ACTIONS.map(k => k.type)
+  const accepted = `an action: a string (${types.join(', ')}) or an object {type, ...parameters}`
   const raw = typeof av === 'string' ? { type: av } : av
   if (raw == null || typeof raw !== 'object' || Array.isArray(raw)) { c.add(af, av, accepted); return undefined }
   const type = (raw as Record<string, unknown>).type
-  if (typeof type !== 'string' || !(ACTION_TYPES as readonly string[]).includes(type)) {
-    c.add(joinPath(af, 'type'), type, `one of ${ACTION_TYPES.join(', ')}`)
+  const kind = typeof type === 'string' ? actionKind(type) : undefined
+  if (kind == null) {
+    c.add(joinPath(af, 'type'), type, `one of ${types.join(', ')}`)
     return undefined
   }
-  const a = c.object(af, raw, ACTION_KEYS[type])
-  const dur = (def: number): number => c.number(joinPath(af, 'durationSec'), a.durationSec, def, { integer: true, min: 1, max: MAX_DURATION_SEC })
-  switch (type) {
-    case 'block-source': return { type, durationSec: dur(DEFAULT_BLOCK_SEC) }
-    case 'raise-threat': return { type, durationSec: dur(DEFAULT_RAISE_THREAT_SEC) }
-    case 'quarantine': return { type, durationSec: dur(DEFAULT_QUARANTINE_SEC), hook: readHook(c, joinPath(af, 'hook'), a.hook) }
-    case 'terminate-and-renew': return { type, graceSec: c.number(joinPath(af, 'graceSec'), a.graceSec, DEFAULT_GRACE_SEC, { min: 0, max: 3600 }) }
-    default: return { type: 'log' }
-  }
-}
-
-function readHook (c: Checker, hf: string, hv: unknown): HookConfig | null {
-  if (hv === undefined || hv === null) return null
-  const raw = typeof hv === 'string' ? { command: hv } : hv
-  const h = c.object(hf, raw, HOOK_KEYS)
-  const command = c.string(joinPath(hf, 'command'), h.command, '', { accepted: 'a command (path or name on PATH)' })
-  if (h.command === undefined) c.add(joinPath(hf, 'command'), undefined, 'a command (path or name on PATH)')
-  const args = c.array(joinPath(hf, 'args'), h.args, [] as string[], (f, x) => {
-    if (typeof x !== 'string') { c.add(f, x, 'a string'); return undefined }
-    return x
-  }, { maxItems: 256, accepted: 'an array of strings' })
-  const timeoutSec = c.number(joinPath(hf, 'timeoutSec'), h.timeoutSec, DEFAULT_HOOK_TIMEOUT_SEC, { min: 0.1, max: 3600 })
-  return { command, args, timeoutSec }
+  // the action's own schema (its responder's module)
+  return kind.read(c, af, c.object(af, raw, ['type', ...kind.keys])) as ActionSpec
 }
 
 /** Merges `partial` over the defaults and validates; throws ConfigError (every problem, fields under `policy.`). */

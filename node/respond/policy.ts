@@ -11,9 +11,11 @@ import { addressInSet, createAddressSet, normalizeAddress } from './address.js'
 import { boundedSet } from '../../core/index.js'
 import { createPolicyConfig } from './policy-config.js'
 import type { PolicyCellInfo } from './policy-config.js'
-import { LOCAL_ONLY_ACTIONS, PROCESS_CELL_TYPES } from './policy-types.js'
+import { PROCESS_CELL_TYPES } from './policy-types.js'
+import { actionKind } from './action-kinds.js'
+import type { ActionContext } from './action-kind.js'
 import type {
-  ActionSpec, CellType, DangerEvent, DecideBreakdown, Decision, DecisionTarget, EscalationStep,
+  ActionSpec, CellType, DangerEvent, DecideBreakdown, Decision, EscalationStep,
   PolicyConfig, PolicyRule, PolicyState, PolicyStateJSON, SkippedAction
 } from './policy-types.js'
 
@@ -131,47 +133,18 @@ export function decideWithBreakdown (event: DangerEvent, state: PolicyState, pol
   const digest = eventDigest(event, state, nowMs)
   const levelText = escalation.levelBumped ? `level 2 (bumped from 1 after ${escalation.recentLocalOffences} recent offences)` : `level ${effectiveLevel}`
 
+  const ctx: ActionContext = { event, policy, escalation, source, nowMs, effectiveLevel, escalated: (baseSec) => escalatedSec(baseSec, escalation, policy) }
   rule.actions.forEach((spec: ActionSpec, index) => {
     const skip = (reason: SkippedAction['reason'], detail: string): void => { skipped.push({ action: spec.type, rule: rn, reason, detail }) }
-    if (LOCAL_ONLY_ACTIONS.includes(spec.type)) {
+    const kind = actionKind(spec.type)
+    if (kind == null) { skip('no-rule', `no responder registered for ${spec.type}`); return }
+    if (kind.localOnly) {
       if (event.origin !== 'local') { skip('remote-invariant', `${spec.type} is never taken on remote evidence alone`); return }
       if (cellType == null || !PROCESS_CELL_TYPES.includes(cellType)) { skip('cell-has-no-process', `cell ${event.cell} (${cellType ?? 'unknown'}) has no process to ${spec.type === 'quarantine' ? 'freeze' : 'terminate'}`); return }
     }
-    let target: DecisionTarget = { kind: 'cell', cell: event.cell }
-    let params: Record<string, unknown> = {}
-    let expiresAtMs: number | null = null
-    let what: string
-    switch (spec.type) {
-      case 'block-source': {
-        if (event.source == null || event.source === '') { skip('no-source', 'the event has no source address'); return }
-        if (source == null) { skip('invalid-source', `${JSON.stringify(event.source)} is not an IP address`); return }
-        if (isAllowlisted(policy, source)) { skip('allowlisted', `${source} is on the allowlist`); return }
-        const durationSec = escalatedSec(spec.durationSec, escalation, policy)
-        target = { kind: 'source', address: source }
-        params = { durationSec, baseDurationSec: spec.durationSec }
-        expiresAtMs = nowMs + durationSec * 1000
-        what = `block ${source} for ${durationSec}s`
-        break
-      }
-      case 'quarantine': {
-        const durationSec = escalatedSec(spec.durationSec, escalation, policy)
-        params = { durationSec, baseDurationSec: spec.durationSec, hook: spec.hook }
-        expiresAtMs = nowMs + durationSec * 1000
-        what = `quarantine cell ${event.cell} for ${durationSec}s`
-        break
-      }
-      case 'terminate-and-renew':
-        params = { graceSec: spec.graceSec }
-        what = `terminate and renew cell ${event.cell} (grace ${spec.graceSec}s)`
-        break
-      case 'raise-threat':
-        params = { durationSec: spec.durationSec, threatLevel: effectiveLevel }
-        expiresAtMs = nowMs + spec.durationSec * 1000
-        what = `raise the threat level to ${effectiveLevel} for ${spec.durationSec}s`
-        break
-      default:
-        what = `log ${levelText} danger on ${event.cell}`
-    }
+    const plan = kind.plan(spec, ctx)
+    if ('skip' in plan) { skip(plan.skip, plan.detail); return }
+    const { target, params, expiresAtMs, what } = plan
     const offence = escalation.step > 0 ? `, repeat offence #${escalation.step + 1} (x${escalation.multiplier})` : ''
     decisions.push({
       id: digest + index.toString(16).padStart(4, '0'),

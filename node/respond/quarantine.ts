@@ -13,7 +13,11 @@ import type { CellProcessResolver } from './cell-resolver.js'
 import { decisionEnv, runHook } from './hook.js'
 import { silentLog } from '../../core/index.js'
 import type { LogSink } from '../../core/index.js'
-import type { HookConfig } from './policy-types.js'
+import type { HookConfig, QuarantineAction } from './policy-types.js'
+import type { Checker } from '../../core/index.js'
+import { joinPath } from '../../core/index.js'
+import type { ActionKind } from './action-kind.js'
+import { readDurationSec } from './action-kind.js'
 import { descendantsOf, procRef, readProcStat, signal, signalRef } from '../../core/index.js'
 import type { ProcRef } from '../../core/index.js'
 import type { Responder, ResponderReceipt } from './responder.js'
@@ -136,5 +140,34 @@ export function createQuarantineResponder (components: QuarantineComponents, par
     frozen () {
       return [...holds.entries()].map(([cell, m]) => ({ cell, decisionIds: [...m.keys()] }))
     }
+  }
+}
+
+export const DEFAULT_QUARANTINE_SEC = 300
+export const DEFAULT_HOOK_TIMEOUT_SEC = 10
+
+function readHook (c: Checker, hf: string, hv: unknown): HookConfig | null {
+  if (hv === undefined || hv === null) return null
+  const raw = typeof hv === 'string' ? { command: hv } : hv
+  const h = c.object(hf, raw, ['command', 'args', 'timeoutSec'])
+  const command = c.string(joinPath(hf, 'command'), h.command, '', { accepted: 'a command (path or name on PATH)' })
+  if (h.command === undefined) c.add(joinPath(hf, 'command'), undefined, 'a command (path or name on PATH)')
+  const args = c.array(joinPath(hf, 'args'), h.args, [] as string[], (f, x) => {
+    if (typeof x !== 'string') { c.add(f, x, 'a string'); return undefined }
+    return x
+  }, { maxItems: 256, accepted: 'an array of strings' })
+  const timeoutSec = c.number(joinPath(hf, 'timeoutSec'), h.timeoutSec, DEFAULT_HOOK_TIMEOUT_SEC, { min: 0.1, max: 3600 })
+  return { command, args, timeoutSec }
+}
+
+/** quarantine in a policy rule: `{ type: quarantine, durationSec: 300, hook: {command, args, timeoutSec} }` (local evidence only). */
+export const quarantineAction: ActionKind<QuarantineAction> = {
+  type: 'quarantine',
+  localOnly: true,
+  keys: ['durationSec', 'hook'],
+  read: (c, f, raw) => ({ type: 'quarantine', durationSec: readDurationSec(c, f, raw, DEFAULT_QUARANTINE_SEC), hook: readHook(c, joinPath(f, 'hook'), raw.hook) }),
+  plan (spec, ctx) {
+    const durationSec = ctx.escalated(spec.durationSec)
+    return { target: { kind: 'cell', cell: ctx.event.cell }, params: { durationSec, baseDurationSec: spec.durationSec, hook: spec.hook }, expiresAtMs: ctx.nowMs + durationSec * 1000, what: `quarantine cell ${ctx.event.cell} for ${durationSec}s` }
   }
 }

@@ -10,7 +10,8 @@ import { silentLog } from '../../core/index.js'
 import type { LogSink } from '../../core/index.js'
 import { descendantsOf, isAlive, procRef, signalRef } from '../../core/index.js'
 import type { ProcRef } from '../../core/index.js'
-import type { Decision } from './policy-types.js'
+import type { Decision, TerminateAndRenewAction } from './policy-types.js'
+import type { ActionKind } from './action-kind.js'
 import type { Responder } from './responder.js'
 
 export interface TerminateComponents {
@@ -92,4 +93,15 @@ export function createTerminateAndRenewResponder (components: TerminateComponent
     log.warn({ cell: decision.cell, decisionId: decision.id, ...r }, `cell ${decision.cell} terminated (not supervised: nothing renews it)`)
     return { renewed: false, ...r }
   }
+}
+
+export const DEFAULT_GRACE_SEC = 5
+
+/** terminate-and-renew in a policy rule: `{ type: terminate-and-renew, graceSec: 5 }` (local evidence only). */
+export const terminateAndRenewAction: ActionKind<TerminateAndRenewAction> = {
+  type: 'terminate-and-renew',
+  localOnly: true,
+  keys: ['graceSec'],
+  read: (c, f, raw) => ({ type: 'terminate-and-renew', graceSec: c.number(`${f}.graceSec`, raw.graceSec, DEFAULT_GRACE_SEC, { min: 0, max: 3600 }) }),
+  plan: (spec, ctx) => ({ target: { kind: 'cell', cell: ctx.event.cell }, params: { graceSec: spec.graceSec }, expiresAtMs: null, what: `terminate and renew cell ${ctx.event.cell} (grace ${spec.graceSec}s)` })
 }
