@@ -61,9 +61,9 @@ export class DataFileInvalidError extends ImmuneError<{ path: string, reason: st
 }
 
 /** Alert bytes could not be turned into an Alert: too big, not protobuf, or a required field missing/invalid. */
-export class AlertDecodeError extends ImmuneError<{ reason: 'oversize' | 'malformed' | 'schema' | 'impossible-value', field?: string }> {
+export class AlertDecodeError extends ImmuneError<{ reason: 'oversize' | 'malformed' | 'schema' | 'impossible-value' | 'unknown-kind' | 'unknown-field', field?: string }> {
   static readonly code = 'IMMUNE_ERR_ALERT_DECODE'
-  constructor (reason: 'oversize' | 'malformed' | 'schema' | 'impossible-value', message: string, field?: string) {
+  constructor (reason: 'oversize' | 'malformed' | 'schema' | 'impossible-value' | 'unknown-kind' | 'unknown-field', message: string, field?: string) {
     super(AlertDecodeError.code, message, { reason, field })
     this.name = 'AlertDecodeError'
   }

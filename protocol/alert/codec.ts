@@ -11,6 +11,7 @@ import { peerIdFromMultihash, peerIdFromString } from '@libp2p/peer-id'
 import { MaxLengthError } from 'protons-runtime'
 import { AlertDecodeError, AlertEncodeError } from '../errors.js'
 import { Alert as AlertPb } from './alert-pb.js'
+import { classifyUndecodable } from './wire-scan.js'
 import type { Alert, AlertKind } from './types.js'
 import { evictOldest } from '../../core/index.js'
 
@@ -194,6 +195,8 @@ export function decodeAlertWithOrigin (bytes: Uint8Array): { alert: Alert, origi
     pb = AlertPb.decode(bytes, { limits: DECODE_LIMITS })
   } catch (err) {
     if (err instanceof MaxLengthError) throw new AlertDecodeError('impossible-value', `too many elements: ${err.message}`)
+    const v = classifyUndecodable(bytes)
+    if (v !== 'malformed') throw new AlertDecodeError(v, v === 'unknown-kind' ? 'alert of a kind this node does not know (a newer minor version): ignored' : 'alert with a field this node does not know (a newer minor version): ignored')
     throw new AlertDecodeError('malformed', `alert is not a valid protobuf: ${(err as Error).message}`)
   }
   // Only the canonical encoding is accepted: the bytes protons writes for the
@@ -202,12 +205,14 @@ export function decodeAlertWithOrigin (bytes: Uint8Array): { alert: Alert, origi
   // unknown fields, so one signed payload could mean different things to
   // different readers. (A later version that adds fields bumps `version`.)
   if (Buffer.compare(AlertPb.encode(pb), bytes) !== 0) {
+    const v = classifyUndecodable(bytes)
+    if (v !== 'malformed') throw new AlertDecodeError(v, v === 'unknown-kind' ? 'alert of a kind this node does not know (a newer minor version): ignored' : 'alert with a field this node does not know (a newer minor version): ignored')
     throw new AlertDecodeError('malformed', 'alert is not in canonical protobuf form (invalid UTF-8, unknown or repeated fields, or non-minimal encoding)')
   }
   if (pb.id.byteLength !== ALERT_ID_BYTES) throw new AlertDecodeError('schema', `id must be ${ALERT_ID_BYTES} bytes, got ${pb.id.byteLength}`, 'id')
   const origin = originFromBytes(pb.origin)
   const kind = KIND_FROM_PB[pb.kind]
-  if (kind == null) throw new AlertDecodeError('schema', `unknown kind ${String(pb.kind)}`, 'kind')
+  if (kind == null) throw new AlertDecodeError(pb.kind === AlertPb.Kind.KIND_UNSPECIFIED ? 'schema' : 'unknown-kind', `unknown kind ${String(pb.kind)}`, 'kind')
   if (pb.seen == null) throw new AlertDecodeError('schema', 'seen is missing', 'seen')
   const alert: Alert = {
     version: pb.version,

@@ -17,7 +17,7 @@ export const AlertValidationCode = {
   BAD_SIGNATURE: 'bad-signature',
   /** reject: a valid envelope of another record type (payload type is not ALERT_CODEC), e.g. a libp2p peer record. */
   WRONG_DOMAIN: 'wrong-domain',
-  /** reject: a required field is missing or malformed (unknown version, id not 16 bytes, origin not an Ed25519 peer id, unknown kind, no `seen`, bad community, kind without its indicators). */
+  /** reject: a required field is missing or malformed (unknown version, id not 16 bytes, origin not an Ed25519 peer id, kind unspecified, no `seen`, bad community, kind without its indicators). */
   SCHEMA: 'schema',
   /** reject: alert.origin is not the peer id of the key that signed the envelope. */
   ORIGIN_MISMATCH: 'origin-mismatch',
@@ -30,7 +30,19 @@ export const AlertValidationCode = {
   /** ignore: now is past issuedAtMs + ttlSec. */
   EXPIRED: 'expired',
   /** ignore: seq already seen from this origin, or older than the anti-replay window. */
-  REPLAY: 'replay'
+  REPLAY: 'replay',
+  /** ignore: validly signed, of an alert kind this node does not know (a newer minor version rolled out a new kind). */
+  UNKNOWN_KIND: 'unknown-kind',
+  /** ignore: validly signed, with a field this node does not know (a newer minor version added it). */
+  UNKNOWN_FIELD: 'unknown-field',
+  /** reject (mesh): a valid alert published on another community's topic. */
+  COMMUNITY_MISMATCH: 'community-mismatch',
+  /** reject (mesh): the gossipsub author of the message is not the alert's origin (only the origin may publish its alert). */
+  AUTHOR_MISMATCH: 'author-mismatch',
+  /** ignore (mesh): the validator threw (a bug of ours, not the peer's fault). */
+  VALIDATOR_ERROR: 'validator-error',
+  /** ignore (mesh): the validator accepted without an alert (a bug of ours). */
+  VALIDATOR_NO_ALERT: 'validator-no-alert'
 } as const
 
 export type AlertValidationCode = typeof AlertValidationCode[keyof typeof AlertValidationCode]
@@ -48,7 +60,13 @@ export const ALERT_VALIDATION_ACTIONS: Readonly<Record<AlertValidationCode, Vali
   duplicate: 'ignore',
   stale: 'ignore',
   expired: 'ignore',
-  replay: 'ignore'
+  replay: 'ignore',
+  'unknown-kind': 'ignore',
+  'unknown-field': 'ignore',
+  'community-mismatch': 'reject',
+  'author-mismatch': 'reject',
+  'validator-error': 'ignore',
+  'validator-no-alert': 'ignore'
 })
 
 export function actionOf (code: AlertValidationCode): ValidationAction {

@@ -8,7 +8,7 @@
  *   (score-params.ts); ignore → dropped without penalty. On top of the alert's
  *   own checks the mesh rejects an alert whose community is not the topic's
  *   (`community-mismatch`) or whose origin is not the gossipsub author
- *   (`origin-mismatch`: only the origin may publish its alert).
+ *   (`author-mismatch`: only the origin may publish its alert).
  * - The gossipsub message id is the SHA-256 of author ‖ envelope bytes
  *   (alertMessageId), so the same alert relayed on many paths is delivered
  *   once; a fast id over the raw RPC drops those duplicate copies before their
@@ -36,7 +36,7 @@ import { yamux } from '@libp2p/yamux'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { createHash } from 'node:crypto'
-import { createAlert, createAlertValidationParams, MAX_ALERT_BYTES, ReplayGuard, signAlert, validateAlert } from '../alert/index.js'
+import { AlertValidationCode, createAlert, createAlertValidationParams, MAX_ALERT_BYTES, ReplayGuard, signAlert, validateAlert } from '../alert/index.js'
 import { AlertRejectedError, InvalidParamsError, MeshListenError, MeshNotStartedError } from '../errors.js'
 import { createMeshScoreParams, toPeerScoreParams, toPeerScoreThresholds, toTopicScoreParams } from './score-params.js'
 import { createMemorySeqStore } from './seq-store.js'
@@ -130,9 +130,9 @@ interface GossipSubInternals extends Omit<GossipSub, 'publish' | 'addEventListen
 }
 
 /** reject: the alert's community is not the community of the topic it came on. */
-export const COMMUNITY_MISMATCH = 'community-mismatch'
+export const COMMUNITY_MISMATCH = AlertValidationCode.COMMUNITY_MISMATCH
 /** reject: the gossipsub author (StrictSign `from`) is not the alert's origin: only the origin may publish its alert. */
-export const AUTHOR_MISMATCH = 'author-mismatch'
+export const AUTHOR_MISMATCH = AlertValidationCode.AUTHOR_MISMATCH
 
 const DEFAULT_HEARTBEAT_MS = 1000
 /** Stop dialling mDNS-discovered peers beyond this many open connections (gossipsub needs ~D=6..12). */
@@ -265,7 +265,7 @@ export async function createLibp2pMesh (components: Libp2pMeshComponents, init: 
     const community = communityFromTopic(msg.topic)
     const receivedAtMs = clock.now()
     let action: 'accept' | 'reject' | 'ignore'
-    let code: string
+    let code: AlertValidationCode
     let alert: Alert | undefined
     let reason: string | undefined
     try {
@@ -278,7 +278,7 @@ export async function createLibp2pMesh (components: Libp2pMeshComponents, init: 
       // a validator must not throw; if it does, the message is not ours to judge: ignore
       logger?.warn({ err: (e as Error).message, from }, 'alert validator threw')
       action = 'ignore'
-      code = 'validator-error'
+      code = AlertValidationCode.VALIDATOR_ERROR
     }
     if (action === 'accept' && alert != null) {
       if (alert.community !== community) {
@@ -292,7 +292,7 @@ export async function createLibp2pMesh (components: Libp2pMeshComponents, init: 
       }
     } else if (action === 'accept') {
       action = 'ignore'
-      code = 'validator-no-alert'
+      code = AlertValidationCode.VALIDATOR_NO_ALERT
     }
     if (action === 'accept' && alert != null) {
       // validateAlert awaited a signature check: another copy of this alert may have been accepted

@@ -4,6 +4,7 @@
  * gives another implementation on virtual time ("one brain, two bodies").
  */
 import type { Alert, AlertDraft } from '../alert/types.js'
+import type { AlertValidationCode } from '../alert/validation-code.js'
 
 export interface MeshPeer {
   id: string
@@ -34,8 +35,8 @@ export interface RejectEvent {
   community: string | null
   /** 'reject': invalid, the sender pays in gossipsub score; 'ignore': dropped without penalty (stale, duplicate). */
   action: 'reject' | 'ignore'
-  /** The validator's code (e.g. a bad signature or a mismatched origin). */
-  code: string
+  /** The validator's code: always one of the one validation-code table (protocol/alert/validation-code.ts). */
+  code: AlertValidationCode
   /** Human-readable detail for logs. */
   reason?: string
   receivedAtMs: number

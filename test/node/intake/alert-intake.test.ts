@@ -144,11 +144,11 @@ describe('alert intake: signatures', () => {
 
   it('alerts our validator rejects count R4 against the forwarding peer; ignored ones do not', () => {
     const s = setup()
-    s.mesh.reject({ from: 'relay', community: 'shop', action: 'reject', code: 'IMMUNE_ERR_ALERT_SIGNATURE' })
+    s.mesh.reject({ from: 'relay', community: 'shop', action: 'reject', code: 'bad-signature' })
     s.mesh.reject({ from: 'relay', community: 'shop', action: 'ignore', code: 'stale' })
     const rep = s.reputation.get('relay', s.clock.now())
     expect(rep.breakdown.R4).toBe(-0.5)
-    expect(s.reputation.explain('relay', s.clock.now()).events).toEqual([expect.objectContaining({ term: 'R4', note: expect.stringContaining('IMMUNE_ERR_ALERT_SIGNATURE') })])
+    expect(s.reputation.explain('relay', s.clock.now()).events).toEqual([expect.objectContaining({ term: 'R4', note: expect.stringContaining('bad-signature') })])
   })
 
   it('drops duplicate deliveries and our own alerts', () => {
