@@ -15,7 +15,7 @@ import { Agent, request } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createImmuneAgent } from '../node/agent/index.js'
 import type { ImmuneAgent } from '../node/agent/index.js'
-import type { ObserveAnswer } from '../node/sensors/ingest.js'
+import type { ObserveAnswer } from '../node/sensors/index.js'
 import type { ShopRequest } from './demo-shop.js'
 
 export interface DemoShop {

@@ -10,7 +10,7 @@
  */
 import { createPrng } from '../core/index.js'
 import type { Prng } from '../core/index.js'
-import type { ObserveRequest } from '../node/sensors/ingest.js'
+import type { ObserveRequest } from '../node/sensors/index.js'
 
 /** One request to the shop, as a client sends it (query and body raw, form-encoded). */
 export interface ShopRequest {

@@ -27,11 +27,11 @@ import { isIP } from 'node:net'
 import { createSystemClock } from '../../core/index.js'
 import type { Clock } from '../../core/index.js'
 import { AgentObserveError, InvalidParamsError } from '../errors.js'
-import { splitTarget } from '../sensors/access-log-parse.js'
-import type { ObserveAnswer, ObserveRequest } from '../sensors/ingest.js'
-import { defaultIngestLimits } from '../sensors/ingest.js'
-import { silentLogger } from '../sensors/sensor.js'
-import type { SensorLogger } from '../sensors/sensor.js'
+import { splitTarget } from '../sensors/index.js'
+import type { ObserveAnswer, ObserveRequest } from '../sensors/index.js'
+import { defaultIngestLimits } from '../sensors/index.js'
+import { silentLogger } from '../sensors/index.js'
+import type { SensorLogger } from '../sensors/index.js'
 
 export interface ImmuneAgentParams {
   /** The node's local API (default http://127.0.0.1:7070). */

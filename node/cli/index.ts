@@ -20,4 +20,6 @@ export const immuneNodeCommands: Command[] = [startCommand, statusCommand, relea
 
 export const IMMUNE_NODE_DESCRIPTION = 'immune-node: a peer-to-peer immune system for software. It learns what is normal for the\nworkloads it protects, reacts on its own, and shares signed alerts and vetted signatures with its peers.'
 
-export { runCli } from './command.js'
+
+export { runCli, defaultIo, UsageError, EXIT_OK, EXIT_FAILURE, EXIT_USAGE } from './command.js'
+export type { Command, CliIo, ParsedArgs, OptionSpec } from './command.js'

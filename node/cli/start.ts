@@ -48,7 +48,7 @@ examples:
     if (typeof v['api-host'] === 'string') overrides.apiHost = v['api-host']
     const config = mergeOverrides(loadConfig(typeof v.config === 'string' ? v.config : undefined), overrides)
     // loaded here, not at the top: the other commands (status, release, config check, --help) start in a fraction of the time
-    const { createDaemon } = await import('../daemon/daemon.js')
+    const { createDaemon } = await import('../daemon/index.js')
     const daemon = await createDaemon({ config, version: VERSION })
     let signals = 0
     const onSignal = (sig: NodeJS.Signals): void => {

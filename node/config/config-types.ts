@@ -2,8 +2,8 @@
  * The shape of the node's configuration after defaults are merged and
  * validated. Every key is documented in docs/configuration.md.
  */
-import type { CellType, PolicyConfig } from '../respond/policy-types.js'
-import type { InnateConfig } from '../innate/innate-config.js'
+import type { CellType, PolicyConfig } from '../respond/index.js'
+import type { InnateConfig } from '../innate/index.js'
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent'
 export type LogFormat = 'auto' | 'json' | 'pretty'

@@ -7,9 +7,9 @@
  */
 import { homedir } from 'node:os'
 import { join } from 'node:path'
-import { defaultPolicyConfig } from '../respond/policy-config.js'
-import { defaultAlertIntakeParams } from '../intake/intake-params.js'
-import { defaultInnateConfig } from '../innate/innate-config.js'
+import { defaultPolicyConfig } from '../respond/index.js'
+import { defaultAlertIntakeParams } from '../intake/index.js'
+import { defaultInnateConfig } from '../innate/index.js'
 import type { CellConfig, CollaborationConfig, Config, LearningConfig } from './config-types.js'
 
 export const DEFAULT_COMMUNITY = 'default'

@@ -3,8 +3,8 @@
  * JSON except /metrics (Prometheus text exposition).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { HttpError } from '../api/server.js'
-import type { Route } from '../api/server.js'
+import { HttpError } from '../api/index.js'
+import type { Route } from '../api/index.js'
 import type { StatusSource } from './status.js'
 
 export interface RouteDeps {

@@ -2,7 +2,7 @@
  * The views the local API serves, assembled from the running parts. Pure
  * reads: nothing here changes what the node does, except `release`.
  */
-import { HttpError } from '../api/server.js'
+import { HttpError } from '../api/index.js'
 import type { Clock } from '../../core/index.js'
 import type { Config } from '../config/index.js'
 import { ACTION_TYPES } from '../respond/index.js'

@@ -18,13 +18,13 @@
  * itself. handleAlert() is synchronous when vetSignature is. All state lives
  * in bounded Maps, allocated on first use, persisted through toJSON()/restore().
  */
-import type { Alert, SignatureIndicator } from '../../protocol/alert/types.js'
-import type { AlertEvent, Mesh } from '../../protocol/mesh/mesh.js'
-import { influence } from '../../protocol/reputation/compute-reputation.js'
-import type { ReputationTable } from '../../protocol/reputation/reputation-table.js'
-import { SelfishTracker } from '../../protocol/reputation/selfish.js'
-import type { ClosedEpisode, SelfishStatus } from '../../protocol/reputation/selfish.js'
-import type { PeerExplanation } from '../../protocol/reputation/reputation-table.js'
+import type { Alert, SignatureIndicator } from '../../protocol/alert/index.js'
+import type { AlertEvent, Mesh } from '../../protocol/mesh/index.js'
+import { influence } from '../../protocol/reputation/index.js'
+import type { ReputationTable } from '../../protocol/reputation/index.js'
+import { SelfishTracker } from '../../protocol/reputation/index.js'
+import type { ClosedEpisode, SelfishStatus } from '../../protocol/reputation/index.js'
+import type { PeerExplanation } from '../../protocol/reputation/index.js'
 import type { Clock, TimerHandle } from '../../core/index.js'
 import { ReputationSnapshotError } from '../../protocol/errors.js'
 import { applicationScoreFn } from './application-score.js'

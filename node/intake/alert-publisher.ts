@@ -13,8 +13,8 @@
  * decide() is synchronous and pure apart from the rate-limit state, so the
  * simulator can reuse it with its own delivery; onDanger() = decide() + mesh.publish().
  */
-import type { AlertDraft, AlertKind, SignatureIndicator } from '../../protocol/alert/types.js'
-import type { AlertEvent, Mesh } from '../../protocol/mesh/mesh.js'
+import type { AlertDraft, AlertKind, SignatureIndicator } from '../../protocol/alert/index.js'
+import type { AlertEvent, Mesh } from '../../protocol/mesh/index.js'
 import type { Clock } from '../../core/index.js'
 import { InvalidParamsError } from '../errors.js'
 import type { IntakeLogger } from './alert-intake.js'

@@ -4,8 +4,8 @@
  * score (below gossipsub's graylist threshold with appSpecificWeight 1), so
  * the mesh prunes them; newcomers get 0; good peers a small positive score.
  */
-import type { ApplicationScoreFn } from '../../protocol/mesh/mesh.js'
-import type { ReputationTable } from '../../protocol/reputation/reputation-table.js'
+import type { ApplicationScoreFn } from '../../protocol/mesh/index.js'
+import type { ReputationTable } from '../../protocol/reputation/index.js'
 import type { Clock } from '../../core/index.js'
 
 /** `now` is a fixed time, a `() => ms` function, or a Clock (read at every call). */

@@ -3,7 +3,7 @@
  * `GET /decisions/<id>`, logs and the simulator's reports. Kept in a bounded
  * insertion-ordered Map (oldest dropped first).
  */
-import type { AlertKind } from '../../protocol/alert/types.js'
+import type { AlertKind } from '../../protocol/alert/index.js'
 import { evictOldest } from '../../core/index.js'
 
 export interface OriginWeight {

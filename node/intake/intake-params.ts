@@ -3,8 +3,8 @@
  * docs/reputation.md explains each default.
  */
 import { InvalidParamsError } from '../errors.js'
-import { createSelfishParams } from '../../protocol/reputation/selfish.js'
-import type { SelfishParams } from '../../protocol/reputation/selfish.js'
+import { createSelfishParams } from '../../protocol/reputation/index.js'
+import type { SelfishParams } from '../../protocol/reputation/index.js'
 
 export interface AlertIntakeParams {
   /** Signatures vetted per alert; the rest are ignored (bounded work per message). */

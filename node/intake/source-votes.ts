@@ -8,9 +8,9 @@
  * blacklisted since its vote no longer counts. Bounded per address
  * (maxOriginsPerKey, weakest dropped) and in addresses (maxSourceAddresses).
  */
-import { influence } from '../../protocol/reputation/compute-reputation.js'
-import type { Reputation } from '../../protocol/reputation/compute-reputation.js'
-import type { ReputationTable } from '../../protocol/reputation/reputation-table.js'
+import { influence } from '../../protocol/reputation/index.js'
+import type { Reputation } from '../../protocol/reputation/index.js'
+import type { ReputationTable } from '../../protocol/reputation/index.js'
 import { boundedSet, makeRoomForOrigin } from '../../core/index.js'
 import type { OriginWeight } from './decision-records.js'
 import type { AlertIntakeParams } from './intake-params.js'

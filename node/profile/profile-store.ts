@@ -4,7 +4,7 @@
  * together, so a restart never pairs a model with another phase), plus one
  * meta record per set. Keys: `<set>\0c\0<context>` and `<set>\0m`.
  */
-import type { Store, Sublevel } from '../store/store.js'
+import type { Store, Sublevel } from '../store/index.js'
 
 export const PROFILES_SUBLEVEL = 'profiles'
 

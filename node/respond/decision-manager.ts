@@ -10,7 +10,7 @@
  */
 import type { Clock, TimerHandle } from '../../core/index.js'
 import { ResponderError, UnknownCellError } from '../errors.js'
-import type { Store, Sublevel } from '../store/store.js'
+import type { Store, Sublevel } from '../store/index.js'
 import { silentLog } from '../../core/index.js'
 import type { LogSink } from '../../core/index.js'
 import { createDecisionLogic } from './decision-logic.js'

@@ -12,8 +12,8 @@
  * Malformed escapes ('%G1', a trailing '%') stay literal text. Paths follow the
  * same rule except that '+' is literal in a path.
  */
-import { decodeFormComponent, parseForm } from '../profile/http/form.js'
-import type { Decoded, FormParam } from '../profile/http/form.js'
+import { decodeFormComponent, parseForm } from '../profile/http/index.js'
+import type { Decoded, FormParam } from '../profile/http/index.js'
 
 const HEX_ESCAPE = /%[0-9a-fA-F]{2}/
 const holder: Decoded = { text: '', flags: 0 }

@@ -33,7 +33,7 @@
 import type { Clock } from '../../core/index.js'
 import { InvalidParamsError } from '../errors.js'
 import type { HttpObservation, ScoreReason } from '../observation.js'
-import type { SignatureIndicator } from '../../protocol/alert/types.js'
+import type { SignatureIndicator } from '../../protocol/alert/index.js'
 import { buildAhoCorasick } from './aho-corasick.js'
 import { canonicalParameterName, observationDocs, parameterValues } from './documents.js'
 import type { NormalSample } from './reservoir.js'

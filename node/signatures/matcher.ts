@@ -9,7 +9,7 @@
  * (signature.ts), which the tests hold it to.
  */
 import type { HttpObservation } from '../observation.js'
-import type { SignatureIndicator } from '../../protocol/alert/types.js'
+import type { SignatureIndicator } from '../../protocol/alert/index.js'
 import { buildAhoCorasick } from './aho-corasick.js'
 import { canonicalParameterName, observationDocs } from './documents.js'
 import type { ObservationDocs } from './documents.js'

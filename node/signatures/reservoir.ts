@@ -25,7 +25,7 @@ import { InvalidParamsError, SignaturesNotStartedError } from '../errors.js'
 import type { HttpObservation } from '../observation.js'
 import { createPrng, restorePrng } from '../../core/index.js'
 import type { Prng, PrngState } from '../../core/index.js'
-import type { Store, Sublevel } from '../store/store.js'
+import type { Store, Sublevel } from '../store/index.js'
 
 export const RESERVOIR_SUBLEVEL = 'reservoir'
 

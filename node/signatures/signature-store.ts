@@ -11,8 +11,8 @@
  */
 import type { Clock, TimerHandle } from '../../core/index.js'
 import { InvalidParamsError, SignaturesNotStartedError } from '../errors.js'
-import type { SignatureIndicator } from '../../protocol/alert/types.js'
-import type { Store, Sublevel } from '../store/store.js'
+import type { SignatureIndicator } from '../../protocol/alert/index.js'
+import type { Store, Sublevel } from '../store/index.js'
 import type { VetCode, VetResult } from './vetting.js'
 
 export const SIGNATURES_SUBLEVEL = 'signatures'

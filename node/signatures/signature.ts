@@ -18,7 +18,7 @@
 import { createHash } from 'node:crypto'
 import { InvalidParamsError } from '../errors.js'
 import type { HttpObservation } from '../observation.js'
-import type { SignatureIndicator } from '../../protocol/alert/types.js'
+import type { SignatureIndicator } from '../../protocol/alert/index.js'
 import { canonicalParameterName, observationDocs } from './documents.js'
 import type { ObservationDocs } from './documents.js'
 

@@ -26,7 +26,7 @@
  */
 import { InvalidParamsError } from '../errors.js'
 import type { HttpObservation } from '../observation.js'
-import type { SignatureIndicator } from '../../protocol/alert/types.js'
+import type { SignatureIndicator } from '../../protocol/alert/index.js'
 import { canonicalParameterName, observationDocs } from './documents.js'
 import type { NormalSample, ReservoirEntry } from './reservoir.js'
 import { defaultSignatureRulesParams, isNumericToken, signatureId, signatureMatchesDocs, validateSignatureRulesParams } from './signature.js'

@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path'
 import { InvalidParamsError } from '../errors.js'
-import type { RenewMode, SupervisedCellConfig } from '../config/config-types.js'
+import type { RenewMode, SupervisedCellConfig } from '../config/index.js'
 
 export interface SupervisorParams {
   /** The cell's name (logs, env IMMUNE_CELL). */

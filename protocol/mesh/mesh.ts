@@ -3,8 +3,8 @@
  * libp2p gossipsub implements it for real (libp2p-mesh.ts); the simulator
  * gives another implementation on virtual time ("one brain, two bodies").
  */
-import type { Alert, AlertDraft } from '../alert/types.js'
-import type { AlertValidationCode } from '../alert/validation-code.js'
+import type { Alert, AlertDraft } from '../alert/index.js'
+import type { AlertValidationCode } from '../alert/index.js'
 
 export interface MeshPeer {
   id: string

@@ -4,7 +4,7 @@
  * (PROTOCOL_VERSION in alert/types.ts): a node of another major version lives
  * on other topics and never sees our alerts.
  */
-import { PROTOCOL_VERSION } from '../alert/types.js'
+import { PROTOCOL_VERSION } from '../alert/index.js'
 import { InvalidCommunityError } from '../errors.js'
 
 export const COMMUNITY_TOPIC_PREFIX = `/immune/${PROTOCOL_VERSION}/community/`

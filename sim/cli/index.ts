@@ -1,6 +1,6 @@
 /** The commands of `immune-sim` (bin/immune-sim.ts dispatches them with node/cli's runCli). */
-import { runCli } from '../../node/cli/command.js'
-import type { CliIo, Command } from '../../node/cli/command.js'
+import { runCli } from '../../node/cli/index.js'
+import type { CliIo, Command } from '../../node/cli/index.js'
 import { runCommand } from './run-command.js'
 import { scenariosCommand } from './scenarios-command.js'
 

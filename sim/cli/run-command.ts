@@ -1,12 +1,12 @@
 /** `immune-sim run <scenario> [--nodes N] [--seed S] [--duration SEC] [--out DIR] [--json]` */
 import { getHeapStatistics } from 'node:v8'
-import { UsageError } from '../../node/cli/command.js'
-import type { Command } from '../../node/cli/command.js'
+import { UsageError } from '../../node/cli/index.js'
+import type { Command } from '../../node/cli/index.js'
 import { SimScenarioError, UnknownScenarioError } from '../errors.js'
-import { summaryText, resultsJson, writeReports } from '../report/reports.js'
-import { runScenario } from '../run/run-scenario.js'
-import { loadScenario } from '../scenario/load-scenario.js'
-import { withOverrides } from '../scenario/scenario-schema.js'
+import { summaryText, resultsJson, writeReports } from '../report/index.js'
+import { runScenario } from '../run/index.js'
+import { loadScenario } from '../scenario/index.js'
+import { withOverrides } from '../scenario/index.js'
 import { createProgress } from './progress.js'
 
 function numberOption (name: string, v: unknown, integer: boolean): number | undefined {

@@ -1,6 +1,6 @@
 /** `immune-sim scenarios [--json]`: the built-in scenarios. */
-import type { Command } from '../../node/cli/command.js'
-import { BUILTIN_NAMES, builtinScenario } from '../scenario/builtins.js'
+import type { Command } from '../../node/cli/index.js'
+import { BUILTIN_NAMES, builtinScenario } from '../scenario/index.js'
 
 export const scenariosCommand: Command = {
   name: 'scenarios',

@@ -21,12 +21,12 @@
  *      t) and their Kolmogorov–Smirnov distance, against FIDELITY_KS_TOLERANCE.
  */
 import { createPrng, deriveSeed } from '../../core/index.js'
-import { Engine } from '../engine/engine.js'
-import type { CpuModel } from '../network/gossip-network.js'
-import { createNetworkParams } from '../network/network-params.js'
-import { Overlay } from '../network/overlay.js'
-import type { OverlayEdge } from '../network/overlay.js'
-import { SimMeshWorld } from '../network/sim-mesh.js'
+import { Engine } from '../engine/index.js'
+import type { CpuModel } from '../network/index.js'
+import { createNetworkParams } from '../network/index.js'
+import { Overlay } from '../network/index.js'
+import type { OverlayEdge } from '../network/index.js'
+import { SimMeshWorld } from '../network/index.js'
 import { FIDELITY_COMMUNITY, measureRealDelivery } from './real-delivery.js'
 import type { RealDelivery, RealDeliveryInit } from './real-delivery.js'
 import { empiricalCdf, fitLognormal, ksDistance, quantile } from './stats.js'

@@ -10,10 +10,10 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { performance } from 'node:perf_hooks'
 import { createSystemClock } from '../../core/index.js'
 import { createPrng } from '../../core/index.js'
-import { createLibp2pMesh } from '../../protocol/mesh/libp2p-mesh.js'
-import type { Libp2pMesh } from '../../protocol/mesh/libp2p-mesh.js'
-import type { AlertDraft } from '../../protocol/alert/types.js'
-import type { OverlayEdge } from '../network/overlay.js'
+import { createLibp2pMesh } from '../../protocol/mesh/index.js'
+import type { Libp2pMesh } from '../../protocol/mesh/index.js'
+import type { AlertDraft } from '../../protocol/alert/index.js'
+import type { OverlayEdge } from '../network/index.js'
 
 export interface Receipt { node: number, from: number, atMs: number }
 

@@ -19,7 +19,7 @@
  * refers to the alert any more.
  */
 import type { Prng } from '../../core/index.js'
-import type { Engine } from '../engine/engine.js'
+import type { Engine } from '../engine/index.js'
 import type { NetworkParams } from './network-params.js'
 import type { Overlay } from './overlay.js'
 

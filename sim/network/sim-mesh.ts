@@ -13,12 +13,12 @@
  * only graylists (a score below gossipsub's graylist threshold drops the
  * peer's messages), as P5 does in gossipsub.
  */
-import { createAlert } from '../../protocol/alert/envelope.js'
-import type { AlertDraft } from '../../protocol/alert/types.js'
-import type { AlertEvent, AlertHandler, ApplicationScoreFn, Mesh, MeshPeer } from '../../protocol/mesh/mesh.js'
-import { defaultMeshScoreParams } from '../../protocol/mesh/score-params.js'
+import { createAlert } from '../../protocol/alert/index.js'
+import type { AlertDraft } from '../../protocol/alert/index.js'
+import type { AlertEvent, AlertHandler, ApplicationScoreFn, Mesh, MeshPeer } from '../../protocol/mesh/index.js'
+import { defaultMeshScoreParams } from '../../protocol/mesh/index.js'
 import type { Prng } from '../../core/index.js'
-import type { Engine, EventHandler } from '../engine/engine.js'
+import type { Engine, EventHandler } from '../engine/index.js'
 import { GossipNetwork } from './gossip-network.js'
 import type { CpuModel, NetworkHost } from './gossip-network.js'
 import type { NetworkParams } from './network-params.js'

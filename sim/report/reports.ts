@@ -6,9 +6,9 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { SERIES_COLUMNS } from '../run/metrics.js'
-import type { RunMetrics, SeriesRow } from '../run/metrics.js'
-import type { ScenarioRun } from '../run/run-scenario.js'
+import { SERIES_COLUMNS } from '../run/index.js'
+import type { RunMetrics, SeriesRow } from '../run/index.js'
+import type { ScenarioRun } from '../run/index.js'
 import { escapeXml, lineChart } from './svg-plot.js'
 import type { PlotSeries } from './svg-plot.js'
 

@@ -3,7 +3,7 @@
  * alone) and with it, and put both side by side. The baseline runs first and
  * is dropped before the mesh run starts (peak memory is one run's).
  */
-import type { Scenario } from '../scenario/scenario-types.js'
+import type { Scenario } from '../scenario/index.js'
 import type { RunMetrics, SeriesRow } from './metrics.js'
 import { Simulation } from './simulation.js'
 import type { RunMode } from './simulation.js'

@@ -9,14 +9,14 @@
  * the scenario path.
  */
 import { ATTACK_KINDS } from '../attacks/index.js'
-import { createAlertIntakeParams } from '../../node/intake/intake-params.js'
-import { createAlertPublisherParams } from '../../node/intake/alert-publisher.js'
-import { createPolicy } from '../../node/respond/policy.js'
-import { createReputationParams } from '../../protocol/reputation/reputation-params.js'
+import { createAlertIntakeParams } from '../../node/intake/index.js'
+import { createAlertPublisherParams } from '../../node/intake/index.js'
+import { createPolicy } from '../../node/respond/index.js'
+import { createReputationParams } from '../../protocol/reputation/index.js'
 import { SimScenarioError } from '../errors.js'
 import { DEFAULT_DETECTION } from './detection-figures.js'
-import { defaultNetworkParams, validateNetworkParams } from '../network/network-params.js'
-import type { NetworkParams } from '../network/network-params.js'
+import { defaultNetworkParams, validateNetworkParams } from '../network/index.js'
+import type { NetworkParams } from '../network/index.js'
 import type {
   AttackKind, BrainSpec, ChurnSpec, DetectionSpec, LiarsSpec, LiarStrategy, PopulationSpec, RenewalSpec, Scenario, ScenarioAttack, SybilSpec, VettingSpec
 } from './scenario-types.js'

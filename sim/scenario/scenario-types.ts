@@ -3,10 +3,10 @@
  * Scenario files (JSON or YAML) give any subset of these fields, optionally
  * on top of a built-in (`base: slammer`); docs/simulator.md lists them.
  */
-import type { AlertIntakeInit } from '../../node/intake/intake-params.js'
-import type { AlertPublisherParams } from '../../node/intake/alert-publisher.js'
-import type { ReputationParamsInit } from '../../protocol/reputation/reputation-params.js'
-import type { NetworkParams } from '../network/network-params.js'
+import type { AlertIntakeInit } from '../../node/intake/index.js'
+import type { AlertPublisherParams } from '../../node/intake/index.js'
+import type { ReputationParamsInit } from '../../protocol/reputation/index.js'
+import type { NetworkParams } from '../network/index.js'
 
 /** A registered attack kind (sim/attacks/index.ts: worm, targeted, ...). */
 export type AttackKind = string

@@ -4,7 +4,7 @@
  * population in the baseline and the mesh run).
  */
 import { createPrng, deriveSeed } from '../../core/index.js'
-import type { Scenario } from '../scenario/scenario-types.js'
+import type { Scenario } from '../scenario/index.js'
 
 export const ROLE_HONEST = 0
 export const ROLE_LIAR = 1

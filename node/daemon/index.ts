@@ -1,0 +1,10 @@
+/**
+ * node/daemon/: the real body of the node (system clock, level store, libp2p
+ * mesh, sensors, HTTP API) around node/brain.
+ */
+export { createDaemon, INGEST_CELL } from './daemon.js'
+export type { Daemon, DaemonInit } from './daemon.js'
+export { createLogger } from './logger.js'
+export type { Logger } from './logger.js'
+export { createResponseSystem, brainParamsFromConfig } from './response-system.js'
+export type { ResponseSystem, ResponseSystemComponents, ResponseSystemInit } from './response-system.js'
