@@ -16,7 +16,7 @@ import { createSystemClock } from '../../core/index.js'
 import type { Clock } from '../../core/index.js'
 import type { Config, CellConfig } from '../config/index.js'
 import { IngestError, StartupError } from '../errors.js'
-import { createNodeMetrics } from '../metrics.js'
+import { createNodeMetrics, respondHooks } from '../metrics.js'
 import type { NodeMetrics } from '../metrics.js'
 import type { HttpObservation, Observation } from '../observation.js'
 import { createResponseSystem } from './response-system.js'
@@ -162,8 +162,8 @@ export async function createDaemon (init: DaemonInit): Promise<Daemon> {
           clock,
           store,
           logger,
-          // every decision counted in immune_respond_decisions_total (the node's registry already names it)
-          metrics: { onDecision: (action, dryRun) => { metrics.decisions.inc({ action, dry_run: dryRun ? 'true' : 'false' }) }, onFailure: (action) => { logger.warn({ action }, 'responder failed') } }
+          // every decision in immune_respond_decisions_total, every responder failure in immune_respond_failures_total
+          metrics: respondHooks(metrics)
         }, { config, ...(init.supervisorOverrides != null ? { supervisorOverrides: init.supervisorOverrides } : {}) })
         await respond.start()
         const det = createDetection({ clock, store, logger, sensitivity: (community) => respond!.brain.sensitivity(community) }, { config })

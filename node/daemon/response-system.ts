@@ -5,7 +5,6 @@
  * `start()`s this; `stop()` releases every handle (supervised children
  * stopped, timers cleared; decisions stay persisted).
  */
-import type { Registry } from 'prom-client'
 import type { Clock } from '../../core/index.js'
 import type { Config, SupervisedCellConfig } from '../config/index.js'
 import type { Store } from '../store/index.js'
@@ -19,7 +18,6 @@ import { createCellResolver } from '../respond/index.js'
 import type { CellProcessResolver } from '../respond/index.js'
 import { createDecisionManager } from '../respond/index.js'
 import type { DecisionManager, HandleResult, RespondMetricsLike } from '../respond/index.js'
-import { createRespondMetrics } from '../respond/index.js'
 import type { DenyList } from '../respond/index.js'
 import { silentLog } from '../../core/index.js'
 import type { LogSink } from '../../core/index.js'
@@ -41,9 +39,7 @@ export interface ResponseSystemComponents {
   /** Opened by the caller. */
   store: Store
   logger?: LogSink
-  /** When given, the respond metrics (immune_respond_*, immune_threat_level) are registered here. */
-  registry?: Registry
-  /** Alternative to `registry`: your own hooks. */
+  /** The decision manager's metric hooks (node/metrics.ts respondHooks). */
   metrics?: RespondMetricsLike
   /** The node's brain (its policy, escalation state, deny list and threat level); default: one built from the config. */
   brain?: Brain
@@ -110,7 +106,7 @@ export function createResponseSystem (components: ResponseSystemComponents, init
     createTerminateAndRenewResponder({ clock, cells, logger: log }, { cooldownMs: init.terminateCooldownMs })
   ])
   let decisions: DecisionManager | null = null
-  const metrics = components.metrics ?? (components.registry != null ? createRespondMetrics(components.registry, { active: () => decisions?.active() ?? [], denyList, threat }) : undefined)
+  const metrics = components.metrics
   decisions = createDecisionManager({ clock, store, responders, logger: log, metrics, logic: brain.logic }, { policy, applyTimeoutMs: init.applyTimeoutMs })
   const manager: DecisionManager = decisions
   let unlink: (() => void) | null = null

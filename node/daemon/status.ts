@@ -215,6 +215,7 @@ export function createStatusSource (d: StatusDeps): StatusSource {
       for (const phase of ['learning', 'guarding'] as const) d.metrics.contexts.set({ phase }, contexts.filter((c) => c.phase === phase).length)
       for (const [status, n] of Object.entries(signatureCounts())) d.metrics.signatures.set({ status }, n)
       d.metrics.threatLevel.set(d.respond.threat.snapshot().level)
+      d.metrics.deniedSources.set(d.respond.denyList.size())
       return await d.metrics.registry.metrics()
     },
 

@@ -3,6 +3,7 @@
  * (a strict parser, itself tested here on broken inputs), holds immune_* and
  * libp2p metrics, and the immune_* ones follow what the node did.
  */
+import { METRIC_FAMILIES } from '../../node/metrics.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createDaemonPool } from './support/daemon.js'
 import type { RunningDaemon } from './support/daemon.js'
@@ -103,6 +104,8 @@ describe('GET /metrics of a running daemon', () => {
     for (const n of ['immune_detector_observations_total', 'immune_detector_observe_seconds', 'immune_api_verdicts_total', 'immune_respond_decisions_total', 'immune_profile_contexts', 'immune_respond_threat_level']) {
       expect(families.has(n), n).toBe(true)
     }
+    // every family the node defines is exposed (immune_respond_failures_total used never to be)
+    for (const n of METRIC_FAMILIES) expect(families.has(n), n).toBe(true)
     expect(families.get('immune_detector_observe_seconds')?.type).toBe('histogram')
     // every immune_* family is documented and typed
     for (const n of immune) {

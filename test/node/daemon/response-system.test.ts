@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Registry } from 'prom-client'
+import { createNodeMetrics, respondHooks } from '../../../node/metrics.js'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createManualClock } from '../../../core/clock.js'
 import { validateConfig } from '../../../node/config/index.js'
@@ -30,8 +30,8 @@ describe('ResponseSystem: from the config to real responses on a supervised cell
     const clock = createManualClock()
     const store = createStore({ dataDir: config.dataDir })
     await store.open()
-    const registry = new Registry()
-    const rs = createResponseSystem({ clock, store, registry }, { config })
+    const metrics = createNodeMetrics()
+    const rs = createResponseSystem({ clock, store, metrics: respondHooks(metrics) }, { config })
     try {
       await rs.start()
       expect(rs.nftables()?.enabled).toBe(false)
@@ -84,9 +84,9 @@ describe('ResponseSystem: from the config to real responses on a supervised cell
       await until(() => web?.pid() !== second && web?.pid() != null, 'the periodic renewal')
       expect(web?.info().renewals).toBe(2)
 
-      const metrics = await registry.metrics()
-      expect(metrics).toContain('immune_respond_decisions_total{action="terminate-and-renew",dry_run="false"} 2')
-      expect(metrics).toContain('immune_threat_level 2')
+      const text = await metrics.registry.metrics()
+      expect(text).toContain('immune_respond_decisions_total{action="terminate-and-renew",dry_run="false"} 2')
+      expect(rs.threat.level()).toBe(2)
       const audit = await rs.decisions.audit()
       expect(audit.filter(a => a.event === 'skipped' && a.detail?.includes('never taken on remote evidence'))).toHaveLength(2)
     } finally {
