@@ -97,6 +97,31 @@ export class UnknownSensorError extends ImmuneErrorBase<{ type: string, known: s
   }
 }
 
+/**
+ * The error codes the local HTTP API answers with (`{ error: { code, message } }`):
+ * one catalogue, so clients and tests can rely on them. Ingest requests add
+ * the IngestError codes below.
+ */
+export const ApiErrorCode = Object.freeze({
+  /** 400: the request target cannot be parsed. */
+  BAD_URL: 'IMMUNE_ERR_BAD_URL',
+  /** 400: a malformed request (a handler's own validation). */
+  BAD_REQUEST: 'IMMUNE_ERR_BAD_REQUEST',
+  /** 400: a query parameter is out of range or malformed. */
+  QUERY: 'IMMUNE_ERR_QUERY',
+  /** 401: missing or wrong bearer token. */
+  UNAUTHORIZED: 'IMMUNE_ERR_UNAUTHORIZED',
+  /** 404: no such route, decision or peer. */
+  NOT_FOUND: 'IMMUNE_ERR_NOT_FOUND',
+  /** 404: no such cell (or not quarantined). */
+  UNKNOWN_CELL: 'IMMUNE_ERR_UNKNOWN_CELL',
+  /** 405: the route exists for other methods. */
+  METHOD: 'IMMUNE_ERR_METHOD',
+  /** 500: the node failed (details in its log). */
+  INTERNAL: 'IMMUNE_ERR_INTERNAL'
+} as const)
+export type ApiErrorCode = typeof ApiErrorCode[keyof typeof ApiErrorCode]
+
 /** Stable codes of IngestError (the local ingest API, POST /v1/observe). */
 export type IngestErrorCode =
   | 'IMMUNE_ERR_INGEST_JSON'

@@ -4,6 +4,8 @@
  * data; handlers return JSON (or text) and never see the raw socket unless they
  * ask for it (the ingest handler streams the body itself).
  */
+import { ApiErrorCode } from '../errors.js'
+import type { IngestErrorCode } from '../errors.js'
 import { createServer } from 'node:http'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { timingSafeEqual } from 'node:crypto'
@@ -83,7 +85,7 @@ export function sendJson (res: ServerResponse, status: number, body: unknown): v
   res.end(text)
 }
 
-export function sendError (res: ServerResponse, status: number, code: string, message: string): void {
+export function sendError (res: ServerResponse, status: number, code: ApiErrorCode | IngestErrorCode, message: string): void {
   sendJson(res, status, { error: { code, message } })
 }
 
@@ -106,23 +108,23 @@ export function createApiServer (init: ApiServerInit): ApiServer {
     try {
       url = new URL(req.url ?? '/', 'http://local')
     } catch {
-      sendError(res, 400, 'IMMUNE_ERR_BAD_URL', 'malformed request target')
+      sendError(res, 400, ApiErrorCode.BAD_URL, 'malformed request target')
       return
     }
     const found = matchRoute(routes, req.method ?? 'GET', url.pathname)
     if (found == null) {
-      sendError(res, 404, 'IMMUNE_ERR_NOT_FOUND', `no route for ${req.method ?? ''} ${url.pathname}`)
+      sendError(res, 404, ApiErrorCode.NOT_FOUND, `no route for ${req.method ?? ''} ${url.pathname}`)
       return
     }
     if ('allowed' in found) {
       res.setHeader('allow', found.allowed.join(', '))
-      sendError(res, 405, 'IMMUNE_ERR_METHOD', `${req.method ?? ''} not allowed on ${url.pathname} (allowed: ${found.allowed.join(', ')})`)
+      sendError(res, 405, ApiErrorCode.METHOD, `${req.method ?? ''} not allowed on ${url.pathname} (allowed: ${found.allowed.join(', ')})`)
       return
     }
     const { route, params } = found
     if (init.token != null && route.public !== true && !tokenMatches(req.headers.authorization, init.token)) {
       res.setHeader('www-authenticate', 'Bearer')
-      sendError(res, 401, 'IMMUNE_ERR_UNAUTHORIZED', 'missing or wrong bearer token')
+      sendError(res, 401, ApiErrorCode.UNAUTHORIZED, 'missing or wrong bearer token')
       return
     }
     if (route.raw != null) {
@@ -130,7 +132,7 @@ export function createApiServer (init: ApiServerInit): ApiServer {
         route.raw(req, res, params)
       } catch (err) {
         init.onError?.(err, req)
-        if (!res.headersSent) sendError(res, 500, 'IMMUNE_ERR_INTERNAL', 'internal error')
+        if (!res.headersSent) sendError(res, 500, ApiErrorCode.INTERNAL, 'internal error')
         else res.destroy()
       }
       return
@@ -147,13 +149,13 @@ export function createApiServer (init: ApiServerInit): ApiServer {
         }
       })
       .catch((err: unknown) => {
-        const e = err as { statusCode?: number, code?: string, message?: string }
+        const e = err as { statusCode?: number, code?: ApiErrorCode | IngestErrorCode, message?: string }
         if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
-          sendError(res, e.statusCode, e.code ?? 'IMMUNE_ERR_BAD_REQUEST', e.message ?? 'bad request')
+          sendError(res, e.statusCode, e.code ?? ApiErrorCode.BAD_REQUEST, e.message ?? 'bad request')
           return
         }
         init.onError?.(err, req)
-        if (!res.headersSent) sendError(res, 500, 'IMMUNE_ERR_INTERNAL', 'internal error')
+        if (!res.headersSent) sendError(res, 500, ApiErrorCode.INTERNAL, 'internal error')
       })
   }
 
@@ -190,7 +192,7 @@ export function createApiServer (init: ApiServerInit): ApiServer {
 
 /** An error a JSON handler throws to answer 4xx with a code. */
 export class HttpError extends Error {
-  constructor (readonly statusCode: number, readonly code: string, message: string) {
+  constructor (readonly statusCode: number, readonly code: ApiErrorCode | IngestErrorCode, message: string) {
     super(message)
     this.name = 'HttpError'
   }

@@ -3,6 +3,8 @@
  * with its options, usage text and handler; `--help` everywhere; exit code 2
  * for bad usage (CONVENTIONS.md #13).
  */
+import { ConfigError, InvalidParamsError, StartupError } from '../errors.js'
+import { DataDirLockedError } from '../../protocol/errors.js'
 import { parseArgs } from 'node:util'
 import type { ParseArgsConfig } from 'node:util'
 
@@ -114,7 +116,7 @@ export async function runCli (program: string, description: string, commands: Co
       return EXIT_USAGE
     }
     const e = err as Error & { code?: string }
-    if (typeof e.code === 'string' && (e.code === 'IMMUNE_ERR_CONFIG' || e.code === 'IMMUNE_ERR_DATA_DIR_LOCKED' || e.code === 'IMMUNE_ERR_INVALID_PARAMS' || e.code === 'IMMUNE_ERR_STARTUP')) {
+    if (typeof e.code === 'string' && [ConfigError.code, DataDirLockedError.code, InvalidParamsError.code, StartupError.code].includes(e.code)) {
       io.err(`${program} ${cmd.name}: ${e.message}`)
       return EXIT_USAGE
     }

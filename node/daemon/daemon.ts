@@ -219,7 +219,7 @@ export async function createDaemon (init: DaemonInit): Promise<Daemon> {
           observe: async (batch: HttpObservation[]): Promise<ObserveAnswer[]> => {
             const refs = batch.map((o) => {
               const ref = cellRef(o.cell)
-              if (ref == null) throw new IngestError('IMMUNE_ERR_INGEST_INVALID', 400, `observation names cell ${JSON.stringify(o.cell)}, which is not configured (configured: ${[...cellsByName.keys()].join(', ') || 'none'})`)
+              if (ref == null) throw new IngestError(IngestError.INVALID, 400, `observation names cell ${JSON.stringify(o.cell)}, which is not configured (configured: ${[...cellsByName.keys()].join(', ') || 'none'})`)
               return ref
             })
             const out: ObserveAnswer[] = []

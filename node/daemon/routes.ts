@@ -2,6 +2,7 @@
  * The local API's routes (one server for ingest and status). Every answer is
  * JSON except /metrics (Prometheus text exposition).
  */
+import { ApiErrorCode } from '../errors.js'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { HttpError } from '../api/index.js'
 import type { Route } from '../api/index.js'
@@ -16,7 +17,7 @@ function intParam (q: URLSearchParams, name: string, def: number, min: number, m
   const raw = q.get(name)
   if (raw == null || raw === '') return def
   const n = Number(raw)
-  if (!Number.isInteger(n) || n < min || n > max) throw new HttpError(400, 'IMMUNE_ERR_QUERY', `query parameter ${name}=${JSON.stringify(raw)} (accepted: an integer from ${min} to ${max})`)
+  if (!Number.isInteger(n) || n < min || n > max) throw new HttpError(400, ApiErrorCode.QUERY, `query parameter ${name}=${JSON.stringify(raw)} (accepted: an integer from ${min} to ${max})`)
   return n
 }
 
@@ -26,7 +27,7 @@ function sinceParam (q: URLSearchParams): number {
   if (raw == null || raw === '') return 0
   if (/^\d+$/.test(raw)) return Number(raw)
   const t = Date.parse(raw)
-  if (Number.isNaN(t)) throw new HttpError(400, 'IMMUNE_ERR_QUERY', `query parameter since=${JSON.stringify(raw)} (accepted: epoch milliseconds or an ISO 8601 date)`)
+  if (Number.isNaN(t)) throw new HttpError(400, ApiErrorCode.QUERY, `query parameter since=${JSON.stringify(raw)} (accepted: epoch milliseconds or an ISO 8601 date)`)
   return t
 }
 
@@ -51,7 +52,7 @@ export function createRoutes (d: RouteDeps): Route[] {
       path: '/decisions/:id',
       json: async ({ params }) => {
         const dec = await s.decision(params.id)
-        if (dec == null) throw new HttpError(404, 'IMMUNE_ERR_NOT_FOUND', `no decision ${params.id}`)
+        if (dec == null) throw new HttpError(404, ApiErrorCode.NOT_FOUND, `no decision ${params.id}`)
         return { body: dec }
       }
     },
@@ -66,7 +67,7 @@ export function createRoutes (d: RouteDeps): Route[] {
       path: '/peers/:id',
       json: ({ params }) => {
         const p = s.peer(params.id)
-        if (p == null) throw new HttpError(404, 'IMMUNE_ERR_NOT_FOUND', `no peer ${params.id} known`)
+        if (p == null) throw new HttpError(404, ApiErrorCode.NOT_FOUND, `no peer ${params.id} known`)
         return { body: p }
       }
     },

@@ -2,6 +2,9 @@
  * The views the local API serves, assembled from the running parts. Pure
  * reads: nothing here changes what the node does, except `release`.
  */
+import type { Decision, DecisionRecord, DenyEntry, NftablesDetection, ThreatSnapshot } from '../respond/index.js'
+import type { AlertIntakeStats, IntakeDecisionRecord } from '../intake/index.js'
+import { ApiErrorCode, UnknownCellError } from '../errors.js'
 import { HttpError } from '../api/index.js'
 import type { Clock } from '../../core/index.js'
 import type { Config } from '../config/index.js'
@@ -41,11 +44,40 @@ export interface CellView {
   nextRenewAtMs?: number | null
 }
 
+/** GET /status (the API's view types: clients and tests import these instead of copying them). */
+export interface StatusView {
+  peerId: string
+  version: string
+  uptimeSec: number
+  addresses: string[]
+  api: string
+  communities: string[]
+  threatLevel: ThreatSnapshot['level']
+  threat: ThreatSnapshot
+  cells: CellView[]
+  contexts: ContextStatus[]
+  /** Active decisions, with the seconds left. */
+  decisions: Array<Decision & { remainingSec: number | null }>
+  denyList: DenyEntry[]
+  peers: PeerView[]
+  alerts: { received: number, published: number }
+  signatures: Record<string, number>
+  intake: AlertIntakeStats
+  nftables: NftablesDetection | null
+}
+
+/** GET /decisions. */
+export interface DecisionsView {
+  active: Decision[]
+  recent: DecisionRecord[]
+  intake: IntakeDecisionRecord[]
+}
+
 export interface StatusSource {
   health: () => { ok: true, peerId: string, uptimeSec: number }
-  status: () => Record<string, unknown>
+  status: () => StatusView
   alerts: (sinceMs: number, limit: number) => Promise<StoredAlert[]>
-  decisions: (limit: number) => Promise<unknown>
+  decisions: (limit: number) => Promise<DecisionsView>
   decision: (id: string) => Promise<unknown | null>
   audit: (sinceMs: number, limit: number) => Promise<unknown>
   peers: () => PeerView[]
@@ -225,7 +257,7 @@ export function createStatusSource (d: StatusDeps): StatusSource {
         return { cell, released }
       } catch (err) {
         const e = err as { code?: string, message?: string }
-        if (e.code === 'IMMUNE_ERR_UNKNOWN_CELL') throw new HttpError(404, e.code, e.message ?? `unknown cell ${cell}`)
+        if (e.code === UnknownCellError.code) throw new HttpError(404, ApiErrorCode.UNKNOWN_CELL, e.message ?? `unknown cell ${cell}`)
         throw err
       }
     }

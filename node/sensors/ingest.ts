@@ -20,7 +20,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { isIP } from 'node:net'
 import type { Clock } from '../../core/index.js'
-import { IngestError, InvalidParamsError } from '../errors.js'
+import { ApiErrorCode, IngestError, InvalidParamsError } from '../errors.js'
 import type { DangerLevel, HttpObservation, Phase, ScoreReason } from '../observation.js'
 import { silentLogger } from './sensor.js'
 import type { SensorLogger } from './sensor.js'
@@ -87,7 +87,7 @@ const TOKEN_RE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 const ALLOWED = new Set(['kind', 'method', 'path', 'query', 'body', 'headers', 'source', 'cell'])
 
 const invalid = (message: string, field: string, index?: number): IngestError =>
-  new IngestError('IMMUNE_ERR_INGEST_INVALID', 400, message, index != null ? { field, index } : { field })
+  new IngestError(IngestError.INVALID, 400, message, index != null ? { field, index } : { field })
 
 function checkItem (v: unknown, limits: IngestLimits, now: number, index: number | undefined): HttpObservation {
   const at = (f: string): string => index != null ? `[${index}].${f}` : f
@@ -146,15 +146,15 @@ function checkItem (v: unknown, limits: IngestLimits, now: number, index: number
  */
 export function parseObserveRequest (raw: Buffer | string, limits: IngestLimits, now: number): { observations: HttpObservation[], batch: boolean } {
   const size = typeof raw === 'string' ? Buffer.byteLength(raw) : raw.length
-  if (size > limits.maxBodyBytes) throw new IngestError('IMMUNE_ERR_INGEST_TOO_LARGE', 413, `request body of ${size} bytes exceeds ${limits.maxBodyBytes} bytes`)
+  if (size > limits.maxBodyBytes) throw new IngestError(IngestError.TOO_LARGE, 413, `request body of ${size} bytes exceeds ${limits.maxBodyBytes} bytes`)
   let value: unknown
   try {
     value = JSON.parse(typeof raw === 'string' ? raw : raw.toString('utf8'))
   } catch (err) {
-    throw new IngestError('IMMUNE_ERR_INGEST_JSON', 400, `malformed JSON: ${(err as Error).message}`)
+    throw new IngestError(IngestError.JSON, 400, `malformed JSON: ${(err as Error).message}`)
   }
   if (Array.isArray(value)) {
-    if (value.length > limits.maxBatch) throw new IngestError('IMMUNE_ERR_INGEST_BATCH_TOO_LARGE', 413, `batch of ${value.length} observations exceeds ${limits.maxBatch}`)
+    if (value.length > limits.maxBatch) throw new IngestError(IngestError.BATCH_TOO_LARGE, 413, `batch of ${value.length} observations exceeds ${limits.maxBatch}`)
     return { observations: value.map((v, i) => checkItem(v, limits, now, i)), batch: true }
   }
   return { observations: [checkItem(value, limits, now, undefined)], batch: false }
@@ -220,7 +220,7 @@ export function createObserveHandler (init: ObserveHandlerInit): ObserveHandler 
   /** Answer 413 and drop the connection once the answer is out (the rest of the body is never read). */
   const refuseOversized = (req: IncomingMessage, res: ServerResponse, size: string): void => {
     res.once('finish', () => { req.socket.destroy() })
-    reject(res, new IngestError('IMMUNE_ERR_INGEST_TOO_LARGE', 413, `request body of ${size} bytes exceeds ${limits.maxBodyBytes} bytes`), true)
+    reject(res, new IngestError(IngestError.TOO_LARGE, 413, `request body of ${size} bytes exceeds ${limits.maxBodyBytes} bytes`), true)
   }
 
   const answer = async (res: ServerResponse, body: Buffer): Promise<void> => {
@@ -239,13 +239,13 @@ export function createObserveHandler (init: ObserveHandlerInit): ObserveHandler 
       if (err instanceof IngestError) { reject(res, err); return }
       stats.failed++
       logger.error({ err: String(err) }, 'observe failed')
-      sendJson(res, 500, { error: { code: 'IMMUNE_ERR_INTERNAL', message: 'the node could not score the observations' } })
+      sendJson(res, 500, { error: { code: ApiErrorCode.INTERNAL, message: 'the node could not score the observations' } })
       return
     }
     if (!Array.isArray(answers) || answers.length !== observations.length) {
       stats.failed++
       logger.error({ expected: observations.length, got: Array.isArray(answers) ? answers.length : typeof answers }, 'observe returned the wrong number of answers')
-      sendJson(res, 500, { error: { code: 'IMMUNE_ERR_INTERNAL', message: 'the node could not score the observations' } })
+      sendJson(res, 500, { error: { code: ApiErrorCode.INTERNAL, message: 'the node could not score the observations' } })
       return
     }
     stats.observations += observations.length
@@ -256,11 +256,11 @@ export function createObserveHandler (init: ObserveHandlerInit): ObserveHandler 
     stats.requests++
     if (req.method !== 'POST') {
       res.setHeader('allow', 'POST')
-      reject(res, new IngestError('IMMUNE_ERR_INGEST_METHOD', 405, `${req.method ?? ''} not allowed (use POST)`))
+      reject(res, new IngestError(IngestError.METHOD, 405, `${req.method ?? ''} not allowed (use POST)`))
       return
     }
     if (!acceptableType(req.headers['content-type'])) {
-      reject(res, new IngestError('IMMUNE_ERR_INGEST_MEDIA_TYPE', 415, `content-type ${req.headers['content-type'] ?? ''} not accepted (use application/json)`))
+      reject(res, new IngestError(IngestError.MEDIA_TYPE, 415, `content-type ${req.headers['content-type'] ?? ''} not accepted (use application/json)`))
       return
     }
     const declared = req.headers['content-length']
@@ -293,7 +293,7 @@ export function createObserveHandler (init: ObserveHandlerInit): ObserveHandler 
       answer(res, Buffer.concat(chunks, size)).catch((err: unknown) => {
         stats.failed++
         logger.error({ err: String(err) }, 'ingest handler failed')
-        sendJson(res, 500, { error: { code: 'IMMUNE_ERR_INTERNAL', message: 'internal error' } })
+        sendJson(res, 500, { error: { code: ApiErrorCode.INTERNAL, message: 'internal error' } })
       })
     })
   }

@@ -9,6 +9,7 @@
  * quarantines and terminates at every level, the child keeps its pid and
  * keeps running, and no quarantine or terminate-and-renew decision appears.
  */
+import type { DecisionsView, StatusView } from '../../node/daemon/index.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createDaemonPool, tinyAppCell } from './support/daemon.js'
 import type { RunningDaemon } from './support/daemon.js'
@@ -22,13 +23,8 @@ const PEERS = 3
 const ROUNDS = 4
 const MIN_OBS = 50
 
-interface StatusBody {
-  threatLevel: number
-  cells: Array<{ name: string, pid: number | null, state: string, frozen: boolean, restarts: number, renewals: number }>
-  alerts: { received: number, published: number }
-  peers: Array<{ id: string, connected: boolean, weight: number, reputation: number }>
-}
-interface DecisionsBody { active: Array<{ action: string }>, recent: Array<{ decision: { action: string, origin: string } }>, intake: Array<{ type: string, why?: string }> }
+type StatusBody = StatusView
+type DecisionsBody = DecisionsView
 
 const pool = createDaemonPool()
 const peers: MeshPeer[] = []

@@ -6,14 +6,15 @@
  * (/proc state T) until `immune-node release` resumes it, terminate-and-renew
  * gives the child a new pid, and periodic renewal runs on its schedule.
  */
+import type { CellView, StatusView } from '../../node/daemon/index.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createDaemonPool, runImmuneNode, tinyAppCell } from './support/daemon.js'
 import type { RunningDaemon } from './support/daemon.js'
 import { getOk, isAlive, killIfAlive, postJson, procState, waitFor } from './support/http.js'
 import { NORMAL_ENDPOINTS, createNormalTraffic, sqlInjection, sqlInjectionItem } from './support/traffic.js'
 
-interface CellStatus { name: string, pid: number | null, state: string, frozen: boolean, renewals: number, restarts: number, phase: string, lastRenewAtMs?: number | null, nextRenewAtMs: number | null }
-interface StatusBody { cells: CellStatus[], contexts: Array<{ cell: string, context: string, phase: string, count: number }>, denyList: Array<{ address: string }>, decisions: Array<{ id: string, action: string, target: unknown, expiresAtMs: number | null }> }
+type StatusBody = StatusView
+type CellStatus = CellView
 interface Answer { verdict: 'allow' | 'block', danger: number, phase: string, context?: string, reasons: Array<{ feature: string, observed: unknown }> }
 
 const RENEW_SEC = 2
@@ -192,7 +193,7 @@ describe('immune-node start with supervised cells (real processes)', () => {
     const later = await waitFor('two more renewals of rweb', async () => {
       const c = cellOf(await status(), 'rweb')
       if (c.pid != null) pids.add(c.pid)
-      return c.renewals >= first.renewals + 2 ? c : null
+      return (c.renewals ?? 0) >= (first.renewals ?? 0) + 2 ? c : null
     }, { timeoutMs: 20 * RENEW_SEC * 1000, intervalMs: 200 })
     expect(pids.size).toBeGreaterThanOrEqual(2)
     expect(later.lastRenewAtMs).not.toBeNull()

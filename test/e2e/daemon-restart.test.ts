@@ -6,6 +6,8 @@
  * time (not reset, not lost), the audit trail intact, the deny list enforced,
  * and the orphaned supervised child ended and replaced.
  */
+import type { ContextStatus, StatusView } from '../../node/daemon/index.js'
+import type { AuditRecord, Decision } from '../../node/respond/index.js'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -14,16 +16,8 @@ import type { RunningDaemon } from './support/daemon.js'
 import { getOk, isAlive, killIfAlive, postJson, procState, waitFor } from './support/http.js'
 import { NORMAL_ENDPOINTS, createNormalTraffic, sqlInjection } from './support/traffic.js'
 
-interface Ctx { cell: string, context: string, phase: string, count: number }
-interface Decision { id: string, action: string, target: { kind: string, cell?: string, address?: string }, expiresAtMs: number | null, createdAtMs: number }
-interface StatusBody {
-  peerId: string
-  contexts: Ctx[]
-  cells: Array<{ name: string, pid: number | null, state: string, frozen: boolean }>
-  denyList: Array<{ address: string, expiresAtMs: number }>
-  decisions: Array<Decision & { remainingSec: number | null }>
-}
-interface AuditRecord { seq: number, atMs: number, event: string, decisionId: string | null, action: string }
+type StatusBody = StatusView
+type Ctx = ContextStatus
 interface Answer { verdict: string, danger: number, phase: string, reasons: Array<{ feature: string }> }
 
 const MIN_OBS = 100
