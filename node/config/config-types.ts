@@ -8,7 +8,8 @@ import type { InnateConfig } from '../innate/index.js'
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent'
 export type LogFormat = 'auto' | 'json' | 'pretty'
 export type AccessLogFormat = 'combined' | 'common' | 'json'
-export type RenewMode = 'stop-then-start' | 'start-then-stop'
+import type { RenewMode } from '../supervisor/index.js'
+export type { RenewMode }
 export type LearningMode = 'soft' | 'hard'
 
 export interface ApiConfig {
@@ -48,8 +49,8 @@ export interface SupervisedCellConfig extends CellBase {
   renewMode: RenewMode
   /** SIGTERM → SIGKILL grace when the node stops or renews the cell. */
   stopGraceSec: number
-  restartBackoffInitialMs: number
-  restartBackoffMaxMs: number
+  restartBackoffInitialSec: number
+  restartBackoffMaxSec: number
   /** Child output: inherited by the node, or discarded. */
   stdio: 'inherit' | 'ignore'
   accessLog: AccessLogConfig | null

@@ -5,6 +5,7 @@
  * `default` and treats ingest-API HTTP observations as that community's
  * software. Every value is documented in docs/configuration.md.
  */
+import { msToSec } from './params.js'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { defaultPolicyConfig } from '../respond/index.js'
@@ -44,15 +45,15 @@ export function defaultLearningConfig (): LearningConfig {
 export function defaultCollaborationConfig (): CollaborationConfig {
   const i = defaultAlertIntakeParams
   return {
-    housekeepingIntervalSec: i.housekeepingIntervalMs / 1000,
+    housekeepingIntervalSec: msToSec(i.housekeepingIntervalMs),
     selfish: {
       minOrigins: i.selfish.minOrigins,
       minEpisodes: i.selfish.minEpisodes,
       alpha: i.selfish.alpha,
       rateTolerance: i.selfish.rateTolerance,
-      episodeQuietSec: i.selfish.episodeQuietMs / 1000,
-      maxEpisodeSec: i.selfish.maxEpisodeMs / 1000,
-      cooldownSec: i.selfish.cooldownMs / 1000
+      episodeQuietSec: msToSec(i.selfish.episodeQuietMs),
+      maxEpisodeSec: msToSec(i.selfish.maxEpisodeMs),
+      cooldownSec: msToSec(i.selfish.cooldownMs)
     }
   }
 }
@@ -67,8 +68,8 @@ export const CELL_DEFAULTS = {
     renewUnderThreatFactor: DEFAULT_RENEW_UNDER_THREAT_FACTOR,
     renewMode: 'stop-then-start' as const,
     stopGraceSec: DEFAULT_STOP_GRACE_SEC,
-    restartBackoffInitialMs: DEFAULT_RESTART_BACKOFF_INITIAL_MS,
-    restartBackoffMaxMs: DEFAULT_RESTART_BACKOFF_MAX_MS,
+    restartBackoffInitialSec: msToSec(DEFAULT_RESTART_BACKOFF_INITIAL_MS),
+    restartBackoffMaxSec: msToSec(DEFAULT_RESTART_BACKOFF_MAX_MS),
     stdio: 'inherit' as const
   }
 }

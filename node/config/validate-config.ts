@@ -30,7 +30,7 @@ const MAX_SEC = 365 * 86_400
 const PID_MAX = 4_194_304
 
 const CELL_KEYS: Record<string, string[]> = {
-  supervised: ['name', 'type', 'community', 'sampleIntervalSec', 'command', 'args', 'env', 'cwd', 'renewIntervalSec', 'renewUnderThreatFactor', 'renewMode', 'stopGraceSec', 'restartBackoffInitialMs', 'restartBackoffMaxMs', 'stdio', 'accessLog', 'cgroup'],
+  supervised: ['name', 'type', 'community', 'sampleIntervalSec', 'command', 'args', 'env', 'cwd', 'renewIntervalSec', 'renewUnderThreatFactor', 'renewMode', 'stopGraceSec', 'restartBackoffInitialSec', 'restartBackoffMaxSec', 'restartBackoffInitialMs', 'restartBackoffMaxMs', 'stdio', 'accessLog', 'cgroup'],
   pid: ['name', 'type', 'community', 'sampleIntervalSec', 'pid', 'accessLog', 'cgroup'],
   'process-name': ['name', 'type', 'community', 'sampleIntervalSec', 'processName', 'accessLog', 'cgroup'],
   http: ['name', 'type', 'community', 'accessLog'],
@@ -156,8 +156,12 @@ function readCell (c: Checker, f: string, v: unknown, defCommunity: string, base
       const renewUnderThreatFactor = c.number(joinPath(f, 'renewUnderThreatFactor'), o.renewUnderThreatFactor, d.renewUnderThreatFactor, { min: 1, max: 1000 })
       const renewMode = c.oneOf(joinPath(f, 'renewMode'), o.renewMode, ['stop-then-start', 'start-then-stop'] as const, d.renewMode)
       const stopGraceSec = c.number(joinPath(f, 'stopGraceSec'), o.stopGraceSec, d.stopGraceSec, { min: 0, max: 3600 })
-      const restartBackoffInitialMs = c.number(joinPath(f, 'restartBackoffInitialMs'), o.restartBackoffInitialMs, d.restartBackoffInitialMs, { integer: true, min: 1, max: 3_600_000 })
-      const restartBackoffMaxMs = c.number(joinPath(f, 'restartBackoffMaxMs'), o.restartBackoffMaxMs, Math.max(d.restartBackoffMaxMs, restartBackoffInitialMs), { integer: true, min: restartBackoffInitialMs, max: 86_400_000 })
+      // config durations are in seconds; the *Ms spellings of before are still read (converted)
+      const secOrMs = (sec: string, ms: string): unknown => o[sec] !== undefined ? o[sec] : typeof o[ms] === 'number' ? (o[ms] as number) / 1000 : o[ms]
+      const backoffInitialField = o.restartBackoffInitialSec === undefined && o.restartBackoffInitialMs !== undefined ? 'restartBackoffInitialMs' : 'restartBackoffInitialSec'
+      const backoffMaxField = o.restartBackoffMaxSec === undefined && o.restartBackoffMaxMs !== undefined ? 'restartBackoffMaxMs' : 'restartBackoffMaxSec'
+      const restartBackoffInitialSec = c.number(joinPath(f, backoffInitialField), secOrMs('restartBackoffInitialSec', 'restartBackoffInitialMs'), d.restartBackoffInitialSec, { min: 0.001, max: 3600 })
+      const restartBackoffMaxSec = c.number(joinPath(f, backoffMaxField), secOrMs('restartBackoffMaxSec', 'restartBackoffMaxMs'), Math.max(d.restartBackoffMaxSec, restartBackoffInitialSec), { min: restartBackoffInitialSec, max: 86_400 })
       const stdio = c.oneOf(joinPath(f, 'stdio'), o.stdio, ['inherit', 'ignore'] as const, d.stdio)
       return {
         ...base,
@@ -171,8 +175,8 @@ function readCell (c: Checker, f: string, v: unknown, defCommunity: string, base
         renewUnderThreatFactor,
         renewMode,
         stopGraceSec,
-        restartBackoffInitialMs,
-        restartBackoffMaxMs,
+        restartBackoffInitialSec,
+        restartBackoffMaxSec,
         stdio,
         accessLog: readAccessLog(c, joinPath(f, 'accessLog'), o.accessLog, baseDir),
         cgroup: readCgroup(c, joinPath(f, 'cgroup'), o.cgroup)

@@ -21,7 +21,6 @@ import { ReputationTable } from '../../protocol/reputation/index.js'
 import { createAlertIntake, createAlertPublisher } from '../intake/index.js'
 import type { AlertIntake, AlertPublisher } from '../intake/index.js'
 import type { AlertIntakeInit } from '../intake/index.js'
-import type { CollaborationConfig } from '../config/index.js'
 import type { AlertDecisionRecord } from '../intake/index.js'
 import { createClonalSelection, createReservoir, createSignatureStore, createSignatureVetter } from '../signatures/index.js'
 import type { ClonalSelection, Reservoir, SignatureStore, SignatureVetter, VetResult as SignatureVetResult } from '../signatures/index.js'
@@ -112,22 +111,6 @@ export interface CollaborationInit {
   intake?: AlertIntakeInit
 }
 
-/** The config's `collaboration` section (seconds) as the intake's params (milliseconds). */
-export function intakeParamsFromConfig (cfg: CollaborationConfig): AlertIntakeInit {
-  const s = cfg.selfish
-  return {
-    housekeepingIntervalMs: cfg.housekeepingIntervalSec * 1000,
-    selfish: {
-      minOrigins: s.minOrigins,
-      minEpisodes: s.minEpisodes,
-      alpha: s.alpha,
-      rateTolerance: s.rateTolerance,
-      episodeQuietMs: s.episodeQuietSec * 1000,
-      maxEpisodeMs: s.maxEpisodeSec * 1000,
-      cooldownMs: s.cooldownSec * 1000
-    }
-  }
-}
 
 export function createCollaboration (c: CollaborationComponents, init: CollaborationInit = {}): Collaboration {
   const { clock, store, logger } = c

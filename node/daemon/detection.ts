@@ -20,9 +20,10 @@
  * resume as they were, not from the restart.
  */
 import type { Clock, TimerHandle } from '../../core/index.js'
+import { detectorParamsFromConfig } from '../config/index.js'
 import type { Config, PriorConfig } from '../config/index.js'
 import { createDetector } from '../detector/index.js'
-import type { Detector, DetectorParams, SensitivityTable } from '../detector/index.js'
+import type { Detector, SensitivityTable } from '../detector/index.js'
 import type { HttpObservation, Observation, Phase, ProcessObservation } from '../observation.js'
 import { createHttpPriors, createHttpProfileSet, httpContextOf } from '../profile/http/index.js'
 import type { HttpCharClass, HttpPriorRule } from '../profile/http/index.js'
@@ -50,8 +51,6 @@ export interface DetectionInit {
 
 const PROCESS_SET = 'process'
 const JOURNAL_SUBLEVEL = 'journal'
-/** A detector's own flush timer is effectively off: detection.ts snapshots. */
-const NO_TIMER_MS = 86_400_000
 
 interface JournalEntry {
   /** Detector (profile set) name. */
@@ -78,15 +77,6 @@ export function httpPriorRules (priors: PriorConfig[]): HttpPriorRule[] {
   })
 }
 
-export function detectorParamsFromConfig (config: Config): Partial<DetectorParams> {
-  return {
-    minObservations: config.learning.minObservations,
-    minDurationSec: config.learning.minDurationSec,
-    targetFpr1: config.learning.targetFpr.level1,
-    targetFpr2: config.learning.targetFpr.level2,
-    flushIntervalMs: NO_TIMER_MS
-  }
-}
 
 export function createDetection (c: DetectionComponents, init: DetectionInit): Detection & { snapshot: () => Promise<void> } {
   const { store, logger } = c

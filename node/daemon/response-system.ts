@@ -6,11 +6,11 @@
  * stopped, timers cleared; decisions stay persisted).
  */
 import type { Clock } from '../../core/index.js'
+import { brainParamsFromConfig, supervisorParamsFromCell } from '../config/index.js'
 import type { Config, SupervisedCellConfig } from '../config/index.js'
 import type { Store } from '../store/index.js'
 import { createSupervisor } from '../supervisor/index.js'
 import type { Supervisor } from '../supervisor/index.js'
-import { supervisorParamsFromCell } from '../supervisor/index.js'
 import type { SupervisorParams } from '../supervisor/index.js'
 import { createLogResponder, createRaiseThreatResponder } from '../respond/index.js'
 import { createBlockSourceResponder } from '../respond/index.js'
@@ -27,7 +27,7 @@ import { createPolicy } from '../respond/index.js'
 import type { Policy } from '../respond/index.js'
 import type { DangerEvent, DecideBreakdown, Decision } from '../respond/index.js'
 import { createBrain } from '../brain/index.js'
-import type { Brain, BrainParams } from '../brain/index.js'
+import type { Brain } from '../brain/index.js'
 import { createQuarantineResponder } from '../respond/index.js'
 import { createResponderRegistry } from '../respond/index.js'
 import type { ResponderRegistry } from '../respond/index.js'
@@ -45,10 +45,6 @@ export interface ResponseSystemComponents {
   brain?: Brain
 }
 
-/** The brain's params from the config: peer warnings raise the threat for threat.peerRaiseSec; remote blocks are filed under the ingest cell. */
-export function brainParamsFromConfig (config: Config, remoteCell = 'ingest'): Partial<BrainParams> {
-  return { remoteCell, peerThreatMs: config.threat.peerRaiseSec * 1000 }
-}
 
 export interface ResponseSystemInit {
   config: Config

@@ -1,4 +1,5 @@
 export { createSupervisor } from './supervisor.js'
 export type { Supervisor, SupervisorComponents, SupervisorInfo, SupervisorState, PidChange, PidChangeReason, RenewReason, RenewResult, ExitInfo } from './supervisor.js'
-export { createSupervisorParams, defaultSupervisorParams, validateSupervisorParams, supervisorParamsFromCell } from './supervisor-params.js'
+export { createSupervisorParams, defaultSupervisorParams, validateSupervisorParams } from './supervisor-params.js'
+export type { RenewMode } from './supervisor-params.js'
 export type { SupervisorParams } from './supervisor-params.js'

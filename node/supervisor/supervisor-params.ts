@@ -2,9 +2,9 @@
  * Params of a supervised cell (params pattern: SupervisorParams,
  * defaultSupervisorParams, createSupervisorParams, validateSupervisorParams).
  */
-import { join } from 'node:path'
 import { InvalidParamsError } from '../errors.js'
-import type { RenewMode, SupervisedCellConfig } from '../config/index.js'
+/** How a renewal replaces the running instance (see SupervisorParams.renewMode). */
+export type RenewMode = 'stop-then-start' | 'start-then-stop'
 
 export interface SupervisorParams {
   /** The cell's name (logs, env IMMUNE_CELL). */
@@ -78,20 +78,3 @@ export function createSupervisorParams (partial: Partial<SupervisorParams> & Pic
 }
 
 /** Params for a `supervised` cell of the config; the pid file goes to `<dataDir>/cells/<name>.pid` when a data dir is given. */
-export function supervisorParamsFromCell (cell: SupervisedCellConfig, dataDir?: string): SupervisorParams {
-  return createSupervisorParams({
-    name: cell.name,
-    command: cell.command,
-    args: cell.args,
-    env: cell.env,
-    cwd: cell.cwd,
-    renewIntervalMs: cell.renewIntervalSec * 1000,
-    renewUnderThreatFactor: cell.renewUnderThreatFactor,
-    renewMode: cell.renewMode,
-    stopGraceMs: cell.stopGraceSec * 1000,
-    restartBackoffInitialMs: cell.restartBackoffInitialMs,
-    restartBackoffMaxMs: cell.restartBackoffMaxMs,
-    stdio: cell.stdio,
-    pidFile: dataDir != null ? join(dataDir, 'cells', `${cell.name}.pid`) : null
-  })
-}

@@ -14,7 +14,7 @@ import { SupervisorError } from '../errors.js'
 import { silentLog } from '../../core/index.js'
 import type { LogSink } from '../../core/index.js'
 import { isAlive, readProcStat, signal } from '../../core/index.js'
-import type { RenewMode } from '../config/index.js'
+import type { RenewMode } from './supervisor-params.js'
 import type { SupervisorParams } from './supervisor-params.js'
 import { validateSupervisorParams } from './supervisor-params.js'
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { checkConfig, defaultConfig, validateConfig } from '../../../node/config/index.js'
 import { createAlertIntakeParams, defaultAlertIntakeParams } from '../../../node/intake/index.js'
-import { intakeParamsFromConfig } from '../../../node/daemon/collaboration.js'
+import { intakeParamsFromConfig } from '../../../node/config/index.js'
 
 describe('config: collaboration', () => {
   it('defaults to the intake\'s own defaults', () => {

@@ -187,3 +187,16 @@ describe('config: overrides', () => {
     expect(e.issues.map(i => i.field)).toEqual(['listen[0]', 'api.port', 'api.token'])
   })
 })
+
+describe('config units', () => {
+  it('durations are seconds; the former millisecond backoff keys are still read, and converted in one place', async () => {
+    const { validateConfig, supervisorParamsFromCell, secToMs } = await import('../../../node/config/index.js')
+    const cell = { name: 'web', type: 'supervised', command: 'sleep', args: ['60'] }
+    const now = validateConfig({ dataDir: '/tmp/x', cells: [{ ...cell, restartBackoffInitialSec: 0.25, restartBackoffMaxSec: 8 }] }).cells[0]
+    const old = validateConfig({ dataDir: '/tmp/x', cells: [{ ...cell, restartBackoffInitialMs: 250, restartBackoffMaxMs: 8000 }] }).cells[0]
+    expect(old).toEqual(now)
+    const p = supervisorParamsFromCell(now as never, '/tmp/x')
+    expect([p.restartBackoffInitialMs, p.restartBackoffMaxMs, p.stopGraceMs]).toEqual([250, 8000, secToMs((now as { stopGraceSec: number }).stopGraceSec)])
+    expect(() => validateConfig({ dataDir: '/tmp/x', cells: [{ ...cell, restartBackoffMaxSec: 0.1, restartBackoffInitialSec: 1 }] })).toThrow(expect.objectContaining({ code: 'IMMUNE_ERR_CONFIG', details: expect.objectContaining({ field: 'cells[0].restartBackoffMaxSec' }) }))
+  })
+})

@@ -38,7 +38,7 @@ describe('docs/configuration.md', () => {
       const leaf = p.split('.').slice(-1)[0]
       expect(doc.includes(`\`${p}\``) || doc.includes(`\`${p}.`) || doc.includes(`\`${leaf}\``), p).toBe(true)
     }
-    for (const key of ['command', 'args', 'env', 'cwd', 'renewIntervalSec', 'renewUnderThreatFactor', 'renewMode', 'stopGraceSec', 'restartBackoffInitialMs', 'restartBackoffMaxMs', 'stdio', 'accessLog', 'cgroup', 'pid', 'processName', 'sampleIntervalSec']) {
+    for (const key of ['command', 'args', 'env', 'cwd', 'renewIntervalSec', 'renewUnderThreatFactor', 'renewMode', 'stopGraceSec', 'restartBackoffInitialSec', 'restartBackoffMaxSec', 'stdio', 'accessLog', 'cgroup', 'pid', 'processName', 'sampleIntervalSec']) {
       expect(doc).toContain(`\`${key}\``)
     }
   })
