@@ -51,9 +51,14 @@ async function open (learning: Record<string, unknown>): Promise<ReturnType<type
   return det
 }
 
-/** A crash: the store goes away without detection.stop() or a snapshot (pending writes settle first, as level would). */
+/**
+ * A crash: the store goes away without detection.stop() or a snapshot. Writes
+ * already issued settle first, as level would: a few turns of the event loop
+ * (no real-time wait) let the detectors' queued saves reach level, whose
+ * close() then waits for every pending operation.
+ */
 async function crash (): Promise<void> {
-  await new Promise((resolve) => setTimeout(resolve, 20))
+  for (let i = 0; i < 20; i++) await new Promise((resolve) => { setImmediate(resolve) })
   for (const s of stores.splice(0)) await s.close()
 }
 

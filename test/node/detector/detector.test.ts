@@ -28,9 +28,14 @@ describe('tolerization', () => {
     feed(req(app))
     const st = det.status('get /p')!
     expect(st).toMatchObject({ phase: 'guarding', learned: 100, seen: 100, calibrationScores: 50 })
-    expect(st.thresholds!.suspicious).toBeGreaterThanOrEqual(0)
+    // calibrated on the 50 held-back scores: danger one below danger two, and normal traffic mostly below both
+    expect(st.thresholds!.suspicious).toBeGreaterThan(0)
+    expect(st.thresholds!.dangerous).toBeGreaterThanOrEqual(st.thresholds!.suspicious)
     expect(det.guarding).toBe(true)
     expect(feed(req(app)).phase).toBe('guarding')
+    let flagged = 0
+    for (let i = 0; i < 200; i++) if (feed(req(app)).danger > 0) flagged++
+    expect(flagged).toBeLessThan(20)
   })
 
   it('D1 by time: the count alone is not enough', () => {

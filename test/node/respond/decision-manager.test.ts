@@ -200,8 +200,8 @@ describe('DecisionManager', () => {
     // a second quarantine expires on its own through the clock
     await n.manager.handle({ ...attack, cell: 'app', source: '203.0.113.67' })
     await until(() => processState(pid) === 'T', 'the cell to be frozen again')
+    // the expiry fires inside advance(); stop() waits for the undo it started
     clock.advance(120_000)
-    await new Promise(resolve => setTimeout(resolve, 0))
     await n.manager.stop()
     await until(() => /^[SR]$/.test(processState(pid) ?? ''), 'the cell to resume after expiry')
     const events = (await n.manager.audit()).filter(x => x.action === 'quarantine').map(x => x.event)

@@ -49,3 +49,20 @@ export async function stopAll (nodes: Array<{ stop: () => Promise<void> }>): Pro
   await Promise.allSettled(nodes.map(async (n) => { await n.stop() }))
   nodes.length = 0
 }
+
+/**
+ * Resolves once every node has run `count` more gossipsub heartbeats (the
+ * event gossipsub emits after each): "nothing more happened within n
+ * heartbeats" is then a statement about heartbeats, not about wall time.
+ */
+export async function heartbeats (nodes: Libp2pMesh[], count: number): Promise<void> {
+  await Promise.all(nodes.map(async (n) => {
+    const pubsub = (n.libp2p as unknown as { services: { pubsub: EventTarget } } | null)?.services.pubsub
+    if (pubsub == null) throw new Error('node not started')
+    await new Promise<void>((resolve) => {
+      let seen = 0
+      const on = (): void => { if (++seen >= count) { pubsub.removeEventListener('gossipsub:heartbeat', on); resolve() } }
+      pubsub.addEventListener('gossipsub:heartbeat', on)
+    })
+  }))
+}

@@ -5,7 +5,7 @@ import { createSystemClock } from '../../../core/clock.js'
 import { ReplayGuard, validateAlert } from '../../../protocol/alert/index.js'
 import { MeshListenError, MeshNotStartedError } from '../../../protocol/errors.js'
 import { createLibp2pMesh } from '../../../protocol/mesh/libp2p-mesh.js'
-import { COMMUNITY, draft, startNode, stopAll, TEST_HEARTBEAT_MS, waitFor } from './helpers.js'
+import { COMMUNITY, draft, heartbeats, startNode, stopAll, waitFor } from './helpers.js'
 import type { AddressInfo } from 'node:net'
 import type { AlertEvent } from '../../../protocol/mesh/mesh.js'
 import type { Libp2pMesh } from '../../../protocol/mesh/libp2p-mesh.js'
@@ -26,8 +26,8 @@ describe('libp2p mesh', () => {
     const sent = await nodes[0].publish(draft())
     expect(sent.alert.origin).toBe(nodes[0].peerId)
     expect(await waitFor(() => received.slice(1).every((r) => r.length >= 1))).toBe(true)
-    // give duplicates (other paths, IHAVE/IWANT gossip) a few heartbeats to show up
-    await new Promise((resolve) => setTimeout(resolve, TEST_HEARTBEAT_MS * 5))
+    // give duplicates (other paths, IHAVE/IWANT gossip) five heartbeats of every node to show up
+    await heartbeats(nodes, 5)
 
     expect(received[0]).toHaveLength(0) // own alerts are not delivered back
     for (let i = 1; i < 5; i++) {

@@ -12,7 +12,7 @@ import { createAlert, signAlert } from '../../../protocol/alert/index.js'
 import { alertMessageId } from '../../../protocol/mesh/libp2p-mesh.js'
 import { defaultMeshScoreParams } from '../../../protocol/mesh/score-params.js'
 import { communityTopic } from '../../../protocol/mesh/topics.js'
-import { COMMUNITY, draft, startNode, stopAll, TEST_HEARTBEAT_MS, waitFor } from './helpers.js'
+import { COMMUNITY, draft, heartbeats, startNode, stopAll, TEST_HEARTBEAT_MS, waitFor } from './helpers.js'
 import type { AlertEvent, RejectEvent } from '../../../protocol/mesh/mesh.js'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { PrivateKey } from '@libp2p/interface'
@@ -185,8 +185,8 @@ describe('gossipsub peer scores on the alert mesh', () => {
     expect(a.score(b.peerId)).toBeLessThan(0)
     expect(a.peers().find((p) => p.id === b.peerId)).toMatchObject({ inMesh: false })
     expect(a.meshPeers(COMMUNITY)).toContain(c.peerId)
-    // below gossipThreshold (-10) the peer is also left out of gossip, and it is not grafted back
-    await new Promise((resolve) => setTimeout(resolve, TEST_HEARTBEAT_MS * 5))
+    // below gossipThreshold (-10) the peer is also left out of gossip, and it is not grafted back in five heartbeats (grafting happens in them)
+    await heartbeats([a], 5)
     expect(a.meshPeers(COMMUNITY)).not.toContain(b.peerId)
   })
 })
