@@ -70,7 +70,10 @@ export function verdictOf (level: DangerLevel, dryRun: boolean): 'allow' | 'bloc
  */
 export function corroborationFor (d: Danger, level: DangerLevel): CorroborationEvent | null {
   if (level === 2) {
-    return { community: d.community, context: d.context, ...(d.source != null ? { source: d.source } : {}), ...(d.signature != null ? { signatureId: d.signature.indicator.id } : {}) }
+    const e: CorroborationEvent = { community: d.community, context: d.context }
+    if (d.source != null) e.source = d.source
+    if (d.signature != null) e.signatureId = d.signature.indicator.id
+    return e
   }
   if (level === 1 && d.source != null) return { community: d.community, source: d.source }
   return null
@@ -85,10 +88,10 @@ export function corroborationFor (d: Danger, level: DangerLevel): CorroborationE
  */
 export function publicationFor (d: Danger, level: DangerLevel): Publication | null {
   if (level !== 2) return null
-  const base = { community: d.community, level: 2 as const, context: d.context, explanation: d.explanation, ...(d.source != null ? { source: d.source } : {}) }
-  if (d.signature != null) {
-    return { clonal: false, danger: { ...base, parameter: d.signature.indicator.parameter, score: 0, signature: d.signature.indicator } }
-  }
-  if (d.observation !== 'http') return null
-  return { clonal: true, danger: { ...base, parameter: d.parameter ?? '', score: d.profile?.score ?? 0 } }
+  if (d.signature == null && d.observation !== 'http') return null
+  const danger: LocalDanger = d.signature != null
+    ? { community: d.community, level: 2, context: d.context, explanation: d.explanation, parameter: d.signature.indicator.parameter, score: 0, signature: d.signature.indicator }
+    : { community: d.community, level: 2, context: d.context, explanation: d.explanation, parameter: d.parameter ?? '', score: d.profile?.score ?? 0 }
+  if (d.source != null) danger.source = d.source
+  return { clonal: d.signature == null, danger }
 }

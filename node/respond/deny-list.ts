@@ -91,7 +91,7 @@ export function createDenyList (components: DenyListComponents, init: DenyListIn
   return {
     add (address, expiresAtMs, decisionId) {
       const a = normalizeAddress(address)
-      if (a == null || allow.check(a, a.includes(':') ? 'ipv6' : 'ipv4')) return false
+      if (a == null || addressInSet(allow, a)) return false
       if (!(expiresAtMs > components.clock.now())) return false
       const h = entries.get(a)
       let next: Hold | Map<string, number>
