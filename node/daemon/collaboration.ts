@@ -269,7 +269,9 @@ export function createCollaboration (c: CollaborationComponents, init: Collabora
         pending.set(rec.id, rec)
         evictOldest(pending, 1000)
         void alertsDb.put(alertKey(ev.receivedAtMs, ev.alert.id), rec).catch((err: unknown) => { logger.error({ err }, 'alert persistence failed') })
-        // the intake subscribed first (start below) and has handled it synchronously or asynchronously
+        // handlers run in subscription order: this one first (the alert is stored as pending), then the
+        // intake's (subscribed by intake.start() below), whose record() files the outcome; the snapshot
+        // waits a macrotask, after both (and after a synchronous or promptly resolved vetting)
         setImmediate(() => { void snapshot() })
       })
       intake.start()
