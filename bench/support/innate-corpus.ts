@@ -6,8 +6,8 @@
  * addresses, prices, formulas, prose with quotes and ampersands, file names,
  * URLs, JSON, markup-looking text). Seeded; nothing here comes from CSIC.
  */
-import { createPrng } from '../../node/prng.js'
-import type { Prng } from '../../node/prng.js'
+import { createPrng } from '../../core/index.js'
+import type { Prng } from '../../core/index.js'
 
 export const CORPUS_FAMILIES = ['sql-injection', 'xss', 'javascript', 'command-injection', 'path-traversal', 'template-injection', 'ldap-injection', 'crlf-injection'] as const
 export type CorpusFamily = typeof CORPUS_FAMILIES[number]

@@ -4,7 +4,7 @@
  * overrides, and values to leave alone. Read with the config's Checker, so
  * every problem names its field.
  */
-import { Checker, isPlainObject, joinPath } from '../config/checker.js'
+import { Checker, isPlainObject, joinPath } from '../../core/index.js'
 import { INNATE_STRENGTH_SETTINGS, defaultInnatePolicy } from './combine.js'
 import type { InnatePolicy, InnateStrengthSetting } from './combine.js'
 import { defaultInnateParams } from './innate-params.js'

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { createInnateDetector } from '../../../node/innate/index.js'
 import type { InnateEncoding } from '../../../node/innate/index.js'
-import { createPrng } from '../../../node/prng.js'
+import { createPrng } from '../../../core/index.js'
 
 /**
  * The innate detector is fed hostile input: 10^5 seeded random and mutated
