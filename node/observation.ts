@@ -62,12 +62,20 @@ export interface ScoreReason {
   expected: string
   /** Surprise of this term (-log10 p-value); higher is more anomalous. */
   surprise: number
+  /**
+   * True for a novelty term: something normal traffic had not shown yet (a
+   * new value, parameter, type, endpoint) rather than evidence of an attack.
+   * Novelty alone never reaches danger two and never makes a signature.
+   */
+  novelty?: boolean
 }
 
 export interface Score {
   context: string
   /** Combined anomaly score (higher is more anomalous), comparable to the context's thresholds. */
   value: number
+  /** The same combination over the evidence terms alone; absent when the model makes no such split. */
+  evidence?: number
   phase: Phase
   /** The strongest terms, most surprising first. */
   reasons: ScoreReason[]

@@ -10,6 +10,12 @@ export type PriorCheck<O> = (obs: O, context: string) => ScoreReason[]
 export interface ModelScore {
   /** Higher is more anomalous. Any monotone scale: thresholds are calibrated per context. */
   value: number
+  /**
+   * The combination over evidence terms alone, for models that tell
+   * evidence from novelty (HTTP). The detector needs both it and `value`
+   * above the dangerous threshold for danger two; absent: value is evidence.
+   */
+  evidence?: number
   /** The strongest terms, most surprising first. */
   reasons: ScoreReason[]
 }

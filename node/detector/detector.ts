@@ -268,7 +268,9 @@ class DetectorImpl<O> implements Detector<O> {
       const th = state.thresholds!
       const t1 = th.suspicious / factor
       const t2 = th.dangerous / factor
-      let danger: DangerLevel = ms.value > t2 ? 2 : ms.value > t1 ? 1 : 0
+      // D3′ danger two needs evidence above the dangerous threshold too: novelty alone (a new value, name,
+      // type, a missing optional parameter) is at most suspicious (issue 9)
+      let danger: DangerLevel = ms.value > t2 && (ms.evidence ?? ms.value) > t2 ? 2 : ms.value > t1 ? 1 : 0
       let reasons = ms.reasons
       if (prior.length > 0) {
         danger = Math.max(danger, p.priorViolationDanger) as DangerLevel
@@ -285,7 +287,9 @@ class DetectorImpl<O> implements Detector<O> {
         }
         this.dirty.add(context)
       }
-      return result(context, danger, ms.value, 'guarding', reasons, learned, { suspicious: round3(t1), dangerous: round3(t2) }, newContext)
+      const r = result(context, danger, ms.value, 'guarding', reasons, learned, { suspicious: round3(t1), dangerous: round3(t2) }, newContext)
+      if (ms.evidence != null) r.score.evidence = ms.evidence
+      return r
     }
 
     // learning: score before learning (prequential)

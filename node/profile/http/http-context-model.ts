@@ -158,7 +158,7 @@ export class HttpContextModel implements ContextModel<HttpObservation> {
     let unknown = 0
     for (const name of occ.keys()) if (!this.names.has(name)) unknown++
     const pu = this.names.pNovel(unknown, mp.minP)
-    if (sink.test(pu, 0) && unknown > 0) {
+    if (sink.test(pu, 0, true) && unknown > 0) {
       const u = [...occ.keys()].filter((k) => !this.names.has(k))
       sink.push(pu, u.length === 1 ? u[0] : undefined, 'unknown-parameter', () => [u.slice(0, 6).map((s) => showValue(s, 32)).join(', '),
         `known: ${this.parameterNames().slice(0, 12).join(', ')}${this.params.size > 12 ? ', …' : ''}`])
@@ -179,7 +179,8 @@ export class HttpContextModel implements ContextModel<HttpObservation> {
       }
       if (q < pp) { pp = q; worst = name; worstX = x }
     }
-    if (sink.test(pp, 1) && worst !== '') {
+    // a missing optional parameter is novelty; a parameter repeated more than ever is evidence (parameter pollution)
+    if (sink.test(pp, 1, worstX === 0) && worst !== '') {
       const h = this.presence.get(worst)!
       const n = this.n
       const x = worstX
@@ -191,7 +192,7 @@ export class HttpContextModel implements ContextModel<HttpObservation> {
     if (unknown === 0) {
       const key = orderKey()
       const po = this.orders.pValue(key, mp.reasonMaxP, mp.minP)
-      if (sink.test(po, 1)) sink.push(po, undefined, 'parameter-order', () => [showValue(key, 64), `one of {${this.orders.top(3).map((s) => showValue(s, 64)).join(', ')}}`])
+      if (sink.test(po, 1, true)) sink.push(po, undefined, 'parameter-order', () => [showValue(key, 64), `one of {${this.orders.top(3).map((s) => showValue(s, 64)).join(', ')}}`])
     } else {
       sink.skip(1)
     }
@@ -219,7 +220,7 @@ export class HttpContextModel implements ContextModel<HttpObservation> {
     sink.counting = true
 
     const c = sink.combined()
-    return { value: round3(c.value), reasons: sink.reasons(this.context, mp.maxReasons) }
+    return { value: round3(c.value), evidence: round3(sink.evidence().value), reasons: sink.reasons(this.context, mp.maxReasons) }
   }
 
   toJSON (): HttpContextModelJSON {

@@ -8,6 +8,15 @@
  * Tests come in groups (one parameter value, or the request-level terms) and,
  * inside a group, in families of tests that are entangled by construction
  * (see 'order-families' in combined()).
+ *
+ * Every test is either EVIDENCE (something in the request that normal
+ * traffic does not do: an unseen symbol, an overlong value, a malformed
+ * escape) or NOVELTY (something normal traffic simply had not shown yet: a
+ * new value, new words, a new parameter name, a missing optional parameter,
+ * a new type of value). The sink keeps the order statistics of both
+ * together (combined()) and of the evidence alone (evidence()), over the
+ * same number of tests: the detector needs evidence for danger two
+ * (issue 9: benign change must not be punished).
  */
 import type { ScoreReason } from '../../observation.js'
 import { combineMinP, combineOrder, surprise } from '../stats/p-value.js'
@@ -27,6 +36,14 @@ export class TermSink {
   /** Second and third smallest p-values. */
   p2 = 1
   p3 = 1
+  /** The three smallest p-values of the evidence tests. */
+  e1 = 1
+  e2 = 1
+  e3 = 1
+  /** Whether the last test() was a novelty test (push() labels its term with it). */
+  private lastNovelty = false
+  /** Counted tests that are novelty by construction (they never hold evidence). */
+  noveltyTests = 0
   private readonly kept: LazyTerm[] = []
   /** Per group (a parameter, or the request-level terms): Σ ln p and number of tests. */
   private readonly gLog: number[] = []
@@ -52,6 +69,11 @@ export class TermSink {
     this.pMin = 1
     this.p2 = 1
     this.p3 = 1
+    this.e1 = 1
+    this.e2 = 1
+    this.e3 = 1
+    this.lastNovelty = false
+    this.noveltyTests = 0
     this.kept.length = 0
     this.gLog.length = 0
     this.gK.length = 0
@@ -91,15 +113,37 @@ export class TermSink {
     this.famSizes = []
   }
 
-  /** Counts one test with p-value `p` of family `family` of the current group; true when the caller should `push` its explanation. */
-  test (p: number, family = 0): boolean {
+  /**
+   * Counts one test with p-value `p` of family `family` of the current group;
+   * `novelty` marks a novelty test (see the module comment). True when the
+   * caller should `push` its explanation.
+   */
+  test (p: number, family = 0, novelty = false): boolean {
+    if (novelty && this.counting) this.noveltyTests++
+    return this.testSplit(p, novelty ? 1 : p, family)
+  }
+
+  /**
+   * One test whose evidence part has its own p-value `pEvidence` ≥ `p` (1 =
+   * pure novelty): e.g. unseen 3-grams, of which only those holding a symbol
+   * are evidence. Its term is labelled novelty unless pEvidence ≤ reasonMaxP.
+   */
+  testSplit (p: number, pEvidence: number, family = 0): boolean {
     if (family < this.famSizes.length && p < this.famMin[family]) this.famMin[family] = p
     if (this.counting) this.tests++
+    this.lastNovelty = pEvidence > this.reasonMaxP
     if (p < this.p3) {
       if (p < this.p2) {
         this.p3 = this.p2
         if (p < this.pMin) { this.p2 = this.pMin; this.pMin = p } else this.p2 = p
       } else this.p3 = p
+    }
+    const e = Math.max(p, pEvidence)
+    if (e < this.e3) {
+      if (e < this.e2) {
+        this.e3 = this.e2
+        if (e < this.e1) { this.e2 = this.e1; this.e1 = e } else this.e2 = e
+      } else this.e3 = e
     }
     const g = this.gLog.length - 1
     if (g >= 0) {
@@ -116,9 +160,9 @@ export class TermSink {
     if (g >= 0) this.gK[g] += k
   }
 
-  /** Keeps a term; `explain` returns [observed, expected] and runs only if the term is reported. */
+  /** Keeps a term of the last test(); `explain` returns [observed, expected] and runs only if the term is reported. */
   push (p: number, parameter: string | undefined, feature: string, explain: () => [string | number, string]): void {
-    this.kept.push({ p, parameter, feature, explain })
+    this.kept.push({ p, parameter, feature, explain, novelty: this.lastNovelty })
   }
 
   /** Every kept term, formatted, most surprising first (for tests and tools). */
@@ -156,6 +200,22 @@ export class TermSink {
     return combineMinP(best, this.gLog.length)
   }
 
+  /**
+   * The same combination over the evidence alone: the order statistics of
+   * the evidence p-values, corrected for the tests that can hold evidence
+   * (every test but the novelty-only ones; skipped tests count). The
+   * detector requires both this and combined() above its dangerous
+   * threshold, so the false-positive rate at danger two stays within the
+   * one calibrated on combined(). 'fisher' and 'product' use the order
+   * statistics here. With fewer tests to correct for, it can exceed
+   * combined() when the evidence is all there is.
+   */
+  evidence (): Combined {
+    const m = Math.max(1, this.tests - this.noveltyTests)
+    if (this.combination === 'min') return combineMinP(this.e1, m)
+    return combineOrder(this.e1, this.e2, this.e3, m)
+  }
+
   private top (max: number): LazyTerm[] {
     return this.kept.length <= 1 ? this.kept.slice(0, max) : this.kept.slice().sort((a, b) => a.p - b.p).slice(0, max)
   }
@@ -166,6 +226,7 @@ export class TermSink {
       const [observed, expected] = t.explain()
       const r: ScoreReason = { context, feature: t.feature, observed, expected, surprise: round3(surprise(t.p)) }
       if (t.parameter !== undefined) r.parameter = t.parameter
+      if (t.novelty) r.novelty = true
       return r
     })
   }
@@ -176,12 +237,14 @@ interface LazyTerm {
   parameter: string | undefined
   feature: string
   explain: () => [string | number, string]
+  novelty: boolean
 }
 
 function format (t: LazyTerm): PTerm {
   const [observed, expected] = t.explain()
   const r: PTerm = { p: t.p, feature: t.feature, observed, expected }
   if (t.parameter !== undefined) r.parameter = t.parameter
+  if (t.novelty) r.novelty = true
   return r
 }
 

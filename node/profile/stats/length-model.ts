@@ -59,8 +59,13 @@ export class LengthModel {
     return s[s.length - 1]
   }
 
-  /** P-value of a length; the empirical part is bounded below by `floor`, the Chebyshev tail is not. */
-  pValue (len: number, floor = 0): number {
+  /**
+   * P-value of a length; the empirical part is bounded below by `floor`, the
+   * Chebyshev tail is not. `relativeSpread` > 0 widens the tail's spread to at
+   * least that fraction of the mean length (a value of a kind this model never
+   * saw, an e-mail where user names came, is judged on a relative scale).
+   */
+  pValue (len: number, floor = 0, relativeSpread = 0): number {
     if (this.n === 0) return 1
     this.ensure()
     const s = this.sorted!
@@ -79,8 +84,10 @@ export class LengthModel {
     const pEmp = Math.min(1, Math.max(floor, 2 * (1 + Math.min(ge, le)) / (this.n + 1)))
     if (lo >= s.length && len > this.mean) {
       const d = len - this.mean
-      const pCheb = Math.max(this.variance, 1) / (d * d)
-      return Math.min(pEmp, pCheb)
+      const spread = relativeSpread * this.mean
+      const pCheb = Math.max(this.variance, 1, spread * spread) / (d * d)
+      // on the relative scale, "longer than any seen" alone says nothing (another kind of value): the tail decides
+      return relativeSpread > 0 ? Math.min(1, Math.max(pCheb, pEmp)) : Math.min(pEmp, pCheb)
     }
     return pEmp
   }

@@ -27,6 +27,8 @@ export interface PTerm {
   feature: string
   observed: string | number
   expected: string
+  /** A novelty term (new value, name, type), not evidence (term-sink.ts). */
+  novelty?: boolean
 }
 
 export interface Combined {

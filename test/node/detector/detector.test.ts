@@ -150,10 +150,10 @@ describe('after tolerization', () => {
     expect(raised.dangerous).toBeCloseTo(base.dangerous / 2, 2)
     expect(det.status('get /p')!.sensitivity).toBe(2)
     // a probe between the lowered and the normal dangerous threshold flips from 1 to 2
-    const candidates = ['0', '1000', '12345', '07', '99999', '5']
-    const probes = candidates.map((id) => req(app, app.word(), id)).filter((o) => {
-      const v = det.assess(o).score.value
-      return v > raised.dangerous && v <= base.dangerous
+    // names of growing length: the length tail (evidence) gives a continuum of scores
+    const probes = Array.from({ length: 60 }, (_, k) => req(app, 'q'.repeat(k + 1), '7')).filter((o) => {
+      const s = det.assess(o).score
+      return s.value > raised.dangerous && s.value <= base.dangerous && (s.evidence ?? s.value) > raised.dangerous
     })
     expect(probes.length).toBeGreaterThan(0)
     for (const o of probes) expect(det.assess(o).danger).toBe(2)

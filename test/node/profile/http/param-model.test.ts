@@ -126,3 +126,61 @@ describe('ParamModel features', () => {
     }
   })
 })
+
+/** The request-level view of one value: its combined and evidence-only surprise. */
+function surprises (m: ParamModel, value: string, flags = 0): { value: number, evidence: number, novelty: string[] } {
+  const sink = new TermSink(0.05)
+  m.score(value, flags, sink)
+  return { value: sink.combined().value, evidence: sink.evidence().value, novelty: sink.terms().filter((t) => t.novelty === true).map((t) => t.feature) }
+}
+
+describe('ParamModel typed values and evidence (issue 9)', () => {
+  it('numbers are a range: a new id, price or quantity in range raises nothing; a huge one is evidence', () => {
+    const ids = trained(Array.from({ length: 600 }, (_, i) => String(1 + (i % 3))))
+    expect(terms(ids, '4').size).toBe(0)
+    expect(terms(ids, '17').size).toBe(0)
+    const quantities = trained(Array.from({ length: 600 }, (_, i) => String(1 + (i % 55))))
+    expect(terms(quantities, '100').size).toBe(0)
+    const prices = trained(Array.from({ length: 600 }, (_, i) => String(5 + (i % 95))))
+    expect(terms(prices, '12.50').size).toBe(0)
+    const huge = surprises(ids, '99999999999999')
+    expect(terms(ids, '99999999999999').get('magnitude')!.p).toBeLessThan(0.01)
+    expect(huge.evidence).toBeGreaterThan(0)
+  })
+
+  it("names with apostrophes, hyphens and accents are novelty where only plain names came, not evidence", () => {
+    const m = trained(names)
+    for (const v of ["o'neill", 'jean-luc', 'josé']) {
+      const s = surprises(m, v)
+      expect(s.value).toBeGreaterThan(0)
+      expect(s.evidence).toBe(0)
+    }
+    // the same apostrophe followed by SQL is text: evidence
+    expect(surprises(m, "o'neill' or '1'='1").evidence).toBeGreaterThan(1)
+  })
+
+  it('an e-mail address as login is a new type of value, not an attack', () => {
+    const users = trained(names.map((n, i) => `${n}${i % 10}`))
+    const s = surprises(users, 'alice.smith@example.com')
+    expect(s.novelty).toContain('type')
+    expect(s.value).toBeGreaterThan(2)
+    // its length is judged on a relative scale (another kind of value), far below any dangerous threshold
+    expect(s.evidence).toBeLessThan(0.5)
+    expect(surprises(users, "admin'--").evidence).toBeGreaterThan(1)
+  })
+
+  it('legacy Latin-1 form encoding of letters is novelty; other invalid UTF-8 is evidence', () => {
+    const m = trained(names)
+    expect(surprises(m, 'peñas', DECODE_BAD_UTF8).evidence).toBe(0)
+    expect(surprises(m, 'pe\u00c0\u00afs', DECODE_BAD_UTF8).evidence).toBeGreaterThan(0)
+  })
+
+  it('identifiers (UUIDs, hex, tokens) teach their type and length only, not their values', () => {
+    const hex = (i: number): string => `${(i * 2654435761 >>> 0).toString(16).padStart(8, '0')}9f3c${i.toString(16).padStart(4, '0')}a1b2c3d4e5f6a7b8`.toUpperCase()
+    const m = trained(Array.from({ length: 300 }, (_, i) => hex(i + 1)))
+    expect(m.grams.size).toBe(0)
+    expect(m.values.size).toBe(0)
+    expect(terms(m, hex(9999)).size).toBe(0)
+    expect(terms(m, hex(9999) + 'AB').get('length')).toBeDefined()
+  })
+})
