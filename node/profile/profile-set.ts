@@ -52,6 +52,14 @@ export interface ProfileSetInit<O> {
   /** Rebuilds a model from its toJSON(); throws on a malformed snapshot. */
   restoreModel: (context: string, json: unknown) => ContextModel<O>
   params?: Partial<ProfileSetParams>
+  /** State shared by the set's models (e.g. the HTTP app model), persisted with the set's meta record. */
+  shared?: SharedState
+}
+
+export interface SharedState {
+  toJSON: () => unknown
+  /** Replaces the state with a snapshot's; throws on a malformed one. */
+  load: (json: unknown) => void
 }
 
 /** The rarity of a context among every observation the set has learned. */
@@ -64,6 +72,7 @@ export interface EndpointRarity {
 export interface ProfileSetJSON {
   v: 1
   contexts: CategoricalJSON
+  shared?: unknown
 }
 
 export class ProfileSet<O> {
@@ -143,11 +152,16 @@ export class ProfileSet<O> {
   /** Drops a context (e.g. a profile reset); its endpoint count stays. */
   delete (context: string): boolean { return this.models.delete(context) }
 
-  toJSON (): ProfileSetJSON { return { v: 1, contexts: this.contextCounts.toJSON() } }
+  toJSON (): ProfileSetJSON {
+    const j: ProfileSetJSON = { v: 1, contexts: this.contextCounts.toJSON() }
+    if (this.init.shared != null) j.shared = this.init.shared.toJSON()
+    return j
+  }
 
   restoreMeta (json: ProfileSetJSON): void {
     if (json?.v !== 1 || json.contexts == null) throw new TypeError('profile set: malformed snapshot')
     this.contextCounts = CategoricalCounter.restore(json.contexts, this.params.maxContexts, 'saturate')
+    if (this.init.shared != null && json.shared != null) this.init.shared.load(json.shared)
   }
 }
 

@@ -1,18 +1,22 @@
 /**
  * The model of one HTTP endpoint (context = lower-case method + path as
- * received): a ParamModel per parameter (query and form body together, decoded
- * with form-urlencoding semantics) plus request-level features:
+ * received, or its template): a ParamModel per parameter (query and body
+ * together: form, JSON paths and multipart fields, body.ts) plus
+ * request-level features:
  *
- *   Q1 unknown-parameter  names never seen at this endpoint (NoveltyTracker, leave-one-out)
- *   Q2 presence           a usual parameter missing, or a parameter repeated more than usual
- *   Q3 parameter-order    the sequence of names (CategoricalCounter), when every name is known
- *   Q4 too-many-parameters more than maxParamsPerRequest parameters
+ *   Q1 unknown-parameter  names never seen at this endpoint (NoveltyTracker, leave-one-out); novelty
+ *   Q2 presence           a usual parameter missing (novelty), or repeated more than usual (evidence)
+ *   Q3 parameter-order    the sequence of names (CategoricalCounter), when every name is known; novelty
+ *   Q4 too-many-parameters more than maxParamsPerRequest parameters; evidence
+ *   Q5 the value of an unknown parameter, checked by the app's value checker (the innate layer) when
+ *      there is one, else against the values of every parameter of the app (HttpAppModel A1)
  *
- * A request's score is the Bonferroni-corrected minimum p-value over all its
- * tests (see stats/p-value.ts); its reasons are the most surprising terms.
- * Headers are not features (Host and line endings say nothing about the
- * application), except that a non-form Content-Type turns the body into one
- * opaque parameter named "(body)".
+ * Tracking tags (HttpModelParams.ignoreParameters: utm_*, fbclid, gclid, …)
+ * are dropped before anything is learned or scored.
+ *
+ * A request's score is the order-statistics combination over all its tests
+ * (term-sink.ts), and its evidence score the same over evidence alone; its
+ * reasons are the most surprising terms.
  */
 import type { HttpObservation } from '../../observation.js'
 import type { ContextModel, ModelScore } from '../../profile-types.js'
@@ -21,10 +25,12 @@ import { CategoricalCounter } from '../stats/categorical.js'
 import type { CategoricalJSON } from '../stats/categorical.js'
 import { NoveltyTracker } from '../stats/novelty-tracker.js'
 import type { NoveltyTrackerJSON } from '../stats/novelty-tracker.js'
+import { HttpAppModel } from './app-model.js'
+import { RAW_BODY_PARAM, parseBody } from './body.js'
 import { showValue } from './char-class.js'
 import { parseForm } from './form.js'
 import type { FormParam } from './form.js'
-import { createHttpModelParams } from './http-model-params.js'
+import { createHttpModelParams, nameMatcher } from './http-model-params.js'
 import type { HttpModelParams } from './http-model-params.js'
 import { PARAM_FEATURES, ParamModel } from './param-model.js'
 import type { ParamModelJSON } from './param-model.js'
@@ -34,8 +40,7 @@ export const HTTP_MODEL_KIND = 'http'
 export const HTTP_MODEL_VERSION = 1
 /** Families of entangled request-level tests (TermSink 'order-families'): {Q1}, {Q2, Q3} (a missing parameter changes the order), {Q4}. */
 const REQUEST_FAMILIES: readonly number[] = Object.freeze([1, 2, 1])
-/** Name of the pseudo-parameter holding a body that is not form-encoded. */
-export const RAW_BODY_PARAM = '(body)'
+export { RAW_BODY_PARAM }
 
 /** The context of an HTTP observation: lower-case method, a space, the path as received. */
 export function httpContextOf (obs: Pick<HttpObservation, 'method' | 'path'>): string {
@@ -57,26 +62,22 @@ export interface HttpContextModelJSON {
 const queryParams: FormParam[] = []
 const bodyParams: FormParam[] = []
 const all: FormParam[] = []
+/** Parameters of `all` before this index come from the query string. */
+let queryCount = 0
 const occ = new Map<string, number>()
 
-function isFormBody (obs: HttpObservation): boolean {
-  const ct = obs.headers?.['content-type']
-  return ct == null || ct === '' || ct.toLowerCase().includes('x-www-form-urlencoded')
-}
-
-/** Parses query and body into `all` and `occ`; returns the number of parameters present (may exceed all.length). */
-function collect (obs: HttpObservation, maxParams: number): number {
+/**
+ * Parses query and body into `all` (tracking tags dropped) and `occ`; returns
+ * the number of parameters present (may exceed all.length).
+ */
+function collect (obs: HttpObservation, maxParams: number, ignored: (name: string) => boolean): number {
   let total = parseForm(obs.query, queryParams, maxParams)
   all.length = 0
-  for (const p of queryParams) all.push(p)
+  for (const p of queryParams) if (ignored(p.name)) total--; else all.push(p)
+  queryCount = all.length
   if (obs.body !== '') {
-    if (isFormBody(obs)) {
-      total += parseForm(obs.body, bodyParams, Math.max(0, maxParams - all.length))
-      for (const p of bodyParams) all.push(p)
-    } else {
-      total++
-      if (all.length < maxParams) all.push({ name: RAW_BODY_PARAM, value: obs.body, rawLength: obs.body.length, flags: 0 })
-    }
+    total += parseBody(obs.body, obs.headers?.['content-type'], bodyParams, Math.max(0, maxParams - all.length))
+    for (const p of bodyParams) if (ignored(p.name)) total--; else all.push(p)
   }
   occ.clear()
   for (const p of all) occ.set(p.name, (occ.get(p.name) ?? 0) + 1)
@@ -96,9 +97,14 @@ export class HttpContextModel implements ContextModel<HttpObservation> {
   private readonly presence = new Map<string, Float64Array>()
   private readonly orders: CategoricalCounter
   private readonly sink: TermSink
+  private readonly ignored: (name: string) => boolean
+  /** What the whole application looks like (shared by the endpoints of one profile set). */
+  readonly app: HttpAppModel
 
-  constructor (readonly context: string, readonly modelParams: Readonly<HttpModelParams> = createHttpModelParams(), json?: HttpContextModelJSON) {
+  constructor (readonly context: string, readonly modelParams: Readonly<HttpModelParams> = createHttpModelParams(), json?: HttpContextModelJSON, app?: HttpAppModel) {
     this.sink = new TermSink(modelParams.reasonMaxP, modelParams.combination)
+    this.ignored = nameMatcher(modelParams.ignoreParameters)
+    this.app = app ?? new HttpAppModel(modelParams)
     if (json == null) {
       this.names = new NoveltyTracker<string>(modelParams.maxParamNames, modelParams.noveltyTailFactor)
       this.orders = new CategoricalCounter(modelParams.maxOrders, 'saturate')
@@ -122,7 +128,7 @@ export class HttpContextModel implements ContextModel<HttpObservation> {
 
   learn (obs: HttpObservation): void {
     const mp = this.modelParams
-    collect(obs, mp.maxParamsPerRequest)
+    collect(obs, mp.maxParamsPerRequest, this.ignored)
     this.names.learn(occ.keys())
     for (const [name, x] of occ) {
       let h = this.presence.get(name)
@@ -142,6 +148,7 @@ export class HttpContextModel implements ContextModel<HttpObservation> {
       }
       pm.learn(p.value, p.flags)
     }
+    for (const p of all) this.app.learnValue(p.value, p.flags)
     this.orders.learn(orderKey())
     this.n++
   }
@@ -150,7 +157,7 @@ export class HttpContextModel implements ContextModel<HttpObservation> {
     const mp = this.modelParams
     const sink = this.sink
     sink.reset()
-    const total = collect(obs, mp.maxParamsPerRequest)
+    const total = collect(obs, mp.maxParamsPerRequest, this.ignored)
     const n1 = this.n + 1
 
     sink.group(REQUEST_FAMILIES)
@@ -205,17 +212,26 @@ export class HttpContextModel implements ContextModel<HttpObservation> {
       sink.skip(1)
     }
 
-    // H1–H7 per parameter value. Repeated occurrences are scored but do not
-    // add tests: padding a request with copies of a parameter must not dilute
-    // the correction (the repetition itself is Q2's business).
+    // H0–H7 per parameter value; Q5 for the values of unknown parameters. Repeated occurrences are scored
+    // but do not add tests: padding a request with copies of a parameter must not dilute the correction
+    // (the repetition itself is Q2's business).
     occ.clear()
-    for (const p of all) {
-      const pm = this.params.get(p.name)
-      if (pm === undefined) continue
+    const checker = this.app.checker
+    for (let i = 0; i < all.length; i++) {
+      const p = all[i]
       const seen = occ.get(p.name) ?? 0
       occ.set(p.name, seen + 1)
       sink.counting = seen === 0
-      pm.score(p.value, p.flags, sink)
+      const pm = this.params.get(p.name)
+      if (pm !== undefined) pm.score(p.value, p.flags, sink)
+      else if (checker != null) {
+        sink.group()
+        const f = checker(p.value, { context: this.context, parameter: p.name, location: i < queryCount ? 'query' : 'body' })
+        const pf = f == null ? 1 : Math.max(0, Math.min(1, f.p))
+        if (sink.test(pf, 0) && f != null) sink.push(pf, p.name, 'innate', () => [`${f.grammar}: ${showValue(f.token, 32)} at ${f.offset}`, 'a value that stays inside its syntax'])
+      } else {
+        this.app.pool.score(p.value, p.flags, sink, p.name)
+      }
     }
     sink.counting = true
 
@@ -240,12 +256,12 @@ export class HttpContextModel implements ContextModel<HttpObservation> {
 /** Tests per request for a context with `params` parameter values present (for reading scores). */
 export function httpTestsFor (params: number): number { return 4 + params * PARAM_FEATURES }
 
-export function createHttpContextModel (context: string, params?: Partial<HttpModelParams>): HttpContextModel {
-  return new HttpContextModel(context, createHttpModelParams(params))
+export function createHttpContextModel (context: string, params?: Partial<HttpModelParams>, app?: HttpAppModel): HttpContextModel {
+  return new HttpContextModel(context, createHttpModelParams(params), undefined, app)
 }
 
 /** Restores a model from its toJSON(); throws ProfileFormatError (IMMUNE_ERR_PROFILE_FORMAT). */
-export function restoreHttpContextModel (json: unknown, params?: Partial<HttpModelParams>): HttpContextModel {
+export function restoreHttpContextModel (json: unknown, params?: Partial<HttpModelParams>, app?: HttpAppModel): HttpContextModel {
   const j = json as HttpContextModelJSON
   if (j == null || typeof j !== 'object') throw new ProfileFormatError('?', 'snapshot', 'is not an object')
   const context = typeof j.context === 'string' ? j.context : '?'
@@ -254,5 +270,5 @@ export function restoreHttpContextModel (json: unknown, params?: Partial<HttpMod
   if (typeof j.context !== 'string' || !Number.isInteger(j.n) || !Array.isArray(j.params) || !Array.isArray(j.presence)) {
     throw new ProfileFormatError(context, 'snapshot', 'is missing fields')
   }
-  return new HttpContextModel(j.context, createHttpModelParams(params), j)
+  return new HttpContextModel(j.context, createHttpModelParams(params), j, app)
 }

@@ -52,6 +52,43 @@ export interface HttpModelParams {
   reasonMaxP: number
   /** Reasons kept per score. */
   maxReasons: number
+  /**
+   * Parameter names dropped before learning and scoring: tracking tags that
+   * marketing adds to links (a trailing '*' matches a prefix; case-insensitive).
+   */
+  ignoreParameters: readonly string[]
+}
+
+/**
+ * Tracking tags of the common analytics and ad platforms (click ids and
+ * campaign tags that links carry into any page): Google (utm_*, gclid,
+ * gclsrc, dclid, gbraid, wbraid, _ga, _gl), Meta (fbclid, igshid), Microsoft
+ * (msclkid), Yandex (yclid), X (twclid), TikTok (ttclid), LinkedIn
+ * (li_fat_id), Mailchimp (mc_cid, mc_eid), HubSpot (_hsenc, _hsmi, __hs*),
+ * Marketo (mkt_tok), Adobe (s_cid, ef_id), Matomo/Piwik (mtm_*, pk_*).
+ */
+export const DEFAULT_TRACKING_PARAMETERS: readonly string[] = Object.freeze([
+  'utm_*', 'gclid', 'gclsrc', 'dclid', 'gbraid', 'wbraid', '_ga', '_gl', 'fbclid', 'igshid', 'msclkid', 'yclid', 'twclid', 'ttclid',
+  'li_fat_id', 'mc_cid', 'mc_eid', '_hsenc', '_hsmi', '__hs*', 'mkt_tok', 's_cid', 'ef_id', 'mtm_*', 'pk_*'
+])
+
+/** A predicate for names matching any pattern (exact or, with a trailing '*', prefix; case-insensitive). */
+export function nameMatcher (patterns: readonly string[]): (name: string) => boolean {
+  if (patterns.length === 0) return () => false
+  const exact = new Set<string>()
+  const prefixes: string[] = []
+  for (const p of patterns) {
+    const l = p.toLowerCase()
+    if (l.endsWith('*')) prefixes.push(l.slice(0, -1))
+    else exact.add(l)
+  }
+  return (name) => {
+    if (name.length > 64) return false
+    const l = name.toLowerCase()
+    if (exact.has(l)) return true
+    for (const p of prefixes) if (l.startsWith(p)) return true
+    return false
+  }
 }
 
 /**
@@ -80,7 +117,8 @@ export const defaultHttpModelParams: Readonly<HttpModelParams> = Object.freeze({
   minP: 0.001,
   noveltyTailFactor: 0.25,
   reasonMaxP: 0.05,
-  maxReasons: 5
+  maxReasons: 5,
+  ignoreParameters: DEFAULT_TRACKING_PARAMETERS
 })
 
 export function createHttpModelParams (partial: Partial<HttpModelParams> = {}): Readonly<HttpModelParams> {
@@ -117,4 +155,7 @@ export function validateHttpModelParams (p: HttpModelParams): void {
   numIn(p, 'noveltyTailFactor', 1e-6, 1)
   numIn(p, 'reasonMaxP', 0, 1)
   intIn(p, 'maxReasons', 0, 100)
+  if (!Array.isArray(p.ignoreParameters) || p.ignoreParameters.length > 1000 || p.ignoreParameters.some((x) => typeof x !== 'string' || x.length === 0 || x.length > 64 || x === '*')) {
+    throw new InvalidParamsError('httpModel.ignoreParameters', p.ignoreParameters, 'an array of at most 1000 parameter names (1–64 characters, a trailing * for a prefix, not * alone)')
+  }
 }

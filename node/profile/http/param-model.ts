@@ -243,11 +243,15 @@ export class ParamModel {
     this.grams.learn(gramSet)
   }
 
-  /** Adds this value's PARAM_FEATURES tests to `sink`. */
-  score (value: string, flags: number, sink: TermSink): void {
+  /** Parameter name the reasons of the current score() carry. */
+  private label = ''
+
+  /** Adds this value's PARAM_FEATURES tests to `sink`; reasons name `label` (default: this parameter). */
+  score (value: string, flags: number, sink: TermSink, label = this.name): void {
     const p = this.params
     const n1 = this.n + 1
-    const name = this.name
+    this.label = label
+    const name = label
     sink.group(PARAM_FAMILIES)
     const type = valueTypeOf(value)
 
@@ -305,7 +309,7 @@ export class ParamModel {
     const pm = this.magnitude.pValue(x)
     if (sink.test(pm, F_LENGTH)) {
       const [lo, hi] = this.magnitude.range
-      sink.push(pm, this.name, 'magnitude', () => [value.length > 24 ? showValue(value, 24) : x, `numbers in ${lo}–${hi}`])
+      sink.push(pm, this.label, 'magnitude', () => [value.length > 24 ? showValue(value, 24) : x, `numbers in ${lo}–${hi}`])
     }
     sink.skip(PARAM_FEATURES - 4)
   }
@@ -314,7 +318,7 @@ export class ParamModel {
   private scoreOpaque (value: string, sink: TermSink): void {
     const len = value.length
     const pl = this.length.pValue(len, this.params.minP)
-    if (sink.test(pl, F_LENGTH)) sink.push(pl, this.name, 'length', () => [len, `${this.length.min}–${this.length.max}`])
+    if (sink.test(pl, F_LENGTH)) sink.push(pl, this.label, 'length', () => [len, `${this.length.min}–${this.length.max}`])
     sink.skip(PARAM_FEATURES - 4)
   }
 
@@ -340,7 +344,7 @@ export class ParamModel {
       for (const g of gramSet) { if (!this.grams.has(g)) ex.push(g); if (ex.length >= 6) break }
       const k = novel
       const owned = this.grams.largestOwned
-      sink.push(pg, this.name, 'unseen-3grams', () => [`${k} unseen${symbolic > 0 ? `, ${symbolic} with symbols` : ''} (${ex.map((g) => JSON.stringify(unpackGram(g))).join(' ')}${k > ex.length ? ' …' : ''})`,
+      sink.push(pg, this.label, 'unseen-3grams', () => [`${k} unseen${symbolic > 0 ? `, ${symbolic} with symbols` : ''} (${ex.map((g) => JSON.stringify(unpackGram(g))).join(' ')}${k > ex.length ? ' …' : ''})`,
         `at most ${owned} unseen in a training value`])
     }
   }
@@ -353,7 +357,7 @@ export class ParamModel {
   private scoreShape (value: string, sink: TermSink, typed: boolean): void {
     const p = this.params
     const n1 = this.n + 1
-    const name = this.name
+    const name = this.label
 
     // H1 length (for a type this parameter never had, on a relative scale: an e-mail where short user names came)
     const len = value.length

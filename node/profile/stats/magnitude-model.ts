@@ -3,8 +3,9 @@
  * a range with a learned distribution, not an enumeration of the values
  * seen (issue 9). On the decimal-log scale x = sign(v)·log10(1 + |v|):
  *
- *     p(x) = 1                                  min ≤ x ≤ max (inside the range seen)
- *     p(x) = min(1, max(σ², σ0²) / (x − μ)²)   outside (Chebyshev, Kruegel & Vigna 2003)
+ *     p(x) = 1                                  min ≤ x ≤ max (inside the range seen), or v ≥ 0 below it
+ *     p(x) = min(1, max(σ², σ0²) / (x − μ)²)   above the range (Chebyshev, Kruegel & Vigna 2003)
+ *     p(x) = min(1, max(σ², σ0²) / x²)         a negative number where none came
  *
  * with μ, σ² the mean and variance of x in training and σ0 = 0.5 decade:
  * a number up to about three times beyond what was seen stays
@@ -59,7 +60,13 @@ export class MagnitudeModel {
     const x = magnitudeOf(v)
     // a little slack for rounding on the log scale
     if (x >= this.min - 1e-9 && x <= this.max + 1e-9) return 1
-    const d = x - this.mean
+    // smaller than any seen but not negative (0, a low id): nothing to see; a negative number where
+    // none came is judged by its distance from zero
+    let d: number
+    if (x < this.min) {
+      if (v >= 0 || this.min < 0) return 1
+      d = x
+    } else d = x - this.mean
     return Math.min(1, Math.max(this.variance, MAGNITUDE_MIN_SIGMA * MAGNITUDE_MIN_SIGMA) / (d * d))
   }
 

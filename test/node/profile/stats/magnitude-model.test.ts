@@ -22,7 +22,8 @@ describe('MagnitudeModel: numbers as a range with a learned distribution', () =>
     const p12 = ids.pValue(1e12)
     expect(p6).toBeLessThan(0.02)
     expect(p12).toBeLessThan(p6)
-    expect(ids.pValue(-5)).toBeLessThan(1)
+    expect(ids.pValue(-5000)).toBeLessThan(0.1)
+    expect(ids.pValue(0)).toBe(1)
   })
 
   it('is signed on the log scale and survives a snapshot', () => {
