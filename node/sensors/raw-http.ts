@@ -15,7 +15,7 @@ import type { HttpObservation } from '../observation.js'
 
 /** Headers kept by default (lower-case). Host is kept for the record but no model feature uses it. */
 export const DEFAULT_RAW_HTTP_HEADERS: readonly string[] = Object.freeze([
-  'host', 'user-agent', 'content-type', 'content-length', 'referer', 'accept', 'x-forwarded-for'
+  'host', 'user-agent', 'content-type', 'content-length', 'referer', 'accept', 'x-forwarded-for', 'cookie'
 ])
 
 export interface RawHttpParseOptions {

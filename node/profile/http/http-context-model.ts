@@ -10,6 +10,7 @@
  *   Q4 too-many-parameters more than maxParamsPerRequest parameters; evidence
  *   Q5 the value of an unknown parameter, checked by the app's value checker (the innate layer) when
  *      there is one, else against the values of every parameter of the app (HttpAppModel A1)
+ *   A2 headers (User-Agent, Referer, configured ones) and cookies by name, app-wide models (app-model.ts)
  *
  * Tracking tags (HttpModelParams.ignoreParameters: utm_*, fbclid, gclid, …)
  * are dropped before anything is learned or scored.
@@ -149,6 +150,7 @@ export class HttpContextModel implements ContextModel<HttpObservation> {
       pm.learn(p.value, p.flags)
     }
     for (const p of all) this.app.learnValue(p.value, p.flags)
+    this.app.learnHeaders(obs)
     this.orders.learn(orderKey())
     this.n++
   }
@@ -234,6 +236,9 @@ export class HttpContextModel implements ContextModel<HttpObservation> {
       }
     }
     sink.counting = true
+
+    // A2 headers and cookies, app-wide models
+    this.app.scoreHeaders(obs, this.context, sink)
 
     const c = sink.combined()
     return { value: round3(c.value), evidence: round3(sink.evidence().value), reasons: sink.reasons(this.context, mp.maxReasons) }

@@ -57,7 +57,35 @@ export interface HttpModelParams {
    * marketing adds to links (a trailing '*' matches a prefix; case-insensitive).
    */
   ignoreParameters: readonly string[]
+  /**
+   * Request headers modelled app-wide, one model each (lower-case names;
+   * their values must be in the observation's `headers`). Cookies are
+   * modelled by name apart (`modelCookies`).
+   */
+  headers: readonly string[]
+  /** Model every cookie of the Cookie header by its name (`cookie:<name>`). */
+  modelCookies: boolean
+  /** Cookie names dropped (analytics and ad cookies; trailing '*' = prefix). */
+  ignoreCookies: readonly string[]
+  /** Cookie names modelled per application; further names only count as unknown. */
+  maxCookieNames: number
+  /**
+   * Lengths beyond the longest seen are judged by a Chebyshev tail whose
+   * spread is at least this fraction of the mean length, without the
+   * empirical "longer than any" p-value (0: off; header models use 0.25).
+   */
+  relativeLength: number
 }
+
+/**
+ * Cookies that analytics and ad scripts set on every site (Google Analytics
+ * and Ads, Meta, Microsoft Clarity and Ads, Hotjar, Segment, HubSpot,
+ * Mixpanel, Matomo): a visitor brings new ones after every campaign.
+ */
+export const DEFAULT_TRACKING_COOKIES: readonly string[] = Object.freeze([
+  '_ga*', '_gid', '_gat*', '_gcl_*', '__utm*', '_fbp', '_fbc', '_clck', '_clsk', '_uetsid', '_uetvid', 'muid', '_hj*',
+  'ajs_*', '__hs*', 'hubspotutk', 'mp_*', '_pk_*', '_dc_gtm_*'
+])
 
 /**
  * Tracking tags of the common analytics and ad platforms (click ids and
@@ -82,12 +110,18 @@ export function nameMatcher (patterns: readonly string[]): (name: string) => boo
     if (l.endsWith('*')) prefixes.push(l.slice(0, -1))
     else exact.add(l)
   }
+  // names repeat: remember the answer for the names met (bounded)
+  const memo = new Map<string, boolean>()
   return (name) => {
     if (name.length > 64) return false
+    const known = memo.get(name)
+    if (known !== undefined) return known
     const l = name.toLowerCase()
-    if (exact.has(l)) return true
-    for (const p of prefixes) if (l.startsWith(p)) return true
-    return false
+    let hit = exact.has(l)
+    for (let i = 0; !hit && i < prefixes.length; i++) hit = l.startsWith(prefixes[i])
+    if (memo.size >= 4096) memo.clear()
+    memo.set(name, hit)
+    return hit
   }
 }
 
@@ -118,7 +152,12 @@ export const defaultHttpModelParams: Readonly<HttpModelParams> = Object.freeze({
   noveltyTailFactor: 0.25,
   reasonMaxP: 0.05,
   maxReasons: 5,
-  ignoreParameters: DEFAULT_TRACKING_PARAMETERS
+  ignoreParameters: DEFAULT_TRACKING_PARAMETERS,
+  headers: Object.freeze(['user-agent', 'referer']),
+  modelCookies: true,
+  ignoreCookies: DEFAULT_TRACKING_COOKIES,
+  maxCookieNames: 64,
+  relativeLength: 0
 })
 
 export function createHttpModelParams (partial: Partial<HttpModelParams> = {}): Readonly<HttpModelParams> {
@@ -158,4 +197,13 @@ export function validateHttpModelParams (p: HttpModelParams): void {
   if (!Array.isArray(p.ignoreParameters) || p.ignoreParameters.length > 1000 || p.ignoreParameters.some((x) => typeof x !== 'string' || x.length === 0 || x.length > 64 || x === '*')) {
     throw new InvalidParamsError('httpModel.ignoreParameters', p.ignoreParameters, 'an array of at most 1000 parameter names (1–64 characters, a trailing * for a prefix, not * alone)')
   }
+  if (!Array.isArray(p.ignoreCookies) || p.ignoreCookies.length > 1000 || p.ignoreCookies.some((x) => typeof x !== 'string' || x.length === 0 || x.length > 64 || x === '*')) {
+    throw new InvalidParamsError('httpModel.ignoreCookies', p.ignoreCookies, 'an array of at most 1000 cookie names (1–64 characters, a trailing * for a prefix, not * alone)')
+  }
+  if (!Array.isArray(p.headers) || p.headers.length > 64 || p.headers.some((h) => typeof h !== 'string' || !/^[a-z0-9!#$%&'*+.^_`|~-]{1,64}$/.test(h) || h === 'cookie' || h === 'host')) {
+    throw new InvalidParamsError('httpModel.headers', p.headers, 'at most 64 lower-case header names (not cookie, which modelCookies covers, nor host)')
+  }
+  if (typeof p.modelCookies !== 'boolean') throw new InvalidParamsError('httpModel.modelCookies', p.modelCookies, 'true or false')
+  intIn(p, 'maxCookieNames', 0, 10_000)
+  numIn(p, 'relativeLength', 0, 100)
 }

@@ -249,10 +249,22 @@ export class ParamModel {
   /** Adds this value's PARAM_FEATURES tests to `sink`; reasons name `label` (default: this parameter). */
   score (value: string, flags: number, sink: TermSink, label = this.name): void {
     const p = this.params
-    const n1 = this.n + 1
     this.label = label
     const name = label
     sink.group(PARAM_FAMILIES)
+    // the fast path: a value of a small enumeration seen in training is consistent with every feature
+    if (!this.values.disabled && this.values.count(value) > 0) {
+      const pe = this.values.pValue(value, p.reasonMaxP, p.minP)
+      sink.skip(1)
+      if (sink.test(pe, F_VALUE, true)) {
+        const seen = this.values.count(value)
+        const n = this.n
+        sink.push(pe, name, 'enumeration', () => [`value ${showValue(value)}`, `rare (${seen} of ${n})`])
+      }
+      sink.skip(PARAM_FEATURES - 3)
+      this.scoreEncoding(value, flags, sink)
+      return
+    }
     const type = valueTypeOf(value)
 
     // H0 type (novelty): a value of a type this parameter never had (an e-mail as login, a name with an apostrophe
@@ -278,12 +290,17 @@ export class ParamModel {
     } else {
       sink.skip(1)
     }
-    const known = !this.values.disabled && this.values.count(value) > 0
-    if (known) sink.skip(PARAM_FEATURES - 3)
-    else if (numeric) this.scoreNumber(value, sink)
+    if (numeric) this.scoreNumber(value, sink)
     else if (opaque) this.scoreOpaque(value, sink)
     else this.scoreShape(value, sink, type !== 'text')
+    this.scoreEncoding(value, flags, sink)
+  }
 
+  /** H7 encoding. */
+  private scoreEncoding (value: string, flags: number, sink: TermSink): void {
+    const p = this.params
+    const n1 = this.n + 1
+    const name = this.label
     // H7 encoding (evidence, unless the invalid UTF-8 only spelled letters in a legacy charset)
     let pf = 1
     let worstFlag = -1
@@ -317,7 +334,7 @@ export class ParamModel {
   /** An identifier (UUID, hex, token) of a parameter that has them: H1 length only. */
   private scoreOpaque (value: string, sink: TermSink): void {
     const len = value.length
-    const pl = this.length.pValue(len, this.params.minP)
+    const pl = this.length.pValue(len, this.params.minP, this.params.relativeLength)
     if (sink.test(pl, F_LENGTH)) sink.push(pl, this.label, 'length', () => [len, `${this.length.min}–${this.length.max}`])
     sink.skip(PARAM_FEATURES - 4)
   }
@@ -361,7 +378,7 @@ export class ParamModel {
 
     // H1 length (for a type this parameter never had, on a relative scale: an e-mail where short user names came)
     const len = value.length
-    const pl = this.length.pValue(len, p.minP, typed && this.types.count(valueTypeOf(value)) === 0 ? 1 : 0)
+    const pl = this.length.pValue(len, p.minP, typed && this.types.count(valueTypeOf(value)) === 0 ? Math.max(1, p.relativeLength) : p.relativeLength)
     if (sink.test(pl, F_LENGTH)) sink.push(pl, name, 'length', () => [len, `${this.length.min}–${this.length.max}`])
 
     analyse(value, p.maxAnalysedChars, p.maxShapeChars)

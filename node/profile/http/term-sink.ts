@@ -44,6 +44,12 @@ export class TermSink {
   private lastNovelty = false
   /** Counted tests that are novelty by construction (they never hold evidence). */
   noveltyTests = 0
+  /**
+   * When true, tests keep only their evidence (a novelty p-value counts as 1):
+   * for headers and cookies, whose novelty (a new browser, a new cookie) is
+   * what real clients bring every day.
+   */
+  evidenceOnly = false
   private readonly kept: LazyTerm[] = []
   /** Per group (a parameter, or the request-level terms): Σ ln p and number of tests. */
   private readonly gLog: number[] = []
@@ -74,6 +80,7 @@ export class TermSink {
     this.e3 = 1
     this.lastNovelty = false
     this.noveltyTests = 0
+    this.evidenceOnly = false
     this.kept.length = 0
     this.gLog.length = 0
     this.gK.length = 0
@@ -119,7 +126,7 @@ export class TermSink {
    * caller should `push` its explanation.
    */
   test (p: number, family = 0, novelty = false): boolean {
-    if (novelty && this.counting) this.noveltyTests++
+    if (novelty && this.counting && !this.evidenceOnly) this.noveltyTests++
     return this.testSplit(p, novelty ? 1 : p, family)
   }
 
@@ -129,6 +136,7 @@ export class TermSink {
    * are evidence. Its term is labelled novelty unless pEvidence ≤ reasonMaxP.
    */
   testSplit (p: number, pEvidence: number, family = 0): boolean {
+    if (this.evidenceOnly) p = Math.max(p, pEvidence)
     if (family < this.famSizes.length && p < this.famMin[family]) this.famMin[family] = p
     if (this.counting) this.tests++
     this.lastNovelty = pEvidence > this.reasonMaxP

@@ -85,7 +85,7 @@ export function isUuid (v: string): boolean {
   return true
 }
 
-/** At least 16 hexadecimal digits of one case, with at least two letters and two digits (a long run of digits is a number). */
+/** At least 16 hexadecimal digits of one case, with both letters and digits (a long run of digits is a number). */
 export function isHex (v: string): boolean {
   const n = v.length
   if (n < 16 || n > MAX_TYPED_CHARS) return false
@@ -99,8 +99,8 @@ export function isHex (v: string): boolean {
     else if (c >= 65 && c <= 70) upper = true
     else return false
   }
-  // random hex of 16+ digits has both digits and letters ("aaaa…" and "deadbeefcafe…" words are not ids)
-  return lower !== upper && digits >= 2 && n - digits >= 2
+  // hex ids have both digits and letters ("aaaa…" and "deadbeefcafe…" are words, all digits a number)
+  return lower !== upper && digits >= 1 && n - digits >= 1
 }
 
 /**
@@ -144,47 +144,74 @@ function isTokenSegment (v: string, from: number, to: number, randomLooking: boo
   return letters >= 2 && digits >= 2 && switches >= 3
 }
 
+/** Digits from `i`: the index after them. */
+function digitsFrom (v: string, i: number): number {
+  while (i < v.length && isDigit(v.charCodeAt(i))) i++
+  return i
+}
+
 /** ISO 8601 date[-time], d/m/y or d.m.y or d-m-y, or a time of day. */
 export function isDate (v: string): boolean {
   const n = v.length
   if (n < 5 || n > 40) return false
-  let i = 0
-  const run = (): number => { const s = i; while (i < n && isDigit(v.charCodeAt(i))) i++; return i - s }
-  const at = (c: number): boolean => { if (i < n && v.charCodeAt(i) === c) { i++; return true } return false }
-  const first = run()
-  if (first === 4 && (at(45) || at(47))) {
+  let i = digitsFrom(v, 0)
+  const first = i
+  if (first === 4 && i < n && (v.charCodeAt(i) === 45 || v.charCodeAt(i) === 47)) {
     // yyyy-mm-dd
-    const sep = v.charCodeAt(i - 1)
-    if (run() !== 2 || !at(sep) || run() !== 2) return false
+    const sep = v.charCodeAt(i)
+    let j = digitsFrom(v, i + 1)
+    if (j - i - 1 !== 2 || j >= n || v.charCodeAt(j) !== sep) return false
+    i = digitsFrom(v, j + 1)
+    if (i - j - 1 !== 2) return false
     if (i === n) return true
-    if (!(at(84) || at(116) || at(32))) return false // T t or space
-    return isTimeAt(v, i)
+    const t = v.charCodeAt(i)
+    if (t !== 84 && t !== 116 && t !== 32) return false // T t or space
+    return isTimeAt(v, i + 1)
   }
-  if (first >= 1 && first <= 2) {
-    const sep = i < n ? v.charCodeAt(i) : 0
+  if (first >= 1 && first <= 2 && i < n) {
+    const sep = v.charCodeAt(i)
     if (sep === 58) return isTimeAt(v, 0) // hh:mm[:ss]
     if (sep !== 47 && sep !== 46 && sep !== 45) return false
-    i++
-    const m = run()
-    if (m < 1 || m > 2 || !at(sep)) return false
-    const y = run()
-    return (y === 2 || y === 4) && i === n
+    const j = digitsFrom(v, i + 1)
+    const m = j - i - 1
+    if (m < 1 || m > 2 || j >= n || v.charCodeAt(j) !== sep) return false
+    const k = digitsFrom(v, j + 1)
+    const y = k - j - 1
+    return (y === 2 || y === 4) && k === n
   }
   return false
+}
+
+/** Two digits at `i`. */
+function twoDigits (v: string, i: number): boolean {
+  return i + 2 <= v.length && isDigit(v.charCodeAt(i)) && isDigit(v.charCodeAt(i + 1))
 }
 
 function isTimeAt (v: string, start: number): boolean {
   const n = v.length
   let i = start
-  const two = (): boolean => { if (i + 2 <= n && isDigit(v.charCodeAt(i)) && isDigit(v.charCodeAt(i + 1))) { i += 2; return true } return false }
-  if (!two() || v.charCodeAt(i) !== 58) return false
-  i++
-  if (!two()) return false
-  if (i < n && v.charCodeAt(i) === 58) { i++; if (!two()) return false; if (i < n && v.charCodeAt(i) === 46) { i++; let d = 0; while (i < n && isDigit(v.charCodeAt(i))) { i++; d++ } if (d === 0 || d > 9) return false } }
+  if (!twoDigits(v, i) || v.charCodeAt(i + 2) !== 58) return false
+  i += 3
+  if (!twoDigits(v, i)) return false
+  i += 2
+  if (i < n && v.charCodeAt(i) === 58) {
+    if (!twoDigits(v, i + 1)) return false
+    i += 3
+    if (i < n && v.charCodeAt(i) === 46) {
+      const j = digitsFrom(v, i + 1)
+      if (j === i + 1 || j - i - 1 > 9) return false
+      i = j
+    }
+  }
   if (i === n) return true
   const c = v.charCodeAt(i)
   if ((c === 90 || c === 122) && i + 1 === n) return true // Z
-  if (c === 43 || c === 45) { i++; if (!two()) return false; if (i < n && v.charCodeAt(i) === 58) i++; return two() && i === n }
+  if (c === 43 || c === 45) {
+    if (!twoDigits(v, i + 1)) return false
+    i += 3
+    if (i < n && v.charCodeAt(i) === 58) i++
+    return twoDigits(v, i) && i + 2 === n
+  }
   return false
 }
 

@@ -25,7 +25,7 @@ describe('raw-http', () => {
   it('parses an absolute-form GET: path without query, raw query, lower-case selected headers', () => {
     const o = parseRawHttpRequest(GET.join('\r\n'), { time: 5, source: '203.0.113.7' })
     expect(o).toMatchObject({ kind: 'http', time: 5, method: 'GET', path: '/tienda1/publico/anadir.jsp', query: 'id=3&nombre=Vino+Rioja', body: '', source: '203.0.113.7' })
-    expect(o.headers).toEqual({ 'user-agent': 'Mozilla/5.0', host: 'localhost:8080' })
+    expect(o.headers).toEqual({ 'user-agent': 'Mozilla/5.0', host: 'localhost:8080', cookie: 'JSESSIONID=81761ACA' })
   })
 
   it('reads the form body and is insensitive to CRLF versus LF', () => {

@@ -7,7 +7,7 @@ describe('value types (issue 9: as a person reads a value)', () => {
     ['4', 'number'], ['-12', 'number'], ['12.50', 'number'], ['12,5', 'number'], ['05190', 'number'], ['6731145539547954', 'number'],
     ['2024-05-12', 'date'], ['2024-05-12T10:20:30Z', 'date'], ['2024-05-12T10:20:30.123+02:00', 'date'], ['12/05/2024', 'date'], ['12.05.24', 'date'], ['10:20', 'date'],
     ['550e8400-e29b-41d4-a716-446655440000', 'uuid'],
-    ['1F767F17239C9B670A39E9B10C3825F4', 'hex'], ['d41d8cd98f00b204e9800998ecf8427e', 'hex'], ['aaaaaaaaaaaaaaaaaaaa', 'name'], ['417938005782479A', 'text'],
+    ['1F767F17239C9B670A39E9B10C3825F4', 'hex'], ['d41d8cd98f00b204e9800998ecf8427e', 'hex'], ['aaaaaaaaaaaaaaaaaaaa', 'name'], ['417938005782479A', 'hex'], ['deadbeefcafebabedeadbeef', 'name'],
     ['eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U', 'token'], ['a8Fk2Lq9Zx3Vb7Nm', 'token'],
     ['alice@example.com', 'email'], ["o'neill@example.org", 'email'], ['bob+shop@mail.example.co.uk', 'email'],
     ['https://www.example.com/search?q=lamp&page=2', 'url'], ['http://localhost:8080/tienda1/index.jsp', 'url'],
