@@ -43,6 +43,40 @@ export interface DetectorParams {
   maxSensitivityFactor: number
   /** raiseSensitivity lasts at most this long. */
   maxSensitivityMs: number
+  /**
+   * D1 quorum: a context guards only after it learned from this many
+   * distinct sources (observations without a source each count as one).
+   * One client cannot teach an endpoint (issue 9).
+   */
+  minSources: number
+  /**
+   * D1 share: a source's learned observations in a context are capped at
+   * this share of max(minObservations, learned): beyond, what it sends is
+   * scored but not learned, so no source dominates a model.
+   */
+  maxSourceShare: number
+  /** Sources whose learned counts a context tracks (beyond, further sources are admitted untracked). */
+  maxTrackedSources: number
+  /** D6 budget: contexts a source may have created that have not reached their quorum yet. */
+  maxContextsPerSource: number
+  /** Sources whose created-context counts are tracked (the least recent are forgotten). */
+  maxTrackedCreators: number
+  /**
+   * D4′ second opinion at a context that does not guard yet: judged by the
+   * whole application's values (no similar guarding context), danger two
+   * needs the evidence above −log10(targetFpr2) plus this margin (and danger
+   * one above −log10(targetFpr1) plus it).
+   */
+  appOpinionMargin: number
+  /** Similar guarding contexts asked for a second opinion (the first ones). */
+  maxSimilarContexts: number
+  /**
+   * D3″ guarding also learns, at the same slow rate, observations whose
+   * only surprises are novelty (danger one, evidence below suspicious): a
+   * new value, a new parameter, a new type become normal when clients keep
+   * bringing them (each source within its share).
+   */
+  learnNovelty: boolean
 }
 
 /**
@@ -64,6 +98,12 @@ export interface DetectorParams {
  * requests at danger 2 in two of four generated apps; with 100, ≤ 0.02 %.
  * thresholdConfidence 0.95: one-sided upper bounds on exceedance rates when
  * thresholds are extrapolated beyond the calibration data.
+ * minSources 5: a quorum that one client, or a scanner behind a few
+ * addresses, cannot make up; maxSourceShare 0.1: with the quorum, no source
+ * teaches more than a tenth of a young model. maxContextsPerSource 64: a
+ * source's junk paths live in a budget of its own (CSIC's 28 pages are
+ * reached by every client). appOpinionMargin 1: the app-wide second opinion
+ * is not calibrated per context, so it needs ten times the nominal rarity.
  */
 export const defaultDetectorParams: Readonly<DetectorParams> = Object.freeze({
   minObservations: 1000,
@@ -82,7 +122,15 @@ export const defaultDetectorParams: Readonly<DetectorParams> = Object.freeze({
   priorViolationDanger: 2 as DangerLevel,
   flushIntervalMs: 10_000,
   maxSensitivityFactor: 4,
-  maxSensitivityMs: 3_600_000
+  maxSensitivityMs: 3_600_000,
+  minSources: 5,
+  maxSourceShare: 0.1,
+  maxTrackedSources: 1024,
+  maxContextsPerSource: 64,
+  maxTrackedCreators: 10_000,
+  appOpinionMargin: 1,
+  maxSimilarContexts: 4,
+  learnNovelty: true
 })
 
 export function createDetectorParams (partial: Partial<DetectorParams> = {}): Readonly<DetectorParams> {
@@ -125,4 +173,12 @@ export function validateDetectorParams (p: DetectorParams): void {
   intIn(p, 'flushIntervalMs', 1, 86_400_000)
   numIn(p, 'maxSensitivityFactor', 1, 1000)
   intIn(p, 'maxSensitivityMs', 0, 7 * 86_400_000)
+  intIn(p, 'minSources', 1, 1_000_000)
+  numIn(p, 'maxSourceShare', 0, 1, true)
+  intIn(p, 'maxTrackedSources', 1, 1_000_000)
+  intIn(p, 'maxContextsPerSource', 1, 10_000_000)
+  intIn(p, 'maxTrackedCreators', 1, 10_000_000)
+  numIn(p, 'appOpinionMargin', 0, 100)
+  intIn(p, 'maxSimilarContexts', 0, 1000)
+  if (typeof p.learnNovelty !== 'boolean') throw new InvalidParamsError('detector.learnNovelty', p.learnNovelty, 'true or false')
 }

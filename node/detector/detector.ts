@@ -19,6 +19,25 @@
  *     context is created and starts its own tolerization.
  *  D5 sensitivity: raiseSensitivity(context | '*', factor, untilMs) divides the
  *     thresholds by factor (capped) until untilMs (capped), on the Clock.
+ *
+ * Learning a living application safely (issue 9):
+ *  D1′ quorum and share: a context guards only once it learned from
+ *     minSources distinct sources, and a source's learned observations are
+ *     capped at maxSourceShare of the model, so one client cannot teach it.
+ *  D3′ danger two needs evidence: the model's evidence score (novelty such
+ *     as a new value or parameter excluded) above the dangerous threshold too.
+ *  D3″ guarding learns novelty-only observations too, slowly (learnNovelty).
+ *  D4′ second opinion at a context that does not guard yet: the similar
+ *     guarding contexts (same template, same parameter names; ProfileSet
+ *     `similar`) judge the observation with their models and thresholds, or
+ *     else the whole application's values do (`scoreApp`, nominal thresholds
+ *     plus appOpinionMargin). Its danger counts (an injection at a new
+ *     endpoint can be dangerous), and what it finds dangerous is never learned.
+ *  D6 bounded state: a source may have at most maxContextsPerSource
+ *     contexts that have not reached their quorum; when the set is full, the
+ *     least recently seen such context is evicted to make room (established
+ *     ones never are), so a scan from a few sources can neither fill the
+ *     table nor keep real new endpoints out.
  */
 import type { Clock, TimerHandle } from '../../core/index.js'
 import { ProfileFormatError } from '../errors.js'
@@ -44,6 +63,8 @@ export interface DetectorLogger {
 export interface DetectorComponents<O> {
   clock: Clock
   profiles: ProfileSet<O>
+  /** The client an observation comes from (the quorum, the share and the budgets count sources); none: each observation is its own. */
+  sourceOf?: (obs: O) => string | undefined
   /** When given, profiles and phases persist in its 'profiles' sublevel. */
   store?: Store
   priors?: PriorCheck<O>
@@ -79,6 +100,11 @@ export interface ContextStatus {
   /** Observations refused by a hard prior. */
   priorViolations: number
   sensitivity: number
+  /** Distinct sources its model learned from (D1′), and whether it reached its quorum. */
+  sources: number
+  established: boolean
+  /** Observations not learned because of the source share or a dangerous second opinion. */
+  refused: number
 }
 
 interface ContextState {
@@ -91,9 +117,23 @@ interface ContextState {
   tolerizedAtMs?: number
   guardCounter: number
   priorViolations: number
+  /** Learned observations per source (at most maxTrackedSources keys). */
+  sources: Record<string, number>
+  /** Distinct sources learned from (tracked keys plus sourceless observations). */
+  distinct: number
+  refused: number
+  lastSeenMs: number
+  creator?: string
 }
 
 interface ContextStateJSON extends Omit<ContextState, 'calNext'> { v: 1 }
+
+/** A second opinion on an observation of a context that does not guard yet (D4′). */
+interface SecondOpinion {
+  danger: DangerLevel
+  value: number
+  reasons: ScoreReason[]
+}
 
 export interface Detector<O> {
   readonly profiles: ProfileSet<O>
@@ -127,6 +167,13 @@ class DetectorImpl<O> implements Detector<O> {
   private readonly dirty = new Set<string>()
   private metaDirty = false
   private guardingCount = 0
+  /** Contexts that have not reached their quorum, least recently seen first (D6). */
+  private readonly young = new Map<string, true>()
+  /** Per source: contexts it created that have not reached their quorum (D6). */
+  private readonly created = new Map<string, number>()
+  /** Contexts evicted since the last flush (their records are deleted). */
+  private readonly evicted = new Set<string>()
+  private readonly sourceOf?: (obs: O) => string | undefined
   private timer: TimerHandle | null = null
   private started = false
   private flushing: Promise<void> = Promise.resolve()
@@ -138,6 +185,7 @@ class DetectorImpl<O> implements Detector<O> {
     this.profiles = components.profiles
     this.priors = components.priors
     this.logger = components.logger
+    this.sourceOf = components.sourceOf ?? defaultSourceOf
     if (components.store != null) this.pstore = createProfileStore(components.store, components.profiles.name)
   }
 
@@ -159,7 +207,10 @@ class DetectorImpl<O> implements Detector<O> {
         const prev = this.states.get(context)
         if (prev?.phase === 'guarding') this.guardingCount--
         this.states.set(context, state)
-        if (state.phase === 'guarding') this.guardingCount++
+        if (state.phase === 'guarding') { this.guardingCount++; this.profiles.markEstablished(context) } else {
+          this.young.set(context, true)
+          if (state.creator != null) this.created.set(state.creator, (this.created.get(state.creator) ?? 0) + 1)
+        }
       } catch (err) {
         this.logger?.warn({ set: this.profiles.name, context, err: (err as Error).message }, 'profile not restored')
       }
@@ -176,7 +227,7 @@ class DetectorImpl<O> implements Detector<O> {
 
   async flush (): Promise<void> {
     const run = async (): Promise<void> => {
-      if (this.pstore == null || (this.dirty.size === 0 && !this.metaDirty)) return
+      if (this.pstore == null || (this.dirty.size === 0 && !this.metaDirty && this.evicted.size === 0)) return
       const records: Array<{ context: string, record: ProfileRecord }> = []
       for (const context of this.dirty) {
         const model = this.profiles.get(context)
@@ -187,7 +238,9 @@ class DetectorImpl<O> implements Detector<O> {
       this.dirty.clear()
       const meta = this.metaDirty ? this.profiles.toJSON() : undefined
       this.metaDirty = false
-      await this.pstore.save(records, meta)
+      const deleted = [...this.evicted].filter((c) => !this.states.has(c))
+      this.evicted.clear()
+      await this.pstore.save(records, meta, deleted)
     }
     this.flushing = this.flushing.then(run, run)
     return await this.flushing
@@ -220,7 +273,7 @@ class DetectorImpl<O> implements Detector<O> {
     const p = this.params
     if (p.minObservations > 0 && model.count < p.minObservations) return false
     if (p.minDurationSec > 0 && now - state.firstSeenMs < p.minDurationSec * 1000) return false
-    return true
+    return state.distinct >= p.minSources
   }
 
   private toGuarding (context: string, state: ContextState, now: number): void {
@@ -228,9 +281,91 @@ class DetectorImpl<O> implements Detector<O> {
     state.thresholds = computeThresholds(state.calibration, p.targetFpr1, p.targetFpr2, p)
     state.phase = 'guarding'
     state.tolerizedAtMs = now
+    this.profiles.establish(context, this.guardingCount > 0)
+    this.forgetYoung(context, state)
+    this.metaDirty = true
     this.guardingCount++
     this.dirty.add(context)
     if (this.started) this.flush().catch((err) => this.logger?.warn({ err: (err as Error).message }, 'profile flush failed'))
+  }
+
+  /** D1′: may this source's observation be learned into the context (its share)? */
+  private admits (state: ContextState, model: ContextModel<O>, source: string | undefined): boolean {
+    if (source == null) return true
+    const cap = Math.max(1, Math.ceil(this.params.maxSourceShare * Math.max(this.params.minObservations, model.count)))
+    return (state.sources[source] ?? 0) < cap
+  }
+
+  /** Records that the context learned an observation of `source`. */
+  private counted (state: ContextState, source: string | undefined): void {
+    if (source == null) { state.distinct++; return }
+    const c = state.sources[source]
+    if (c !== undefined) { state.sources[source] = c + 1; return }
+    state.distinct++
+    if (Object.keys(state.sources).length < this.params.maxTrackedSources) state.sources[source] = 1
+  }
+
+  private forgetYoung (context: string, state: ContextState): void {
+    this.young.delete(context)
+    const c = state.creator
+    if (c == null) return
+    const n = (this.created.get(c) ?? 0) - 1
+    if (n <= 0) this.created.delete(c)
+    else this.created.set(c, n)
+  }
+
+  /** D6: may `source` create one more context? */
+  private mayCreate (source: string | undefined): boolean {
+    if (source == null) return true
+    return (this.created.get(source) ?? 0) < this.params.maxContextsPerSource
+  }
+
+  /** D6: evicts the least recently seen context that has not reached its quorum; false when there is none. */
+  private evictYoung (): boolean {
+    for (const context of this.young.keys()) {
+      const state = this.states.get(context)
+      this.young.delete(context)
+      if (state == null || state.phase === 'guarding') continue
+      this.forgetYoung(context, state)
+      this.states.delete(context)
+      this.profiles.delete(context)
+      this.dirty.delete(context)
+      this.evicted.add(context)
+      this.metaDirty = true
+      return true
+    }
+    return false
+  }
+
+  /** D4′: the similar guarding contexts' verdict, or the whole set's. */
+  private secondOpinion (obs: O, context: string, factor: number): SecondOpinion | null {
+    const p = this.params
+    let best: SecondOpinion | null = null
+    let asked = 0
+    for (const other of this.profiles.similar(context, obs)) {
+      if (asked >= p.maxSimilarContexts) break
+      if (other === context) continue
+      const st = this.states.get(other)
+      const m = this.profiles.get(other)
+      if (st?.phase !== 'guarding' || m == null) continue
+      asked++
+      const ms = m.score(obs)
+      const t1 = st.thresholds!.suspicious / factor
+      const t2 = st.thresholds!.dangerous / factor
+      const ev = ms.evidence ?? ms.value
+      const danger: DangerLevel = ms.value > t2 && ev > t2 ? 2 : ev > t1 ? 1 : 0
+      if (best == null || danger > best.danger || (danger === best.danger && ev > best.value)) {
+        best = { danger, value: ev, reasons: ms.reasons.filter((r) => r.novelty !== true).map((r) => ({ ...r, expected: `${r.expected} (as at ${other})` })) }
+      }
+    }
+    if (asked > 0) return best
+    const app = this.profiles.scoreApp(obs, context)
+    if (app == null) return null
+    const ev = app.evidence ?? app.value
+    const t1 = -Math.log10(p.targetFpr1) / factor + p.appOpinionMargin
+    const t2 = -Math.log10(p.targetFpr2) / factor + p.appOpinionMargin
+    const danger: DangerLevel = app.value > t2 && ev > t2 ? 2 : ev > t1 ? 1 : 0
+    return { danger, value: ev, reasons: app.reasons.filter((r) => r.novelty !== true) }
   }
 
   observe (obs: O): DetectorResult { return this.decide(obs, true) }
@@ -242,24 +377,41 @@ class DetectorImpl<O> implements Detector<O> {
     const now = this.clock.now()
     const prior = this.priors?.(obs, context) ?? []
     const factor = this.factor(context)
+    const source = this.sourceOf?.(obs)
     let model = this.profiles.get(context)
     let state = this.states.get(context)
     let newContext = false
     const setGuarding = this.guardingCount > 0
+    // D4′ a context that does not guard yet gets a second opinion (once others guard)
+    let second: SecondOpinion | null = null
+    if (setGuarding && state?.phase !== 'guarding') second = this.secondOpinion(obs, context, factor)
+    const secondDanger = second?.danger ?? 0
 
     if (model == null || state == null) {
       // E1: unknown endpoint
       const rarity = this.profiles.rarity(context)
-      if (!mutate || prior.length > 0 || this.profiles.full) {
-        const danger = prior.length > 0 ? p.priorViolationDanger : setGuarding ? this.nominalDanger(rarity.value, factor) : 0
-        return result(context, danger, rarity.value, 'learning', [...prior, rarity.reason], false, undefined, false)
+      const unknownDanger = setGuarding ? this.nominalDanger(rarity.value, factor) : 0
+      const danger = prior.length > 0 ? p.priorViolationDanger : Math.max(unknownDanger, secondDanger) as DangerLevel
+      const reasons = [...prior, rarity.reason, ...(second?.reasons ?? [])]
+      const value = Math.max(rarity.value, second?.value ?? 0)
+      // D6: not created when it would not be learned, or when the source used its budget, or when the set is full of established contexts
+      if (!mutate || prior.length > 0 || secondDanger === 2 || !this.mayCreate(source) || (this.profiles.full && !this.evictYoung())) {
+        return result(context, danger, value, 'learning', reasons, false, undefined, false)
       }
       const created = this.profiles.getOrCreate(context)
-      if (created == null) return result(context, 0, rarity.value, 'learning', [rarity.reason], false, undefined, false)
+      if (created == null) return result(context, danger, value, 'learning', reasons, false, undefined, false)
       model = created.model
       newContext = created.created
-      state = { phase: 'learning', firstSeenMs: now, seen: 0, calibration: [], calNext: 0, guardCounter: 0, priorViolations: 0 }
+      state = { phase: 'learning', firstSeenMs: now, seen: 0, calibration: [], calNext: 0, guardCounter: 0, priorViolations: 0, sources: {}, distinct: 0, refused: 0, lastSeenMs: now }
+      if (source != null) {
+        state.creator = source
+        const n = (this.created.get(source) ?? 0) + 1
+        this.created.delete(source)
+        this.created.set(source, n) // most recent last; the least recent creator is forgotten first
+        if (this.created.size > p.maxTrackedCreators) this.created.delete(this.created.keys().next().value as string)
+      }
       this.states.set(context, state)
+      this.young.set(context, true)
       this.metaDirty = true
     }
 
@@ -270,7 +422,8 @@ class DetectorImpl<O> implements Detector<O> {
       const t2 = th.dangerous / factor
       // D3′ danger two needs evidence above the dangerous threshold too: novelty alone (a new value, name,
       // type, a missing optional parameter) is at most suspicious (issue 9)
-      let danger: DangerLevel = ms.value > t2 && (ms.evidence ?? ms.value) > t2 ? 2 : ms.value > t1 ? 1 : 0
+      const evidence = ms.evidence ?? ms.value
+      let danger: DangerLevel = ms.value > t2 && evidence > t2 ? 2 : ms.value > t1 ? 1 : 0
       let reasons = ms.reasons
       if (prior.length > 0) {
         danger = Math.max(danger, p.priorViolationDanger) as DangerLevel
@@ -279,11 +432,15 @@ class DetectorImpl<O> implements Detector<O> {
       let learned = false
       if (mutate) {
         state.seen++
+        state.lastSeenMs = now
         if (prior.length > 0) state.priorViolations++
-        else if (danger === 0 && ++state.guardCounter % p.guardLearnEvery === 0) {
-          this.profiles.learn(obs, context)
-          learned = true
-          this.metaDirty = true
+        else if ((danger === 0 || (p.learnNovelty && danger === 1 && evidence <= t1)) && ++state.guardCounter % p.guardLearnEvery === 0) {
+          if (this.admits(state, model, source)) {
+            this.profiles.learn(obs, context)
+            this.counted(state, source)
+            learned = true
+            this.metaDirty = true
+          } else state.refused++
         }
         this.dirty.add(context)
       }
@@ -299,9 +456,9 @@ class DetectorImpl<O> implements Detector<O> {
     let reasons = ms.reasons
     if (setGuarding) {
       const rarity = this.profiles.rarity(context)
-      value = rarity.value
-      danger = this.nominalDanger(rarity.value, factor)
-      reasons = [rarity.reason, ...ms.reasons]
+      value = Math.max(rarity.value, second?.value ?? 0)
+      danger = Math.max(this.nominalDanger(rarity.value, factor), secondDanger) as DangerLevel
+      reasons = [rarity.reason, ...(second?.reasons ?? []), ...ms.reasons]
     }
     if (prior.length > 0) {
       danger = p.priorViolationDanger
@@ -310,11 +467,16 @@ class DetectorImpl<O> implements Detector<O> {
     let learned = false
     if (mutate) {
       state.seen++
+      state.lastSeenMs = now
+      this.young.delete(context)
+      this.young.set(context, true)
       this.dirty.add(context)
       if (prior.length > 0) state.priorViolations++
+      else if (secondDanger === 2 || !this.admits(state, model, source)) state.refused++
       else {
         if (model.count > 0 && this.calibrating(state, model, now)) pushRing(state, ms.value, p.calibrationWindow)
         this.profiles.learn(obs, context)
+        this.counted(state, source)
         learned = true
         this.metaDirty = true
         if (this.tolerized(state, model, now)) this.toGuarding(context, state, now)
@@ -335,7 +497,10 @@ class DetectorImpl<O> implements Detector<O> {
       firstSeenMs: s.firstSeenMs,
       calibrationScores: s.calibration.length,
       priorViolations: s.priorViolations,
-      sensitivity: this.factor(context)
+      sensitivity: this.factor(context),
+      sources: s.distinct,
+      established: s.phase === 'guarding',
+      refused: s.refused
     }
     if (s.tolerizedAtMs != null) st.tolerizedAtMs = s.tolerizedAtMs
     if (s.thresholds != null) st.thresholds = s.thresholds
@@ -350,6 +515,12 @@ class DetectorImpl<O> implements Detector<O> {
 }
 
 function round3 (x: number): number { return Math.round(x * 1000) / 1000 }
+
+/** An observation's `source` field when it has one (HTTP observations do). */
+function defaultSourceOf (obs: unknown): string | undefined {
+  const s = (obs as { source?: unknown } | null)?.source
+  return typeof s === 'string' && s !== '' ? s : undefined
+}
 
 function result (context: string, danger: DangerLevel, value: number, phase: Phase, reasons: ScoreReason[], learned: boolean,
   thresholds: { suspicious: number, dangerous: number } | undefined, newContext: boolean): DetectorResult {
@@ -372,8 +543,13 @@ function stateToJSON (s: ContextState): ContextStateJSON {
     seen: s.seen,
     calibration: s.calibration.slice(),
     guardCounter: s.guardCounter,
-    priorViolations: s.priorViolations
+    priorViolations: s.priorViolations,
+    sources: { ...s.sources },
+    distinct: s.distinct,
+    refused: s.refused,
+    lastSeenMs: s.lastSeenMs
   }
+  if (s.creator != null) j.creator = s.creator
   if (s.thresholds != null) j.thresholds = s.thresholds
   if (s.tolerizedAtMs != null) j.tolerizedAtMs = s.tolerizedAtMs
   return j
@@ -395,8 +571,14 @@ function parseState (context: string, raw: unknown, window: number): ContextStat
     calibration,
     calNext: calibration.length >= window ? 0 : calibration.length,
     guardCounter: Number.isInteger(j.guardCounter) ? j.guardCounter : 0,
-    priorViolations: Number.isInteger(j.priorViolations) ? j.priorViolations : 0
+    priorViolations: Number.isInteger(j.priorViolations) ? j.priorViolations : 0,
+    // absent in records written before the quorum: a guarding context counts as established
+    sources: j.sources != null && typeof j.sources === 'object' ? { ...j.sources } : {},
+    distinct: Number.isInteger(j.distinct) ? j.distinct : (j.phase === 'guarding' ? Number.MAX_SAFE_INTEGER : 0),
+    refused: Number.isInteger(j.refused) ? j.refused : 0,
+    lastSeenMs: Number.isFinite(j.lastSeenMs) ? j.lastSeenMs : j.firstSeenMs
   }
+  if (typeof j.creator === 'string') s.creator = j.creator
   if (j.thresholds != null) s.thresholds = j.thresholds
   if (j.tolerizedAtMs != null) s.tolerizedAtMs = j.tolerizedAtMs
   return s

@@ -3,8 +3,15 @@
  * of one web application). It routes each observation to its context's model,
  * creates a context on first sight (up to maxContexts), and scores how rare the
  * context itself is: an endpoint never seen, or seen only a few times, is a
- * signal of its own (E1 unknown-endpoint, a categorical p-value with the
- * Good–Turing mass of unseen contexts, see stats/categorical.ts).
+ * signal of its own (E1 unknown-endpoint, a categorical p-value, see
+ * stats/categorical.ts).
+ *
+ * E1 counts ESTABLISHED contexts only (those the detector saw reach a quorum
+ * of sources, `establish()`): the mass of unseen endpoints is the Good–Turing
+ * N1 of the established ones plus the number established while the set was
+ * already guarding (endpoints a deployment really added). One-off paths from
+ * a scan never establish, so they cannot make the next unknown endpoint look
+ * ordinary (issue 9: after ~264 one-off paths a new path used to score 0).
  *
  * Generic over the observation type: the HTTP set uses HttpContextModel, the
  * process set (H4) its own ContextModel. Persistence lives in the detector,
@@ -54,6 +61,10 @@ export interface ProfileSetInit<O> {
   params?: Partial<ProfileSetParams>
   /** State shared by the set's models (e.g. the HTTP app model), persisted with the set's meta record. */
   shared?: SharedState
+  /** Contexts similar to `context` for this observation (same template, same parameter names): the detector asks the guarding ones for a second opinion. */
+  similar?: (context: string, obs: O) => string[]
+  /** The observation judged by what the whole set looks like (no context model), for a context that does not guard yet. */
+  scoreApp?: (obs: O, context: string) => ModelScore | undefined
 }
 
 export interface SharedState {
@@ -73,6 +84,9 @@ export interface ProfileSetJSON {
   v: 1
   contexts: CategoricalJSON
   shared?: unknown
+  /** Absent in snapshots written before quorum (then every context with counts counts as established). */
+  established?: CategoricalJSON
+  bornEstablished?: number
 }
 
 export class ProfileSet<O> {
@@ -80,14 +94,22 @@ export class ProfileSet<O> {
   readonly params: Readonly<ProfileSetParams>
   private readonly init: ProfileSetInit<O>
   private readonly models = new Map<string, ContextModel<O>>()
-  /** How many observations each context has learned (the endpoint term). */
+  /** How many observations each context has learned. */
   private contextCounts: CategoricalCounter
+  /** The same for established contexts only: the endpoint term E1. */
+  private established: CategoricalCounter
+  private readonly establishedSet = new Set<string>()
+  /** Contexts established after the set first guarded (see the module comment). */
+  private bornEstablished = 0
+  /** Bumped when a context model is created, restored or deleted. */
+  version = 0
 
   constructor (init: ProfileSetInit<O>) {
     this.init = init
     this.name = init.name
     this.params = createProfileSetParams(init.params)
     this.contextCounts = new CategoricalCounter(this.params.maxContexts, 'saturate')
+    this.established = new CategoricalCounter(this.params.maxContexts, 'saturate')
   }
 
   contextOf (obs: O): string { return this.init.contextOf(obs) }
@@ -106,7 +128,30 @@ export class ProfileSet<O> {
     if (this.full) return undefined
     const model = this.init.createModel(context)
     this.models.set(context, model)
+    this.version++
     return { model, created: true }
+  }
+
+  similar (context: string, obs: O): string[] { return this.init.similar?.(context, obs) ?? [] }
+  scoreApp (obs: O, context: string): ModelScore | undefined { return this.init.scoreApp?.(obs, context) }
+
+  isEstablished (context: string): boolean { return this.establishedSet.has(context) }
+  /** The established contexts. */
+  establishedContexts (): IterableIterator<string> { return this.establishedSet.values() }
+
+  /**
+   * Marks a context as established (it reached its quorum): its learned
+   * count joins the endpoint term. `duringGuarding`: the set already
+   * guarded elsewhere, so this is an endpoint the deployment added.
+   */
+  establish (context: string, duringGuarding: boolean): void {
+    if (this.establishedSet.has(context)) return
+    this.establishedSet.add(context)
+    this.version++
+    const m = this.models.get(context)
+    const n = m?.count ?? 0
+    for (let i = 0; i < n; i++) this.established.learn(context)
+    if (duringGuarding) this.bornEstablished++
   }
 
   /** Learns one observation into its context (created if needed). False when the set is full. */
@@ -115,6 +160,7 @@ export class ProfileSet<O> {
     if (r === undefined) return false
     r.model.learn(obs)
     this.contextCounts.learn(context)
+    if (this.establishedSet.has(context)) this.established.learn(context)
     return true
   }
 
@@ -126,18 +172,23 @@ export class ProfileSet<O> {
     return { value: r.value, reasons: [r.reason], known: false }
   }
 
-  /** E1: how rare this context is among the set's observations (p = 1 when the set has learned nothing). */
+  /** E1: how rare this context is among the established contexts' observations (p = 1 when none is established). */
   rarity (context: string): EndpointRarity {
-    const seen = this.contextCounts.count(context)
-    const p = this.contextCounts.n === 0 ? 1 : this.contextCounts.pValue(context, 1, this.params.minP)
-    const known = this.contextCounts.size
-    const top = this.contextCounts.top(3)
+    const e = this.established
+    const seen = e.count(context)
+    let p: number
+    if (e.n === 0) p = 1
+    else if (seen === 0) p = Math.max(this.params.minP, (1 + e.singletons + this.bornEstablished) / (e.n + 1))
+    else p = e.pValue(context, 1, this.params.minP)
+    const known = e.size
+    const top = e.top(3)
     const reason: ScoreReason = {
       context,
       feature: seen === 0 ? 'unknown-endpoint' : 'rare-endpoint',
-      observed: seen === 0 ? 'never seen' : `seen ${seen} times`,
-      expected: `one of ${known} known endpoints (${top.join(', ')}${known > 3 ? ', …' : ''}), ${this.contextCounts.n} requests`,
-      surprise: Math.round(surprise(p) * 1000) / 1000
+      observed: seen === 0 ? (this.contextCounts.count(context) > 0 ? `not established (${this.contextCounts.count(context)} requests)` : 'never seen') : `seen ${seen} times`,
+      expected: `one of ${known} established endpoints (${top.join(', ')}${known > 3 ? ', …' : ''}), ${e.n} requests`,
+      surprise: Math.round(surprise(p) * 1000) / 1000,
+      novelty: true
     }
     return { p, value: reason.surprise, reason }
   }
@@ -146,14 +197,19 @@ export class ProfileSet<O> {
   restore (context: string, json: unknown): ContextModel<O> {
     const model = this.init.restoreModel(context, json)
     this.models.set(context, model)
+    this.version++
     return model
   }
 
-  /** Drops a context (e.g. a profile reset); its endpoint count stays. */
-  delete (context: string): boolean { return this.models.delete(context) }
+  /** Drops a context (a profile reset, an eviction); its counts stay. */
+  delete (context: string): boolean {
+    this.version++
+    this.establishedSet.delete(context)
+    return this.models.delete(context)
+  }
 
   toJSON (): ProfileSetJSON {
-    const j: ProfileSetJSON = { v: 1, contexts: this.contextCounts.toJSON() }
+    const j: ProfileSetJSON = { v: 1, contexts: this.contextCounts.toJSON(), established: this.established.toJSON(), bornEstablished: this.bornEstablished }
     if (this.init.shared != null) j.shared = this.init.shared.toJSON()
     return j
   }
@@ -161,8 +217,13 @@ export class ProfileSet<O> {
   restoreMeta (json: ProfileSetJSON): void {
     if (json?.v !== 1 || json.contexts == null) throw new TypeError('profile set: malformed snapshot')
     this.contextCounts = CategoricalCounter.restore(json.contexts, this.params.maxContexts, 'saturate')
+    this.established = CategoricalCounter.restore(json.established ?? json.contexts, this.params.maxContexts, 'saturate')
+    this.bornEstablished = Number.isInteger(json.bornEstablished) ? json.bornEstablished as number : 0
     if (this.init.shared != null && json.shared != null) this.init.shared.load(json.shared)
   }
+
+  /** After a restore: the contexts the detector knows to be established (their counts are in the restored E1 counter). */
+  markEstablished (context: string): void { this.establishedSet.add(context); this.version++ }
 }
 
 export function createProfileSet<O> (init: ProfileSetInit<O>): ProfileSet<O> {

@@ -21,8 +21,8 @@ export interface LoadedProfiles {
 
 export interface ProfileStore {
   load: () => Promise<LoadedProfiles>
-  /** Writes the records (and meta) in one atomic batch. */
-  save: (records: Array<{ context: string, record: ProfileRecord }>, meta?: unknown) => Promise<void>
+  /** Writes the records (and meta) and deletes the `deleted` contexts' records, in one atomic batch. */
+  save: (records: Array<{ context: string, record: ProfileRecord }>, meta?: unknown, deleted?: readonly string[]) => Promise<void>
   /** Deletes every record of the set. */
   clear: () => Promise<void>
 }
@@ -42,8 +42,9 @@ export function createProfileStore (store: Store, setName: string): ProfileStore
       const meta = await db.get(metaKey)
       return meta === undefined ? { contexts } : { meta, contexts }
     },
-    async save (records, meta) {
-      const ops: Array<{ type: 'put', key: string, value: unknown }> = records.map((r) => ({ type: 'put', key: prefix + r.context, value: r.record }))
+    async save (records, meta, deleted = []) {
+      const ops: Array<{ type: 'put', key: string, value: unknown } | { type: 'del', key: string }> = records.map((r) => ({ type: 'put' as const, key: prefix + r.context, value: r.record }))
+      for (const c of deleted) ops.push({ type: 'del', key: prefix + c })
       if (meta !== undefined) ops.push({ type: 'put', key: metaKey, value: meta })
       if (ops.length > 0) await sub().batch(ops)
     },

@@ -36,6 +36,8 @@ import type { HttpModelParams } from './http-model-params.js'
 import { PARAM_FEATURES, ParamModel } from './param-model.js'
 import type { ParamModelJSON } from './param-model.js'
 import { TermSink, round3 } from './term-sink.js'
+import { valueTypeOf } from './value-types.js'
+import type { ValueType } from './value-types.js'
 
 export const HTTP_MODEL_KIND = 'http'
 export const HTTP_MODEL_VERSION = 1
@@ -43,9 +45,35 @@ export const HTTP_MODEL_VERSION = 1
 const REQUEST_FAMILIES: readonly number[] = Object.freeze([1, 2, 1])
 export { RAW_BODY_PARAM }
 
-/** The context of an HTTP observation: lower-case method, a space, the path as received. */
+/** Path segments that name one item of many, by their type: `/item/123` is `/item/{id}`. */
+const SEGMENT_TEMPLATES: Partial<Record<ValueType, string>> = { number: '{id}', uuid: '{uuid}', hex: '{hex}', token: '{token}', date: '{date}', email: '{email}' }
+
+/**
+ * The path with its identifier segments replaced by their template (issue 9:
+ * REST apps must not make one context per id): a number `{id}`, a UUID
+ * `{uuid}`, a hex string `{hex}`, a token `{token}`, a date `{date}`, an
+ * e-mail address `{email}`; other segments stay as received.
+ */
+export function templatePath (path: string): string {
+  if (path.length > 2048) return path
+  let out = ''
+  let start = 0
+  let changed = false
+  while (start <= path.length) {
+    let end = path.indexOf('/', start)
+    if (end < 0) end = path.length
+    const seg = path.slice(start, end)
+    const t = seg === '' ? undefined : SEGMENT_TEMPLATES[valueTypeOf(seg)]
+    if (t !== undefined) changed = true
+    out += (start === 0 ? '' : '/') + (t ?? seg)
+    start = end + 1
+  }
+  return changed ? out : path
+}
+
+/** The context of an HTTP observation: lower-case method, a space, the path as received with identifier segments templated (templatePath). */
 export function httpContextOf (obs: Pick<HttpObservation, 'method' | 'path'>): string {
-  return `${obs.method.toLowerCase()} ${obs.path}`
+  return `${obs.method.toLowerCase()} ${templatePath(obs.path)}`
 }
 
 export interface HttpContextModelJSON {
@@ -256,6 +284,42 @@ export class HttpContextModel implements ContextModel<HttpObservation> {
       orders: this.orders.toJSON()
     }
   }
+}
+
+/** The distinct parameter names of an observation (tracking tags dropped), as the models name them. */
+export function parameterNamesOf (obs: HttpObservation, params: Readonly<HttpModelParams>, ignored = nameMatcher(params.ignoreParameters)): string[] {
+  collect(obs, params.maxParamsPerRequest, ignored)
+  return [...occ.keys()]
+}
+
+/**
+ * An observation judged by what the whole application looks like (no
+ * endpoint model): every parameter's value against the app's value pool (or
+ * the value checker), and its headers. For a context that does not guard
+ * yet (the detector's second opinion, D4′).
+ */
+export function scoreWithApp (obs: HttpObservation, context: string, app: HttpAppModel, sink: TermSink, ignored: (name: string) => boolean): ModelScore {
+  const mp = app.params
+  sink.reset()
+  collect(obs, mp.maxParamsPerRequest, ignored)
+  occ.clear()
+  const checker = app.checker
+  for (let i = 0; i < all.length; i++) {
+    const p = all[i]
+    const seen = occ.get(p.name) ?? 0
+    occ.set(p.name, seen + 1)
+    sink.counting = seen === 0
+    if (checker != null) {
+      sink.group()
+      const f = checker(p.value, { context, parameter: p.name, location: i < queryCount ? 'query' : 'body' })
+      const pf = f == null ? 1 : Math.max(0, Math.min(1, f.p))
+      if (sink.test(pf, 0) && f != null) sink.push(pf, p.name, 'innate', () => [`${f.grammar}: ${showValue(f.token, 32)} at ${f.offset}`, 'a value that stays inside its syntax'])
+    } else app.pool.score(p.value, p.flags, sink, p.name)
+  }
+  sink.counting = true
+  app.scoreHeaders(obs, context, sink)
+  const c = sink.combined()
+  return { value: round3(c.value), evidence: round3(sink.evidence().value), reasons: sink.reasons(context, mp.maxReasons) }
 }
 
 /** Tests per request for a context with `params` parameter values present (for reading scores). */

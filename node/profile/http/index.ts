@@ -1,4 +1,4 @@
-export { HttpContextModel, createHttpContextModel, restoreHttpContextModel, httpContextOf, RAW_BODY_PARAM, HTTP_MODEL_KIND, HTTP_MODEL_VERSION } from './http-context-model.js'
+export { HttpContextModel, createHttpContextModel, restoreHttpContextModel, httpContextOf, templatePath, parameterNamesOf, scoreWithApp, RAW_BODY_PARAM, HTTP_MODEL_KIND, HTTP_MODEL_VERSION } from './http-context-model.js'
 export type { HttpContextModelJSON } from './http-context-model.js'
 export { createHttpProfileSet } from './http-profile-set.js'
 export type { HttpProfileSetInit } from './http-profile-set.js'
