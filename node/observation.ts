@@ -26,6 +26,22 @@ export interface HttpObservation {
   status?: number
 }
 
+/**
+ * The response to an HTTP request, reported after the fact by a sensor that
+ * sees it (the agent): it feeds the status monitor (error storms per
+ * source), never the profiles. Access-log observations carry `status`
+ * themselves.
+ */
+export interface HttpStatusReport {
+  kind: 'http-status'
+  time: number
+  method: string
+  path: string
+  status: number
+  source?: string
+  cell?: string
+}
+
 /** Process metrics sampled from /proc for one cell (a process tree) or the host. */
 export interface ProcessMetrics {
   /** CPU use over the last interval, percent of one core. */

@@ -9,8 +9,8 @@
  * Usable as express-style middleware `app.use(agent)` / `agent(req, res, next)`
  * and with plain node:http via `http.createServer(agent.wrap(handler))`.
  *
- * Form bodies (application/x-www-form-urlencoded) are read before the
- * application runs, up to `bodyLimit` bytes, then put back into the request
+ * Bodies the node models (form-encoded, JSON and multipart/form-data) are
+ * read before the application runs, up to `bodyLimit` bytes, then put back into the request
  * stream (`req.unshift`) so the application (or body-parser) reads the same
  * bytes as if nothing had happened (chunked bodies too: the agent stops
  * before the stream's 'end'). When the agent read the whole body,
@@ -19,6 +19,12 @@
  * `req._body = true` (which body-parser honours). If a body parser ran before
  * the agent, the agent reads `req.rawBody` or re-encodes `req.body`. The
  * node's answer is left on `req.immune` for the app.
+ *
+ * The agent sees the response too: with `reportStatus` (default) it tells
+ * the node the status of every response the application gave, batched
+ * (`{"kind":"http-status",…}` items, fire and forget), so that a client
+ * whose requests keep causing server errors or client errors is noticed
+ * (the node's status monitor).
  */
 import http from 'node:http'
 import https from 'node:https'
@@ -28,7 +34,7 @@ import { createSystemClock } from '../../core/index.js'
 import type { Clock } from '../../core/index.js'
 import { AgentObserveError, InvalidParamsError } from '../errors.js'
 import { splitTarget } from '../sensors/index.js'
-import type { ObserveAnswer, ObserveRequest } from '../sensors/index.js'
+import type { ObserveAnswer, ObserveRequest, ObserveStatusRequest } from '../sensors/index.js'
 import { defaultIngestLimits } from '../sensors/index.js'
 import { silentLogger } from '../sensors/index.js'
 import type { SensorLogger } from '../sensors/index.js'
@@ -60,6 +66,10 @@ export interface ImmuneAgentParams {
   blockBody: string
   /** Status when the node cannot answer and failOpen is false. */
   unavailableStatus: number
+  /** Report the status of the application's responses to the node (error storms per client). */
+  reportStatus: boolean
+  /** Status reports are sent at most this long after the response (batched). */
+  statusFlushMs: number
 }
 
 export const defaultImmuneAgentParams: ImmuneAgentParams = Object.freeze({
@@ -67,12 +77,14 @@ export const defaultImmuneAgentParams: ImmuneAgentParams = Object.freeze({
   failOpen: true,
   timeoutMs: 1000,
   bodyLimit: 64 * 1024,
-  headers: ['content-type', 'user-agent', 'referer'],
+  headers: ['content-type', 'user-agent', 'referer', 'cookie'],
   trustProxy: false,
   maxSockets: 32,
   blockStatus: 403,
   blockBody: 'Forbidden\n',
-  unavailableStatus: 503
+  unavailableStatus: 503,
+  reportStatus: true,
+  statusFlushMs: 200
 })
 
 export function validateImmuneAgentParams (p: ImmuneAgentParams): void {
@@ -81,7 +93,8 @@ export function validateImmuneAgentParams (p: ImmuneAgentParams): void {
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new InvalidParamsError('url', p.url, 'an http(s) URL such as http://127.0.0.1:7070')
   if (p.token !== undefined && (typeof p.token !== 'string' || p.token.length === 0)) throw new InvalidParamsError('token', p.token, 'a non-empty string')
   if (typeof p.failOpen !== 'boolean') throw new InvalidParamsError('failOpen', p.failOpen, 'true or false')
-  for (const k of ['timeoutMs', 'bodyLimit', 'maxSockets'] as const) {
+  if (typeof p.reportStatus !== 'boolean') throw new InvalidParamsError('reportStatus', p.reportStatus, 'true or false')
+  for (const k of ['timeoutMs', 'bodyLimit', 'maxSockets', 'statusFlushMs'] as const) {
     if (!Number.isInteger(p[k]) || p[k] <= 0) throw new InvalidParamsError(k, p[k], 'a positive integer')
   }
   if (p.bodyLimit > defaultIngestLimits.maxFormBodyLength) throw new InvalidParamsError('bodyLimit', p.bodyLimit, `at most ${defaultIngestLimits.maxFormBodyLength} (the ingest API's limit)`)
@@ -118,6 +131,9 @@ export interface ImmuneAgentStats {
   failedClosed: number
   /** Requests the agent could not describe (e.g. `OPTIONS *`) and let through unasked. */
   skipped: number
+  /** Response statuses reported to the node, and those lost (node unreachable, or dropped at close). */
+  statusesReported: number
+  statusesLost: number
 }
 
 export type Next = (err?: unknown) => void
@@ -137,6 +153,13 @@ export interface ImmuneAgent extends Middleware {
 type AgentRequest = IncomingMessage & { originalUrl?: string, rawBody?: Buffer, body?: unknown, _body?: boolean, immune?: ObserveAnswer }
 
 const FORM_TYPE = 'application/x-www-form-urlencoded'
+/** Status reports sent in one batch at most. */
+const STATUS_BATCH = 256
+
+/** Bodies the node models (node/profile/http/body.ts): form, JSON, multipart. */
+function modelledBody (ct: string): boolean {
+  return ct === FORM_TYPE || ct === 'application/json' || (ct.startsWith('application/') && ct.endsWith('+json')) || ct === 'multipart/form-data'
+}
 
 const normalizeAddress = (a: string | undefined): string | undefined => {
   if (a == null) return undefined
@@ -196,9 +219,10 @@ async function firstPush (req: AgentRequest): Promise<void> {
 }
 
 /** Reads up to `limit` bytes of the body and puts them back, unless the stream ended first. */
-async function captureBody (req: AgentRequest, limit: number): Promise<{ bytes: Buffer, complete: boolean }> {
+async function captureBody (req: AgentRequest, limit: number, form = true): Promise<{ bytes: Buffer, complete: boolean }> {
   if (req.readableEnded || req._body === true) {
     if (Buffer.isBuffer(req.rawBody)) return { bytes: req.rawBody, complete: true }
+    if (!form && req.body != null && typeof req.body === 'object') return { bytes: Buffer.from(JSON.stringify(req.body)), complete: true }
     if (req.body != null && typeof req.body === 'object') {
       const p = new URLSearchParams()
       for (const [k, v] of Object.entries(req.body as Record<string, unknown>)) {
@@ -253,7 +277,7 @@ async function captureBody (req: AgentRequest, limit: number): Promise<{ bytes: 
       cleanup()
       const bytes = Buffer.concat(chunks, len)
       req.rawBody = bytes
-      req.body = formObject(bytes.toString('utf8'))
+      req.body = form ? formObject(bytes.toString('utf8')) : {}
       req._body = true
       resolve({ bytes, complete: true })
     }
@@ -273,15 +297,18 @@ export function createImmuneAgent (init: Partial<ImmuneAgentParams> = {}, compon
   const observeUrl = new URL('/v1/observe', params.url)
   const transport = observeUrl.protocol === 'https:' ? https : http
   const keepAlive = new transport.Agent({ keepAlive: true, maxSockets: params.maxSockets })
-  const stats: ImmuneAgentStats = { allowed: 0, blocked: 0, failures: 0, failedOpen: 0, failedClosed: 0, skipped: 0 }
+  const stats: ImmuneAgentStats = { allowed: 0, blocked: 0, failures: 0, failedOpen: 0, failedClosed: 0, skipped: 0, statusesReported: 0, statusesLost: 0 }
   let nodeDown = false
   const limits = defaultIngestLimits
 
-  const ask = async (obs: AgentObservation): Promise<ObserveAnswer> => {
+  const ask = async (obs: AgentObservation): Promise<ObserveAnswer> => (await post(obs)) as ObserveAnswer
+
+  /** POSTs one item (answer: an object) or a batch (answer: an array) to the node. */
+  const post = async (obs: AgentObservation | ObserveStatusRequest[]): Promise<ObserveAnswer | ObserveAnswer[]> => {
     const payload = Buffer.from(JSON.stringify(obs))
-    return await new Promise<ObserveAnswer>((resolve, reject) => {
+    return await new Promise<ObserveAnswer | ObserveAnswer[]>((resolve, reject) => {
       let settled = false
-      const finish = (err: AgentObserveError | null, answer?: ObserveAnswer): void => {
+      const finish = (err: AgentObserveError | null, answer?: ObserveAnswer | ObserveAnswer[]): void => {
         if (settled) return
         settled = true
         clock.clearTimeout(timer)
@@ -304,8 +331,9 @@ export function createImmuneAgent (init: Partial<ImmuneAgentParams> = {}, compon
             finish(new AgentObserveError('status', `node answered ${res.statusCode ?? '?'}: ${text.slice(0, 200)}`, res.statusCode))
             return
           }
-          let a: ObserveAnswer
+          let a: ObserveAnswer | ObserveAnswer[]
           try { a = JSON.parse(text) } catch { finish(new AgentObserveError('answer', 'answer is not JSON')); return }
+          if (Array.isArray(a)) { finish(null, a); return }
           if (a == null || (a.verdict !== 'allow' && a.verdict !== 'block')) { finish(new AgentObserveError('answer', 'answer has no verdict')); return }
           finish(null, a)
         })
@@ -330,9 +358,9 @@ export function createImmuneAgent (init: Partial<ImmuneAgentParams> = {}, compon
     }
     let body = ''
     const ct = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase()
-    if (ct === FORM_TYPE) {
-      const { bytes, complete } = await captureBody(req, params.bodyLimit)
-      body = cutForm(bytes, params.bodyLimit)
+    if (modelledBody(ct)) {
+      const { bytes, complete } = await captureBody(req, params.bodyLimit, ct === FORM_TYPE)
+      body = ct === FORM_TYPE ? cutForm(bytes, params.bodyLimit) : bytes.subarray(0, params.bodyLimit).toString('utf8')
       if (complete && !Buffer.isBuffer(req.rawBody)) req.rawBody = bytes
     }
     const obs: AgentObservation = {
@@ -347,6 +375,26 @@ export function createImmuneAgent (init: Partial<ImmuneAgentParams> = {}, compon
     if (source != null) obs.source = source
     if (params.cell != null) obs.cell = params.cell
     return obs
+  }
+
+  // ---- response statuses, batched to the node (fire and forget) ----
+  let pending: ObserveStatusRequest[] = []
+  let flushTimer: ReturnType<Clock['setTimeout']> | null = null
+  const flushStatuses = (): void => {
+    flushTimer = null
+    if (pending.length === 0) return
+    const batch = pending
+    pending = []
+    post(batch).then(() => { stats.statusesReported += batch.length }, () => { stats.statusesLost += batch.length })
+  }
+  const reportStatus = (obs: AgentObservation, res: ServerResponse): void => {
+    res.once('finish', () => {
+      const r: ObserveStatusRequest = { kind: 'http-status', method: obs.method, path: obs.path, status: res.statusCode }
+      if (obs.source != null) r.source = obs.source
+      if (obs.cell != null) r.cell = obs.cell
+      pending.push(r)
+      if (pending.length >= STATUS_BATCH) { if (flushTimer != null) clock.clearTimeout(flushTimer); flushStatuses() } else if (flushTimer == null) flushTimer = clock.setTimeout(flushStatuses, params.statusFlushMs)
+    })
   }
 
   const block = (res: ServerResponse, status: number, text: string): void => {
@@ -390,6 +438,7 @@ export function createImmuneAgent (init: Partial<ImmuneAgentParams> = {}, compon
         return
       }
       stats.allowed++
+      if (params.reportStatus) reportStatus(obs, res)
       next()
     })()
   }
@@ -407,7 +456,12 @@ export function createImmuneAgent (init: Partial<ImmuneAgentParams> = {}, compon
     })
   }
   agent.ask = ask
-  agent.close = () => { keepAlive.destroy() }
+  agent.close = () => {
+    if (flushTimer != null) { clock.clearTimeout(flushTimer); flushTimer = null }
+    stats.statusesLost += pending.length
+    pending = []
+    keepAlive.destroy()
+  }
   agent.stats = () => ({ ...stats })
   return agent
 }

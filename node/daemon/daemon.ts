@@ -19,13 +19,13 @@ import type { Config, CellConfig } from '../config/index.js'
 import { IngestError, StartupError } from '../errors.js'
 import { createNodeMetrics, respondHooks } from '../metrics.js'
 import type { NodeMetrics } from '../metrics.js'
-import type { HttpObservation, Observation } from '../observation.js'
+import type { Observation } from '../observation.js'
 import { createResponseSystem } from './response-system.js'
 import type { ResponseSystem } from './response-system.js'
 import type { SupervisorParams } from '../supervisor/index.js'
 import { createObserveHandler, createSensorRegistry } from '../sensors/index.js'
 import type { ProcSampler, Sensor, SensorCheckpoint, SensorLogger, TailPosition } from '../sensors/index.js'
-import type { ObserveAnswer } from '../sensors/index.js'
+import type { IngestItem, ObserveAnswer } from '../sensors/index.js'
 import { createSignatureMatcher } from '../signatures/index.js'
 import { createStore } from '../store/index.js'
 import type { Store } from '../store/index.js'
@@ -217,14 +217,17 @@ export async function createDaemon (init: DaemonInit): Promise<Daemon> {
           limits: { maxBodyBytes: config.api.maxBodyBytes },
           onReject: (code) => { metrics.ingestErrors.inc({ code }) },
           logger: pinoAsSensorLogger(logger),
-          observe: async (batch: HttpObservation[]): Promise<ObserveAnswer[]> => {
+          observe: async (batch: IngestItem[]): Promise<ObserveAnswer[]> => {
             const refs = batch.map((o) => {
               const ref = cellRef(o.cell)
               if (ref == null) throw new IngestError(IngestError.INVALID, 400, `observation names cell ${JSON.stringify(o.cell)}, which is not configured (configured: ${[...cellsByName.keys()].join(', ') || 'none'})`)
               return ref
             })
             const out: ObserveAnswer[] = []
-            for (let i = 0; i < batch.length; i++) out.push(await pipeline.observeHttp(refs[i], batch[i]))
+            for (let i = 0; i < batch.length; i++) {
+              const o = batch[i]
+              out.push(o.kind === 'http-status' ? await pipeline.observeStatus(refs[i], o) : await pipeline.observeHttp(refs[i], o))
+            }
             // acknowledged = journaled: a kill -9 after this answer loses none of what was learned
             await det.commit()
             return out

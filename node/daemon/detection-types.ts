@@ -3,8 +3,9 @@
  * learn it when it is judged normal), report phases, and take peer-raised
  * sensitivity. Implemented over node/detector + node/profile in detection.ts.
  */
-import type { DangerLevel, HttpObservation, Phase, ProcessObservation, Score } from '../observation.js'
+import type { DangerLevel, HttpObservation, HttpStatusReport, Phase, ProcessObservation, Score } from '../observation.js'
 import type { InnateFinding } from '../innate/index.js'
+import type { StormFinding } from '../detector/status-monitor.js'
 
 export interface CellRef {
   /** Cell name as policy and status know it (`ingest` for the ingest API's default software). */
@@ -18,6 +19,10 @@ export interface DetectionResult {
   learned: boolean
   /** Innate findings of the observation (node/innate), strongest first, when there were any. */
   innate?: InnateFinding[]
+  /** The response status of this observation completed an error storm of its source (access logs). */
+  storm?: StormFinding
+  /** Its source is in an error storm (its suspicious requests then count as dangerous). */
+  storming?: StormFinding
 }
 
 export interface ContextStatus {
@@ -32,6 +37,8 @@ export interface Detection {
   stop: () => Promise<void>
   observeHttp: (cell: CellRef, obs: HttpObservation) => DetectionResult
   observeProcess: (cell: CellRef, obs: ProcessObservation) => DetectionResult
+  /** A response status reported after the fact (the agent): a storm finding when it completes one. */
+  observeStatus: (cell: CellRef, report: HttpStatusReport) => StormFinding | null
   /** Score without learning or creating anything; null while the context is still learning. */
   assessHttp: (cell: CellRef, obs: HttpObservation) => DetectionResult | null
   /** The phase the observation's context is in (without scoring it). */

@@ -22,13 +22,13 @@
 import type { Clock, TimerHandle } from '../../core/index.js'
 import { detectorParamsFromConfig } from '../config/index.js'
 import type { Config, PriorConfig } from '../config/index.js'
-import { createDetector } from '../detector/index.js'
-import type { Detector, SensitivityTable } from '../detector/index.js'
-import type { HttpObservation, Observation, Phase, ProcessObservation } from '../observation.js'
+import { createDetector, createStatusMonitor } from '../detector/index.js'
+import type { Detector, SensitivityTable, StatusMonitor } from '../detector/index.js'
+import type { DangerLevel, HttpObservation, HttpStatusReport, Observation, Phase, ProcessObservation } from '../observation.js'
 import { createHttpPriors, createHttpProfileSet, httpContextOf } from '../profile/http/index.js'
 import type { HttpCharClass, HttpPriorRule } from '../profile/http/index.js'
 import { ProfileSet } from '../profile/index.js'
-import { createProcessModel, processContextOf, restoreProcessModel } from '../profile/index.js'
+import { PROFILES_SUBLEVEL, createProcessModel, processContextOf, restoreProcessModel } from '../profile/index.js'
 import type { Store, Sublevel } from '../store/index.js'
 import { createInnateDetector, createInnateGate, innateCellPolicy, innateExclusion } from '../innate/index.js'
 import type { InnateGate } from '../innate/index.js'
@@ -97,6 +97,23 @@ export function createDetection (c: DetectionComponents, init: DetectionInit): D
 
   const http = new Map<string, Detector<HttpObservation>>()
   const communityOf = new Map<string, string>([['ingest', config.ingest.community], ...config.cells.map((x): [string, string] => [x.name, x.community])])
+  /** Per cell: response statuses per source and context (error storms). */
+  const statuses = new Map<string, StatusMonitor>()
+  const statusFor = (cell: string): StatusMonitor => {
+    let m = statuses.get(cell)
+    if (m == null) { m = createStatusMonitor(); statuses.set(cell, m) }
+    return m
+  }
+  /** The last verdict per (source, context), so that an after-the-fact status knows whether its request was normal (bounded). */
+  const lastDanger = new Map<string, DangerLevel>()
+  const rememberDanger = (source: string | undefined, context: string, danger: DangerLevel): void => {
+    if (source == null) return
+    const k = `${source} ${context}`
+    lastDanger.delete(k)
+    lastDanger.set(k, danger)
+    if (lastDanger.size > 10_000) lastDanger.delete(lastDanger.keys().next().value as string)
+  }
+  const statusKey = (cell: string): string => `status\u0000${cell}`
   const httpFor = (cell: string): Detector<HttpObservation> => {
     let d = http.get(cell)
     if (d == null) {
@@ -188,6 +205,7 @@ export function createDetection (c: DetectionComponents, init: DetectionInit): D
       const upto = seq
       // no await between reading `upto` and the detectors capturing their state (their flush captures synchronously)
       await Promise.all([...http.values(), processDetector].map(async (d) => { await d.flush() }))
+      if (statuses.size > 0) await store.sub(PROFILES_SUBLEVEL).batch([...statuses].map(([cell, m]) => ({ type: 'put' as const, key: statusKey(cell), value: m.toJSON() })))
       await journal.clear({ lte: key(upto) })
     }
     snapshotting = snapshotting.then(run, run)
@@ -211,6 +229,11 @@ export function createDetection (c: DetectionComponents, init: DetectionInit): D
       started = true
       for (const cell of httpCells) await httpFor(cell).start()
       await processDetector.start()
+      for (const cell of httpCells) {
+        const saved = await store.sub(PROFILES_SUBLEVEL).get(statusKey(cell))
+        if (saved === undefined) continue
+        try { statusFor(cell).load(saved) } catch (err) { logger.warn({ cell, err: (err as Error).message }, 'status baselines not restored') }
+      }
       // replay what was observed after the last snapshot
       let replayed = 0
       let skipped = 0
@@ -253,17 +276,37 @@ export function createDetection (c: DetectionComponents, init: DetectionInit): D
     observeHttp (cell: CellRef, obs: HttpObservation) {
       const d = httpFor(cell.name)
       const gate = gateFor(cell.name)
+      let out: DetectionResult
+      let context: string
       if (gate == null) {
         const r = d.observe(obs)
         record(`http:${cell.name}`, obs, d.status(r.context)?.seen)
-        return toResult(r)
+        out = toResult(r)
+        context = r.context
+      } else {
+        const x = gate.decide(d, obs, true)
+        // an observation the innate layer blocked while learning was only assessed: nothing to replay
+        if (x.observed) record(`http:${cell.name}`, obs, d.status(x.result.context)?.seen)
+        out = toResult(x.result)
+        context = x.result.context
+        if (x.innate.findings.length > 0) out.innate = x.combination.finding != null ? [x.combination.finding, ...x.innate.findings.filter((f) => f !== x.combination.finding)] : x.innate.findings
       }
-      const x = gate.decide(d, obs, true)
-      // an observation the innate layer blocked while learning was only assessed: nothing to replay
-      if (x.observed) record(`http:${cell.name}`, obs, d.status(x.result.context)?.seen)
-      const out = toResult(x.result)
-      if (x.innate.findings.length > 0) out.innate = x.combination.finding != null ? [x.combination.finding, ...x.innate.findings.filter((f) => f !== x.combination.finding)] : x.innate.findings
+      rememberDanger(obs.source, context, out.danger)
+      if (obs.status != null) {
+        const storm = statusFor(cell.name).record({ context, status: obs.status, time: obs.time, normal: out.danger === 0, ...(obs.source != null ? { source: obs.source } : {}) })
+        if (storm != null) out.storm = storm
+      }
+      if (obs.source != null) {
+        const storming = statuses.get(cell.name)?.storming(obs.source, obs.time)
+        if (storming != null) out.storming = storming
+      }
       return out
+    },
+
+    observeStatus (cell: CellRef, report: HttpStatusReport) {
+      const context = httpContextOf(report)
+      const normal = report.source != null && lastDanger.get(`${report.source} ${context}`) === 0
+      return statusFor(cell.name).record({ context, status: report.status, time: report.time, normal, ...(report.source != null ? { source: report.source } : {}) })
     },
 
     observeProcess (_cell: CellRef, obs: ProcessObservation) {

@@ -15,7 +15,8 @@
  * - otherwise the detector scores (and, when it judges the observation normal,
  *   learns) it; danger 2 blocks unless the policy rule is dry-run.
  */
-import type { HttpObservation, ProcessObservation, Score, ScoreReason, DangerLevel, Phase } from '../observation.js'
+import type { HttpObservation, HttpStatusReport, ProcessObservation, Score, ScoreReason, DangerLevel, Phase } from '../observation.js'
+import type { StormFinding } from '../detector/index.js'
 import type { Clock } from '../../core/index.js'
 import type { ResponseSystem } from './response-system.js'
 import type { Reservoir, SignatureMatcher, SignatureStore, ClonalSelection } from '../signatures/index.js'
@@ -45,6 +46,8 @@ export interface PipelineComponents {
 
 export interface Pipeline {
   observeHttp: (cell: CellRef, obs: HttpObservation) => Promise<ObserveAnswer>
+  /** A response status reported after the fact (the agent): an error storm of its source is a level-1 signal. */
+  observeStatus: (cell: CellRef, report: HttpStatusReport) => Promise<ObserveAnswer>
   observeProcess: (cell: CellRef, obs: ProcessObservation) => Promise<DangerLevel>
   /** Rebuild the matcher now (also done lazily when the signature set changes). */
   matcher: () => SignatureMatcher
@@ -59,6 +62,17 @@ const MAX_TRACKED_SIGNATURES = 10_000
 
 function explain (reasons: ScoreReason[]): string {
   return reasons.slice(0, 3).map((r) => `${r.parameter != null && r.parameter !== '' ? `${r.parameter}: ` : ''}${r.feature} ${String(r.observed)} (expected ${r.expected})`).join('; ')
+}
+
+/**
+ * The explanation an alert carries to peers: which parameter and feature,
+ * and how surprising, never the observed values nor what normal values look
+ * like here (DESIGN.md invariant 6: the member's traffic and its clients'
+ * data stay on the host; issue 9: a signature explanation once published
+ * a registration's province).
+ */
+function shareable (reasons: ScoreReason[]): string {
+  return reasons.filter((r) => r.novelty !== true).slice(0, 3).map((r) => `${r.parameter != null && r.parameter !== '' ? `${r.parameter}: ` : ''}${r.feature} (surprise ${Number.isFinite(r.surprise) ? r.surprise.toFixed(1) : 'signature'})`).join('; ')
 }
 
 export function createPipeline (c: PipelineComponents, createMatcher: (sigs: ReturnType<SignatureStore['adopted']>) => SignatureMatcher): Pipeline {
@@ -97,13 +111,14 @@ export function createPipeline (c: PipelineComponents, createMatcher: (sigs: Ret
     } else if (pub != null && obs.kind === 'http') {
       // cut around the breaking tokens the innate layer found (node/innate), if any
       const made = c.clonal.generate(danger.context, obs, reasons, (innate ?? []).map((f) => ({ parameter: f.location === 'path' ? '' : f.name, text: f.span })))
+      const explanation = shareable(reasons)
       for (const sig of made.signatures) {
         void c.signatures.addLocal(sig, danger.explanation).catch((err: unknown) => { c.logger.error({ err }, 'signature persistence failed') })
-        publish({ ...pub.danger, parameter: sig.parameter, signature: sig }, 'signature')
+        publish({ ...pub.danger, explanation, parameter: sig.parameter, signature: sig }, 'signature')
       }
       if (made.signatures.length === 0) {
         c.logger.info({ context: danger.context, outcomes: made.outcomes.map((o) => ('reason' in o ? o.reason : o)) }, 'no signature generated for a level-2 observation')
-        publish(pub.danger, 'anomaly')
+        publish({ ...pub.danger, explanation }, 'anomaly')
       }
     }
     return { reaction, handled }
@@ -120,6 +135,27 @@ export function createPipeline (c: PipelineComponents, createMatcher: (sigs: Ret
     profile: { level, score: score.value, phase: score.phase },
     explanation: explain(score.reasons)
   })
+
+  /**
+   * An error storm of a source (its requests keep causing 5xx or 4xx): a
+   * level-1 danger naming the source (logged, raises the threat level, and
+   * counts toward the policy's repeated-offence escalation).
+   */
+  const onStorm = (cell: CellRef, context: string, storm: StormFinding, obs: HttpObservation | HttpStatusReport): Promise<unknown> => {
+    c.logger.warn({ cell: cell.name, source: storm.source, kind: storm.kind, errors: storm.errors, responses: storm.responses, expected: storm.expected }, 'error storm from a source')
+    const phase = c.detection.phaseOfHttp(cell, { method: obs.method, path: obs.path } as HttpObservation)
+    const reasons: ScoreReason[] = [{ ...storm.reason, context }]
+    return react({
+      cell: cell.name,
+      community: cell.community,
+      observation: 'http',
+      context,
+      parameter: '',
+      source: storm.source,
+      profile: { level: 1, score: storm.reason.surprise, phase },
+      explanation: explain(reasons)
+    }, { kind: 'http', time: obs.time, method: obs.method, path: obs.path, query: '', body: '', headers: {}, source: storm.source }, reasons).handled
+  }
 
   /** Per signature: requests it matched that the profile judged normal, and from how many sources. */
   const contradictions = new Map<string, { count: number, sources: Set<string> }>()
@@ -198,17 +234,34 @@ export function createPipeline (c: PipelineComponents, createMatcher: (sigs: Ret
       } else {
         const r = c.detection.observeHttp(cell, obs)
         let verdict: 'allow' | 'block' = 'allow'
-        if (r.danger === 0) {
+        // two signals agree: a suspicious request from a source in an error storm is dangerous
+        let danger = r.danger
+        let score = r.score
+        if (danger === 1 && r.storming != null) {
+          danger = 2
+          score = { ...r.score, reasons: [{ ...r.storming.reason, context: r.score.context }, ...r.score.reasons] }
+        }
+        if (danger === 0) {
           c.reservoir.add(r.score.context, obs)
         } else {
-          verdict = react(profileDanger(cell, r.score, r.danger, obs), obs, r.score.reasons, r.innate).reaction.verdict
+          verdict = react(profileDanger(cell, score, danger, obs), obs, score.reasons, r.innate).reaction.verdict
         }
-        answer = { verdict, danger: r.danger, score: round(r.score.value), phase: r.score.phase, context: r.score.context, reasons: r.score.reasons.slice(0, MAX_REASONS).map(jsonReason) }
+        if (r.storm != null) void onStorm(cell, r.score.context, r.storm, obs)
+        answer = { verdict, danger, score: round(score.value), phase: score.phase, context: score.context, reasons: score.reasons.slice(0, MAX_REASONS).map(jsonReason) }
       }
       c.metrics?.observations.inc({ kind: 'http', danger: String(answer.danger) })
       c.metrics?.verdicts.inc({ verdict: answer.verdict })
       c.metrics?.observeSeconds.observe({ kind: 'http' }, (performance.now() - started) / 1000)
       return answer
+    },
+
+    async observeStatus (cell, report) {
+      const context = httpContextOf(report)
+      const storm = c.detection.observeStatus(cell, report)
+      if (storm != null) await onStorm(cell, context, storm, report)
+      c.metrics?.observations.inc({ kind: 'http-status', danger: storm != null ? '1' : '0' })
+      const phase = c.detection.phaseOfHttp(cell, { method: report.method, path: report.path } as HttpObservation)
+      return { verdict: 'allow', danger: storm != null ? 1 : 0, score: storm != null ? round(storm.reason.surprise) : 0, phase, context, reasons: storm != null ? [jsonReason({ ...storm.reason, context })] : [] }
     },
 
     async observeProcess (cell, obs) {

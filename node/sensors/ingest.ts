@@ -6,7 +6,9 @@
  *   verdicts (one answer for one object, an array for an array).
  *
  * Input schema, per item: `{"kind":"http","method":"GET","path":"/a","query":"x=1",
- * "body":"","headers":{"content-type":"…"},"source":"203.0.113.7","cell":"shop"}`.
+ * "body":"","headers":{"content-type":"…"},"source":"203.0.113.7","cell":"shop"}`,
+ * or a response status reported after the fact (the agent does):
+ * `{"kind":"http-status","method":"GET","path":"/a","status":500,"source":"…","cell":"…"}`.
  * `kind`, `method` and `path` are required; `query`/`body` default to '';
  * `headers` to {}; `source` and `cell` are optional. Unknown fields are
  * REJECTED (400, IMMUNE_ERR_INGEST_INVALID naming the field): a misspelt field
@@ -21,7 +23,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { isIP } from 'node:net'
 import type { Clock } from '../../core/index.js'
 import { ApiErrorCode, IngestError, InvalidParamsError } from '../errors.js'
-import type { DangerLevel, HttpObservation, Phase, ScoreReason } from '../observation.js'
+import type { DangerLevel, HttpObservation, HttpStatusReport, Phase, ScoreReason } from '../observation.js'
 import { silentLogger } from './sensor.js'
 import type { SensorLogger } from './sensor.js'
 
@@ -31,6 +33,12 @@ import type { SensorLogger } from './sensor.js'
  * without `time` (the node stamps it with its own clock) or `status`.
  */
 export type ObserveRequest = Omit<HttpObservation, 'time' | 'status'>
+
+/** A response status reported after the fact (`"kind":"http-status"`), e.g. by the agent. */
+export type ObserveStatusRequest = Omit<HttpStatusReport, 'time'>
+
+/** What POST /v1/observe takes, per item. */
+export type IngestItem = HttpObservation | HttpStatusReport
 
 export interface ObserveAnswer {
   verdict: 'allow' | 'block'
@@ -85,18 +93,21 @@ export function createIngestLimits (partial: Partial<IngestLimits> = {}): Ingest
 
 const TOKEN_RE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 const ALLOWED = new Set(['kind', 'method', 'path', 'query', 'body', 'headers', 'source', 'cell'])
+const ALLOWED_STATUS = new Set(['kind', 'method', 'path', 'status', 'source', 'cell'])
 
 const invalid = (message: string, field: string, index?: number): IngestError =>
   new IngestError(IngestError.INVALID, 400, message, index != null ? { field, index } : { field })
 
-function checkItem (v: unknown, limits: IngestLimits, now: number, index: number | undefined): HttpObservation {
+function checkItem (v: unknown, limits: IngestLimits, now: number, index: number | undefined): IngestItem {
   const at = (f: string): string => index != null ? `[${index}].${f}` : f
   if (v == null || typeof v !== 'object' || Array.isArray(v)) throw invalid(`${index != null ? `[${index}]` : 'body'} must be a JSON object`, index != null ? `[${index}]` : '', index)
   const o = v as Record<string, unknown>
+  const status = o.kind === 'http-status'
+  const allowed = status ? ALLOWED_STATUS : ALLOWED
   for (const k of Object.keys(o)) {
-    if (!ALLOWED.has(k)) throw invalid(`unknown field ${at(k)} (accepted: ${[...ALLOWED].join(', ')})`, at(k), index)
+    if (!allowed.has(k)) throw invalid(`unknown field ${at(k)} (accepted: ${[...allowed].join(', ')})`, at(k), index)
   }
-  if (o.kind !== 'http') throw invalid(`${at('kind')} must be "http"`, at('kind'), index)
+  if (o.kind !== 'http' && !status) throw invalid(`${at('kind')} must be "http" or "http-status"`, at('kind'), index)
   const str = (f: string, max: number, required: boolean): string => {
     const x = o[f]
     if (x === undefined && !required) return ''
@@ -109,6 +120,26 @@ function checkItem (v: unknown, limits: IngestLimits, now: number, index: number
   const path = str('path', limits.maxPathLength, true)
   if (!path.startsWith('/')) throw invalid(`${at('path')} must start with "/"`, at('path'), index)
   if (path.includes('?')) throw invalid(`${at('path')} must not contain "?": send the query string in "query"`, at('path'), index)
+  const source = (): string | undefined => {
+    if (o.source === undefined) return undefined
+    if (typeof o.source !== 'string' || isIP(o.source) === 0) throw invalid(`${at('source')} must be an IPv4 or IPv6 address`, at('source'), index)
+    return o.source.startsWith('::ffff:') && isIP(o.source.slice(7)) === 4 ? o.source.slice(7) : o.source
+  }
+  const cell = (): string | undefined => {
+    if (o.cell === undefined) return undefined
+    const c = str('cell', limits.maxCellLength, true)
+    if (c.length === 0) throw invalid(`${at('cell')} must not be empty`, at('cell'), index)
+    return c
+  }
+  if (status) {
+    if (!Number.isInteger(o.status) || (o.status as number) < 100 || (o.status as number) > 599) throw invalid(`${at('status')} must be an HTTP status code (100..599)`, at('status'), index)
+    const r: HttpStatusReport = { kind: 'http-status', time: now, method, path, status: o.status as number }
+    const s = source()
+    if (s != null) r.source = s
+    const c = cell()
+    if (c != null) r.cell = c
+    return r
+  }
   let query = str('query', limits.maxQueryLength, false)
   if (query.startsWith('?')) query = query.slice(1)
   const body = str('body', limits.maxFormBodyLength, false)
@@ -126,15 +157,10 @@ function checkItem (v: unknown, limits: IngestLimits, now: number, index: number
     }
   }
   const obs: HttpObservation = { kind: 'http', time: now, method, path, query, body, headers }
-  if (o.source !== undefined) {
-    if (typeof o.source !== 'string' || isIP(o.source) === 0) throw invalid(`${at('source')} must be an IPv4 or IPv6 address`, at('source'), index)
-    obs.source = o.source.startsWith('::ffff:') && isIP(o.source.slice(7)) === 4 ? o.source.slice(7) : o.source
-  }
-  if (o.cell !== undefined) {
-    const cell = str('cell', limits.maxCellLength, true)
-    if (cell.length === 0) throw invalid(`${at('cell')} must not be empty`, at('cell'), index)
-    obs.cell = cell
-  }
+  const s = source()
+  if (s != null) obs.source = s
+  const c = cell()
+  if (c != null) obs.cell = c
   return obs
 }
 
@@ -144,7 +170,7 @@ function checkItem (v: unknown, limits: IngestLimits, now: number, index: number
  * (413), IMMUNE_ERR_INGEST_BATCH_TOO_LARGE (413), IMMUNE_ERR_INGEST_JSON (400),
  * IMMUNE_ERR_INGEST_INVALID (400, `details.field`/`details.index` say where).
  */
-export function parseObserveRequest (raw: Buffer | string, limits: IngestLimits, now: number): { observations: HttpObservation[], batch: boolean } {
+export function parseObserveRequest (raw: Buffer | string, limits: IngestLimits, now: number): { observations: IngestItem[], batch: boolean } {
   const size = typeof raw === 'string' ? Buffer.byteLength(raw) : raw.length
   if (size > limits.maxBodyBytes) throw new IngestError(IngestError.TOO_LARGE, 413, `request body of ${size} bytes exceeds ${limits.maxBodyBytes} bytes`)
   let value: unknown
@@ -161,13 +187,13 @@ export function parseObserveRequest (raw: Buffer | string, limits: IngestLimits,
 }
 
 /** Like parseObserveRequest, for callers that do not care whether the body was an array. */
-export function parseObserveBody (raw: Buffer | string, limits: IngestLimits, now: number): HttpObservation[] {
+export function parseObserveBody (raw: Buffer | string, limits: IngestLimits, now: number): IngestItem[] {
   return parseObserveRequest(raw, limits, now).observations
 }
 
 export interface ObserveHandlerInit {
   /** Scores the observations (and applies the node's decisions); one answer per observation, in order. */
-  observe: (obs: HttpObservation[]) => Promise<ObserveAnswer[]> | ObserveAnswer[]
+  observe: (obs: IngestItem[]) => Promise<ObserveAnswer[]> | ObserveAnswer[]
   clock: Clock
   limits?: Partial<IngestLimits>
   logger?: SensorLogger
@@ -224,7 +250,7 @@ export function createObserveHandler (init: ObserveHandlerInit): ObserveHandler 
   }
 
   const answer = async (res: ServerResponse, body: Buffer): Promise<void> => {
-    let parsed: { observations: HttpObservation[], batch: boolean }
+    let parsed: { observations: IngestItem[], batch: boolean }
     try {
       parsed = parseObserveRequest(body, limits, init.clock.now())
     } catch (err) {

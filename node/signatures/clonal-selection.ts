@@ -29,6 +29,17 @@
  *   breaking tokens (`' or`, `<script`, `union select`) rather than around
  *   whatever else the value holds (a user name, an id); without a candidate
  *   there, the whole value is mined as before.
+ *
+ * Only evidence worth sharing (issue 9):
+ *   - only the parameters the detector's EVIDENCE reasons name are mined:
+ *     never a parameter whose only surprise is novelty (a new value, a new
+ *     name), and never the whole request (the values the profile judged
+ *     normal in it are the client's data); an observation whose reasons are
+ *     all novelty makes no signature;
+ *   - no token that looks like personal data: none that lies in the value's
+ *     leading data (the name, number or address before the first character
+ *     that breaks out: `juan` in "juan' union select …"), none that holds an
+ *     e-mail address or a run of three digits or more.
  */
 import type { Clock } from '../../core/index.js'
 import { InvalidParamsError } from '../errors.js'
@@ -180,16 +191,50 @@ function enough (tokens: readonly string[], params: SignatureRulesParams): boole
 /**
  * Pure token selection (steps 1-4 of the module comment), with its breakdown.
  */
+/** Where the value's leading data ends: letters, digits, spaces and . - _ @ + (a name, a number, an address) before the first other character. */
+export function leadingDataEnd (value: string): number {
+  let i = 0
+  while (i < value.length) {
+    const c = value.charCodeAt(i)
+    if ((c >= 48 && c <= 57) || (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 32 || c === 46 || c === 45 || c === 95 || c === 64 || c === 43 || c >= 128) i++
+    else break
+  }
+  return i
+}
+
+const EMAIL_LIKE = /[a-z0-9._%+-]@[a-z0-9-]/i
+const EMAIL_SPAN = /[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*/gi
+const DIGIT_RUN = /[0-9]{3}/
+
+/** True when a token looks like personal data: an e-mail address or a run of three digits (numbers, ids, phones). */
+export function looksPersonal (token: string): boolean {
+  return EMAIL_LIKE.test(token) || DIGIT_RUN.test(token)
+}
+
 export function selectTokens (input: TokenSelectionInput, params: Readonly<ClonalSelectionParams>): TokenSelection {
   const value = input.value.slice(0, params.maxValueChars)
   const generic = new Set(params.genericTokens)
-  const all = candidateTokens(value, params).filter((t) => !generic.has(t) && !isNumericToken(t))
+  // the client's own data: what precedes the first breaking character, when something breaks out after it
+  const dataEnd = leadingDataEnd(value)
+  const data = dataEnd < value.length ? value.slice(0, dataEnd) : ''
+  // e-mail addresses anywhere in the value: no token may hold part of one
+  const mails: Array<[number, number]> = []
+  for (const m of value.matchAll(EMAIL_SPAN)) mails.push([m.index, m.index + m[0].length])
+  const inData = (t: string): boolean => {
+    // every occurrence of the token lies in the client's data (the leading data or an e-mail address)
+    for (let i = value.indexOf(t); i >= 0; i = value.indexOf(t, i + 1)) {
+      const end = i + t.length
+      if (!((data !== '' && i < dataEnd) || mails.some(([a, b]) => i < b && end > a))) return false
+    }
+    return true
+  }
+  const all = candidateTokens(value, params).filter((t) => !generic.has(t) && !isNumericToken(t) && !looksPersonal(t) && !inData(t))
   const focus = input.focus ?? []
   const focused = focus.length === 0 ? all : all.filter((t) => focus.some((f) => f.includes(t)))
   const candidates = focused.length > 0 ? focused : all
   const result = (tokens: string[], spare: string[], members: number, rare: number, minimal: number, reason: string): TokenSelection =>
     ({ tokens, spare, members, candidates: candidates.length, rare, minimal, reason })
-  if (candidates.length === 0) return result([], [], 1, 0, 0, 'no candidate token (value too short, only numbers or generic words)')
+  if (candidates.length === 0) return result([], [], 1, 0, 0, 'no candidate token (value too short, only numbers, generic words or the client\'s own data)')
 
   // negative selection against the normal sample
   const sameDocs = input.contextDocs === input.normalDocs
@@ -247,8 +292,9 @@ export interface ClonalSelection {
   /**
    * Make signatures from an observation that reached danger level two in
    * `context`. `reasons` (the detector's, or plain parameter names) pick the
-   * offending parameters; without any that the request holds, the whole
-   * request is mined (parameter '').
+   * offending parameters: only evidence reasons count (a reason marked
+   * `novelty` never does); without any the request holds, no signature is
+   * made.
    */
   generate: (context: string, obs: HttpObservation, reasons?: ReadonlyArray<ScoreReason | string>, focus?: readonly InnateFocus[]) => ClonalSelectionResult
   /** Forget the buffered level-two values (cluster material). */
@@ -336,17 +382,25 @@ export function createClonalSelection (components: ClonalSelectionComponents, in
       const docs = observationDocs(obs)
       const present = new Set(docs.spans.map((s) => s.name))
       const named: string[] = []
+      let evidence = 0
+      // the innate layer's injection spans are evidence; so are the detector's reasons that are not novelty
       for (const r of [...focus.map((f) => f.parameter), ...(reasons ?? [])]) {
+        if (typeof r !== 'string' && r.novelty === true) continue
+        evidence++
         const name = typeof r === 'string' ? r : r.parameter
         if (name == null || name === '') continue
         const canonical = canonicalParameterName(name)
         if (present.has(canonical) && !named.includes(canonical)) named.push(canonical)
         if (named.length >= params.maxParameters) break
       }
+      if (named.length === 0) {
+        const why = (reasons ?? []).length > 0 && evidence === 0
+          ? 'novelty only (new value, parameter or endpoint): nothing worth sharing'
+          : 'no parameter of the request holds the evidence (the whole request, normal fields included, is never mined)'
+        return { signatures: [], outcomes: [{ parameter: '', signature: null, reason: why, selection: null }] }
+      }
       const contextDocs = normal.map((o) => observationDocs(o).whole)
       const outcomes: SignatureOutcome[] = named.map((p) => forParameter(context, p, obs, normal, contextDocs, focus))
-      // nothing from the named parameters (or none named): mine the whole request
-      if (!outcomes.some((o) => o.signature != null)) outcomes.push(forParameter(context, '', obs, normal, contextDocs, focus))
       return { signatures: outcomes.flatMap((o) => o.signature != null ? [o.signature] : []), outcomes }
     },
     clear () { buffers.clear() }

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net'
 import { clientAddress, createImmuneAgent } from '../../../node/agent/agent.js'
 import type { ImmuneAgent } from '../../../node/agent/agent.js'
 import { createManualClock, createSystemClock } from '../../../core/clock.js'
-import type { HttpObservation } from '../../../node/observation.js'
+import type { HttpObservation, HttpStatusReport } from '../../../node/observation.js'
 import { createObserveHandler } from '../../../node/sensors/ingest.js'
 
 const servers: http.Server[] = []
@@ -22,6 +22,7 @@ async function listen (handler: http.RequestListener): Promise<{ server: http.Se
 /** A tiny node: the real ingest handler; blocks any path containing "attack". */
 async function fakeNode (opts: { hang?: boolean } = {}) {
   const seen: HttpObservation[] = []
+  const statuses: HttpStatusReport[] = []
   const auth: Array<string | undefined> = []
   let connections = 0
   let onRequest: () => void = () => {}
@@ -29,7 +30,7 @@ async function fakeNode (opts: { hang?: boolean } = {}) {
   const handler = createObserveHandler({
     clock: createSystemClock(),
     observe: (obs) => {
-      seen.push(...obs)
+      for (const o of obs) if (o.kind === 'http') seen.push(o); else statuses.push(o)
       return obs.map((o) => o.path.includes('attack')
         ? { verdict: 'block' as const, danger: 2 as const, score: 12, phase: 'guarding' as const, reasons: [] }
         : { verdict: 'allow' as const, danger: 0 as const, score: 0, phase: 'guarding' as const, reasons: [] })
@@ -42,7 +43,7 @@ async function fakeNode (opts: { hang?: boolean } = {}) {
     handler(req, res)
   })
   node.server.on('connection', () => { connections++ })
-  return { ...node, seen, auth, connections: () => connections, requested }
+  return { ...node, seen, statuses, auth, connections: () => connections, requested }
 }
 
 /** The protected application: echoes what it read from the stream. */
@@ -111,10 +112,12 @@ describe('immune agent in front of a real app, with a real node', () => {
       expect(r.status).toBe(200)
     }
     expect(calls).toHaveLength(5)
-    expect(node.seen[0]).toMatchObject({ method: 'GET', path: '/shop/item.jsp', query: 'id=0&name=x', body: '', headers: { 'user-agent': 'ua/1' }, source: '127.0.0.1', cell: 'shop' })
-    expect(node.seen[0].headers.cookie).toBeUndefined()
+    expect(node.seen[0]).toMatchObject({ method: 'GET', path: '/shop/item.jsp', query: 'id=0&name=x', body: '', headers: { 'user-agent': 'ua/1', cookie: 'secret=1' }, source: '127.0.0.1', cell: 'shop' })
     expect(node.auth[0]).toBe('Bearer s3cret')
     expect(node.connections()).toBe(1)
+    const narrow = await makeApp({ headers: ['user-agent'] })
+    await request(`${narrow.url}/x`, { headers: { 'user-agent': 'ua/2', cookie: 'secret=1' } })
+    expect(node.seen[5].headers).toEqual({ 'user-agent': 'ua/2' }) // configurable
     expect(agent.stats()).toMatchObject({ allowed: 5, blocked: 0, failures: 0 })
   })
 
@@ -144,11 +147,19 @@ describe('immune agent in front of a real app, with a real node', () => {
     const small = await request(`${url}/comment`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'a=1&b=2' })
     expect(JSON.parse(small.text)).toMatchObject({ streamed: 'a=1&b=2', rawBody: 'a=1&b=2' })
     expect(node.seen[1].body).toBe('a=1&b=2')
-    // non-form bodies are not read: the app gets them untouched
+    // JSON and multipart bodies are observed too (the node flattens them into fields); the app gets the same bytes
     const json = await request(`${url}/api`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":1}' })
     expect(JSON.parse(json.text).streamed).toBe('{"a":1}')
-    expect(node.seen[2].body).toBe('')
-    expect(calls).toHaveLength(3)
+    expect(node.seen[2].body).toBe('{"a":1}')
+    const mp = '--B\r\nContent-Disposition: form-data; name="t"\r\n\r\nhi\r\n--B--\r\n'
+    const multi = await request(`${url}/up`, { method: 'POST', headers: { 'content-type': 'multipart/form-data; boundary=B' }, body: mp })
+    expect(JSON.parse(multi.text).streamed).toBe(mp)
+    expect(node.seen[3].body).toBe(mp)
+    // other bodies are not read
+    const xml = await request(`${url}/soap`, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: '<a/>' })
+    expect(JSON.parse(xml.text).streamed).toBe('<a/>')
+    expect(node.seen[4].body).toBe('')
+    expect(calls).toHaveLength(5)
   })
 
   it('replays a chunked form body (no content-length) to the app', async () => {
@@ -239,6 +250,20 @@ describe('immune agent in front of a real app, with a real node', () => {
     expect((await pending).status).toBe(200)
     expect(calls).toEqual(['/slow'])
     expect(agent.stats()).toMatchObject({ failures: 1, failedOpen: 1 })
+  })
+
+  it('reports the status of the responses the app gave, batched; not those it blocked itself', async () => {
+    const clock = createManualClock()
+    const agent = createImmuneAgent({ url: node.url, statusFlushMs: 100, cell: 'shop' }, { clock })
+    agents.push(agent)
+    const a = await listen(agent.wrap((req, res) => { res.writeHead(req.url === '/boom' ? 500 : 200); res.end() }))
+    for (const path of ['/ok', '/boom', '/boom', '/attack']) await request(`${a.url}${path}`)
+    expect(node.statuses).toHaveLength(0) // batched until statusFlushMs
+    clock.advance(100)
+    for (let i = 0; i < 50 && agent.stats().statusesReported < 3; i++) await new Promise((resolve) => setTimeout(resolve, 10))
+    expect(node.statuses.map((s) => [s.path, s.status])).toEqual([['/ok', 200], ['/boom', 500], ['/boom', 500]])
+    expect(node.statuses[0]).toMatchObject({ kind: 'http-status', method: 'GET', source: '127.0.0.1', cell: 'shop' })
+    expect(agent.stats()).toMatchObject({ statusesReported: 3, statusesLost: 0, blocked: 1 })
   })
 
   it('takes the client address from the socket, or from X-Forwarded-For only as far as proxies are trusted', () => {

@@ -132,3 +132,28 @@ describe('pipeline: signature self-check', () => {
     expect(collab.intake.explainPeer(PEER).events.some((e) => /retired/.test(e.note ?? ''))).toBe(true)
   })
 })
+
+describe('pipeline: response status (issue 9)', () => {
+  it('a source whose requests keep causing 500s is a level-1 signal; its suspicious requests are then dangerous', async () => {
+    // normal responses teach the baseline (access-log observations carry their status)
+    for (let i = 0; i < 200; i++) {
+      await pipeline.observeHttp(CELL, { ...product(1 + (i % 300), `192.0.2.${1 + (i % 50)}`), status: 200 })
+      clock.advance(100)
+    }
+    const attacker = '203.0.113.66'
+    for (let i = 0; i < 12; i++) {
+      const a = await pipeline.observeStatus(CELL, { kind: 'http-status', time: clock.now(), method: 'GET', path: '/product', status: 500, source: attacker })
+      expect(a.verdict).toBe('allow')
+      clock.advance(200)
+    }
+    const records = await respond.decisions.list()
+    expect(records.some((r) => r.decision.level === 1 && r.decision.context === 'get /product' && /server-error-storm/.test(r.decision.explanation ?? ''))).toBe(true)
+    // a request that is only suspicious (an unknown parameter) from the storming source is now blocked
+    const a = await pipeline.observeHttp(CELL, { ...product(5, attacker), query: 'id=5&debug=1' })
+    expect(a.danger).toBe(2)
+    expect(a.verdict).toBe('block')
+    expect(a.reasons[0].feature).toBe('server-error-storm')
+    // the same request from another client is only suspicious
+    expect((await pipeline.observeHttp(CELL, { ...product(5, '192.0.2.77'), query: 'id=5&debug=1' })).verdict).toBe('allow')
+  })
+})

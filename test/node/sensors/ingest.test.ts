@@ -3,9 +3,8 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createManualClock } from '../../../core/clock.js'
 import { IngestError } from '../../../node/errors.js'
-import type { HttpObservation } from '../../../node/observation.js'
 import { createIngestLimits, createObserveHandler, defaultIngestLimits, parseObserveBody, parseObserveRequest } from '../../../node/sensors/ingest.js'
-import type { ObserveAnswer } from '../../../node/sensors/ingest.js'
+import type { IngestItem, ObserveAnswer } from '../../../node/sensors/ingest.js'
 
 const NOW = 1_700_000_000_000
 const valid = { kind: 'http', method: 'GET', path: '/shop/item.jsp', query: 'id=3&name=x', body: '', headers: { 'Content-Type': 'text/html' }, source: '203.0.113.7' }
@@ -67,6 +66,18 @@ describe('parseObserveBody', () => {
     expect(codeOf(p([valid, 'x']))).toMatchObject({ index: 1 })
   })
 
+  it('takes response statuses reported after the fact (kind http-status), validated the same way', () => {
+    const r = parseObserveRequest(JSON.stringify([{ kind: 'http-status', method: 'GET', path: '/a', status: 500, source: '::ffff:203.0.113.7', cell: 'shop' }, valid]), defaultIngestLimits, NOW)
+    expect(r.observations[0]).toEqual({ kind: 'http-status', time: NOW, method: 'GET', path: '/a', status: 500, source: '203.0.113.7', cell: 'shop' })
+    expect(r.observations[1].kind).toBe('http')
+    const p = (o: unknown) => () => parseObserveBody(JSON.stringify(o), defaultIngestLimits, NOW)
+    const st = { kind: 'http-status', method: 'GET', path: '/a', status: 404 }
+    expect(codeOf(p({ ...st, status: 99 }))).toMatchObject({ code: 'IMMUNE_ERR_INGEST_INVALID', field: 'status' })
+    expect(codeOf(p({ ...st, status: '500' }))).toMatchObject({ field: 'status' })
+    expect(codeOf(p({ ...st, query: 'a=1' }))).toMatchObject({ field: 'query' }) // a status report carries no request data
+    expect(codeOf(p({ ...st, source: 'x' }))).toMatchObject({ field: 'source' })
+  })
+
   it('enforces size, batch and field limits', () => {
     const L = createIngestLimits({ maxBodyBytes: 2000, maxBatch: 3, maxPathLength: 10, maxHeaders: 1 })
     const big = JSON.stringify({ ...valid, body: 'x'.repeat(3000) })
@@ -84,10 +95,10 @@ describe('parseObserveBody', () => {
 describe('observe handler on a real HTTP server', () => {
   let server: http.Server
   let port: number
-  let seen: HttpObservation[][]
+  let seen: IngestItem[][]
   let fail = false
   const clock = createManualClock(NOW)
-  const answerFor = (o: HttpObservation): ObserveAnswer => o.path.includes('attack')
+  const answerFor = (o: IngestItem): ObserveAnswer => o.path.includes('attack')
     ? { verdict: 'block', danger: 2, score: 9.5, phase: 'guarding', reasons: [{ context: `${o.method} ${o.path}`, parameter: 'id', feature: 'length', observed: 400, expected: '1..3', surprise: 9.5 }] }
     : { verdict: 'allow', danger: 0, score: 0.1, phase: 'learning', reasons: [] }
 

@@ -117,17 +117,32 @@ describe('clonal selection', () => {
     expect(signatureMatches(trav, FILE, fileRequest('..%252F..%252F..%252Fetc%252Fpasswd'))).toBe(true)
   })
 
-  it('without a named parameter the whole request is mined (parameter "")', () => {
+  it('only evidence worth sharing: never the whole request, never novelty-only reasons (issue 9)', () => {
     const cs = createClonalSelection({ reservoir, clock: createManualClock() })
     const attack = fileRequest('..%252F..%252Fetc%252Fshadow')
-    const r = cs.generate(FILE, attack)
-    const sig = only(r.signatures)
-    expect(sig.parameter).toBe('')
-    expect(sig.tokens).toContain('shadow')
-    expect(normalMatches(sig)).toBe(0)
-    expect(signatureMatches(sig, FILE, attack)).toBe(true)
-    // a named parameter that the request does not hold falls back the same way
-    expect(only(cs.generate(FILE, attack, ['nope']).signatures).parameter).toBe('')
+    // no parameter named: no signature (the whole request, normal fields included, is never mined)
+    expect(cs.generate(FILE, attack).signatures).toEqual([])
+    expect(cs.generate(FILE, attack, ['nope']).outcomes[0].reason).toMatch(/never mined/)
+    // a reason marked novelty (a new value of an enumeration, an unknown parameter) does not count
+    const novelty = [{ context: FILE, parameter: 'file', feature: 'enumeration', observed: 'x', expected: 'y', surprise: 3, novelty: true }]
+    const r = cs.generate(FILE, attack, novelty)
+    expect(r.signatures).toEqual([])
+    expect(r.outcomes[0].reason).toMatch(/novelty only/)
+    // the same parameter with an evidence reason does
+    const evidence = [{ context: FILE, parameter: 'file', feature: 'unseen-characters', observed: '"/"', expected: 'y', surprise: 3 }]
+    expect(only(cs.generate(FILE, attack, evidence).signatures).tokens).toContain('shadow')
+  })
+
+  it('nothing that looks like personal data: not the name before the injection, no e-mail address, no long number', () => {
+    const cs = createClonalSelection({ reservoir, clock: createManualClock() })
+    const sig = only(cs.generate(LOGIN, loginRequest("zebulonkowalczyk'+UNION+SELECT+password+FROM+users--"), ['user']).signatures)
+    expect(sig.tokens.join(' ')).not.toMatch(/zebulon|kowalczyk/)
+    expect(sig.tokens).toEqual(expect.arrayContaining(['union', 'select']))
+    const mail = cs.generate(LOGIN, loginRequest("x'+OR+email%3D'zoe.quux@corp.example'--"), ['user'])
+    for (const t of mail.signatures.flatMap((x) => x.tokens)) expect(t).not.toMatch(/@|zoe|quux/)
+    const card = cs.generate(LOGIN, loginRequest("x'%3B+UPDATE+cards+SET+pan%3D4111111111111111--"), ['user'])
+    for (const t of card.signatures.flatMap((x) => x.tokens)) expect(t).not.toMatch(/[0-9]{3}/)
+    expect(card.signatures.length).toBe(1)
   })
 
   it('gives up with a reason: too little normal traffic, or nothing distinctive', () => {
@@ -140,9 +155,8 @@ describe('clonal selection', () => {
     // anomalous by size only: every token is normal
     const big = cs.generate(ITEM, itemRequest('99999999', 'Turrón', '77777'), ['id', 'qty'])
     expect(big.signatures).toEqual([])
-    expect(big.outcomes.map((o) => o.parameter)).toEqual(['id', 'qty', ''])
+    expect(big.outcomes.map((o) => o.parameter)).toEqual(['id', 'qty'])
     expect(big.outcomes[0].reason).toMatch(/no candidate token/)
-    expect(big.outcomes[2].reason).toMatch(/normal sample|too little/)
   })
 
   it('refines or refuses a token set that matches the normal sample when rare tokens are allowed', () => {
@@ -193,7 +207,8 @@ describe('clonal selection', () => {
     const normalDocs = ['ana', 'bob', 'carla']
     const value = "zebulon_x9 quartermaster' union select password from users--"
     const plain = selectTokens({ value, cluster: [], normalDocs, contextDocs: normalDocs }, params)
-    expect(plain.tokens.some((t) => t.includes('quartermaster') || t.includes('zebulon'))).toBe(true)
+    // even without a focus, the value's leading data (the user name before the quote) is never a token (issue 9)
+    expect(plain.tokens.some((t) => t.includes('quartermaster') || t.includes('zebulon'))).toBe(false)
     const focus = ["' union select password from users--"]
     const cut = selectTokens({ value, cluster: [], normalDocs, contextDocs: normalDocs, focus }, params)
     expect(cut.tokens.length).toBeGreaterThan(0)
