@@ -18,6 +18,8 @@ export interface ModelScore {
   evidence?: number
   /** The strongest terms, most surprising first. */
   reasons: ScoreReason[]
+  /** A value checker (the innate layer) found syntax breaking out in it (its evidence is grammar, not rarity). */
+  checked?: boolean
 }
 
 export interface ContextModel<O> {

@@ -108,6 +108,19 @@ export interface LearningConfig {
   priors: PriorConfig[]
   /** False-positive rates on normal traffic that the two thresholds are calibrated to. */
   targetFpr: { level1: number, level2: number }
+  /** Distinct sources a context must learn from before it guards (one client cannot teach an endpoint). */
+  minSources: number
+  /** What HTTP profiles read beyond query and body (docs/detection.md). */
+  http: HttpLearningConfig
+}
+
+export interface HttpLearningConfig {
+  /** Request headers modelled per application (lower-case names; cookies are modelled by name apart). */
+  headers: string[]
+  /** Parameter names dropped before learning and scoring (tracking tags; a trailing * matches a prefix). */
+  ignoreParameters: string[]
+  /** Cookie names dropped (analytics and ad cookies; a trailing * matches a prefix). */
+  ignoreCookies: string[]
 }
 
 export interface IngestConfig {

@@ -11,6 +11,8 @@ import { join } from 'node:path'
 import { defaultPolicyConfig } from '../respond/index.js'
 import { defaultAlertIntakeParams } from '../intake/index.js'
 import { defaultInnateConfig } from '../innate/index.js'
+import { defaultHttpModelParams } from '../profile/index.js'
+import { defaultDetectorParams } from '../detector/index.js'
 import type { CellConfig, CollaborationConfig, Config, LearningConfig } from './config-types.js'
 
 export const DEFAULT_COMMUNITY = 'default'
@@ -37,7 +39,13 @@ export function defaultLearningConfig (): LearningConfig {
     minDurationSec: 900,
     mode: 'soft',
     priors: [],
-    targetFpr: { level1: 0.01, level2: 0.001 }
+    targetFpr: { level1: 0.01, level2: 0.001 },
+    minSources: defaultDetectorParams.minSources,
+    http: {
+      headers: [...defaultHttpModelParams.headers],
+      ignoreParameters: [...defaultHttpModelParams.ignoreParameters],
+      ignoreCookies: [...defaultHttpModelParams.ignoreCookies]
+    }
   }
 }
 

@@ -67,6 +67,7 @@ export function detectorParamsFromConfig (config: Config): Partial<DetectorParam
     minDurationSec: config.learning.minDurationSec,
     targetFpr1: config.learning.targetFpr.level1,
     targetFpr2: config.learning.targetFpr.level2,
+    minSources: config.learning.minSources,
     flushIntervalMs: NO_TIMER_MS
   }
 }

@@ -187,7 +187,7 @@ function readCell (c: Checker, f: string, v: unknown, defCommunity: string, base
 
 function readLearning (c: Checker, raw: unknown): LearningConfig {
   const d = defaultConfig().learning
-  const o = c.object('learning', raw, ['minObservations', 'minDurationSec', 'mode', 'priors', 'targetFpr'])
+  const o = c.object('learning', raw, ['minObservations', 'minDurationSec', 'mode', 'priors', 'targetFpr', 'minSources', 'http'])
   const minObservations = c.number('learning.minObservations', o.minObservations, d.minObservations, { integer: true, min: 1, max: 100_000_000 })
   const minDurationSec = c.number('learning.minDurationSec', o.minDurationSec, d.minDurationSec, { min: 0, max: MAX_SEC })
   const mode = c.oneOf('learning.mode', o.mode, ['soft', 'hard'] as const, d.mode)
@@ -217,7 +217,16 @@ function readLearning (c: Checker, raw: unknown): LearningConfig {
   const level1 = c.number('learning.targetFpr.level1', t.level1, d.targetFpr.level1, { gt: 0, max: 0.5 })
   const level2 = c.number('learning.targetFpr.level2', t.level2, Math.min(d.targetFpr.level2, level1 / 10), { gt: 0, max: 0.5 })
   if (level2 >= level1 && t.level2 !== undefined) c.add('learning.targetFpr.level2', t.level2, `a number > 0 and < learning.targetFpr.level1 (${level1}): level 2 is the stricter threshold`)
-  return { minObservations, minDurationSec, mode, priors, targetFpr: { level1, level2 } }
+  const minSources = c.number('learning.minSources', o.minSources, d.minSources, { integer: true, min: 1, max: 1_000_000 })
+  const h = c.object('learning.http', o.http, ['headers', 'ignoreParameters', 'ignoreCookies'])
+  const names = (field: string, v: unknown, def: string[], re: RegExp, accepted: string): string[] => c.array(field, v, def, (f, x) => {
+    if (typeof x !== 'string' || !re.test(x)) { c.add(f, x, accepted); return undefined }
+    return x
+  }, { maxItems: 1000, accepted: `an array of ${accepted}s` })
+  const headers = names('learning.http.headers', h.headers, d.http.headers, /^(?!cookie$|host$)[a-z0-9!#$%&'*+.^_`|~-]{1,64}$/, 'lower-case header name (not cookie or host)')
+  const ignoreParameters = names('learning.http.ignoreParameters', h.ignoreParameters, d.http.ignoreParameters, /^(?!\*$).{1,64}$/, 'parameter name (a trailing * for a prefix)')
+  const ignoreCookies = names('learning.http.ignoreCookies', h.ignoreCookies, d.http.ignoreCookies, /^(?!\*$).{1,64}$/, 'cookie name (a trailing * for a prefix)')
+  return { minObservations, minDurationSec, mode, priors, targetFpr: { level1, level2 }, minSources, http: { headers, ignoreParameters, ignoreCookies } }
 }
 
 /** Largest selfish minEpisodes: the tracker halves its counts past 64 episodes per peer. */

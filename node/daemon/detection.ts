@@ -119,7 +119,9 @@ export function createDetection (c: DetectionComponents, init: DetectionInit): D
     if (d == null) {
       const community = communityOf.get(cell)
       const sensitivity = community != null ? c.sensitivity?.(community) : undefined
-      d = createDetector<HttpObservation>({ clock, store, logger: detectorLogger, profiles: createHttpProfileSet({ name: `http:${cell}` }), ...(priors != null ? { priors } : {}), ...(sensitivity != null ? { sensitivity } : {}) }, params)
+      const h = config.learning.http
+      const profiles = createHttpProfileSet({ name: `http:${cell}`, model: { headers: h.headers, ignoreParameters: h.ignoreParameters, ignoreCookies: h.ignoreCookies } })
+      d = createDetector<HttpObservation>({ clock, store, logger: detectorLogger, profiles, ...(priors != null ? { priors } : {}), ...(sensitivity != null ? { sensitivity } : {}) }, params)
       http.set(cell, d)
     }
     return d

@@ -68,6 +68,12 @@ export interface DetectorParams {
    * one above −log10(targetFpr1) plus it).
    */
   appOpinionMargin: number
+  /**
+   * Highest danger the app-wide second opinion gives without a value
+   * checker's finding (measured: a new page taking free text had 35 % of its
+   * requests at danger two when it could give 2; bench/detect-drift).
+   */
+  appOpinionMaxDanger: DangerLevel
   /** Similar guarding contexts asked for a second opinion (the first ones). */
   maxSimilarContexts: number
   /**
@@ -129,6 +135,7 @@ export const defaultDetectorParams: Readonly<DetectorParams> = Object.freeze({
   maxContextsPerSource: 64,
   maxTrackedCreators: 10_000,
   appOpinionMargin: 1,
+  appOpinionMaxDanger: 1 as DangerLevel,
   maxSimilarContexts: 4,
   learnNovelty: true
 })
@@ -179,6 +186,7 @@ export function validateDetectorParams (p: DetectorParams): void {
   intIn(p, 'maxContextsPerSource', 1, 10_000_000)
   intIn(p, 'maxTrackedCreators', 1, 10_000_000)
   numIn(p, 'appOpinionMargin', 0, 100)
+  if (![0, 1, 2].includes(p.appOpinionMaxDanger)) throw new InvalidParamsError('detector.appOpinionMaxDanger', p.appOpinionMaxDanger, '0, 1 or 2')
   intIn(p, 'maxSimilarContexts', 0, 1000)
   if (typeof p.learnNovelty !== 'boolean') throw new InvalidParamsError('detector.learnNovelty', p.learnNovelty, 'true or false')
 }

@@ -25,14 +25,19 @@
  *     minSources distinct sources, and a source's learned observations are
  *     capped at maxSourceShare of the model, so one client cannot teach it.
  *  D3′ danger two needs evidence: the model's evidence score (novelty such
- *     as a new value or parameter excluded) above the dangerous threshold too.
+ *     as a new value or parameter excluded) above the dangerous threshold
+ *     too, and above the nominal −log10(targetFpr2) (a context whose
+ *     training was perfectly regular has thresholds near 0: a corrected
+ *     p-value of 0.05 there is rare, not good evidence).
  *  D3″ guarding learns novelty-only observations too, slowly (learnNovelty).
  *  D4′ second opinion at a context that does not guard yet: the similar
  *     guarding contexts (same template, same parameter names; ProfileSet
- *     `similar`) judge the observation with their models and thresholds, or
- *     else the whole application's values do (`scoreApp`, nominal thresholds
- *     plus appOpinionMargin). Its danger counts (an injection at a new
- *     endpoint can be dangerous), and what it finds dangerous is never learned.
+ *     `similar`) judge the observation with their models and thresholds (an
+ *     injection at a new endpoint like a known one is dangerous), or else
+ *     the whole application's values do (`scoreApp`, nominal thresholds plus
+ *     appOpinionMargin): suspicious at most, dangerous only when the value
+ *     checker (the innate layer) found it (`checked`). What either finds
+ *     dangerous is never learned and does not create a context.
  *  D6 bounded state: a source may have at most maxContextsPerSource
  *     contexts that have not reached their quorum; when the set is full, the
  *     least recently seen such context is evicted to make room (established
@@ -133,6 +138,8 @@ interface SecondOpinion {
   danger: DangerLevel
   value: number
   reasons: ScoreReason[]
+  /** Dangerous by this opinion's evidence: never learned (even when the danger reported is capped). */
+  refuse: boolean
 }
 
 export interface Detector<O> {
@@ -190,6 +197,9 @@ class DetectorImpl<O> implements Detector<O> {
   }
 
   get guarding (): boolean { return this.guardingCount > 0 }
+
+  /** −log10(targetFpr2): the least evidence that is dangerous whatever a context's calibration (D3′). */
+  private get nominal2 (): number { return -Math.log10(this.params.targetFpr2) }
 
   async start (): Promise<void> {
     if (this.started) return
@@ -353,9 +363,9 @@ class DetectorImpl<O> implements Detector<O> {
       const t1 = st.thresholds!.suspicious / factor
       const t2 = st.thresholds!.dangerous / factor
       const ev = ms.evidence ?? ms.value
-      const danger: DangerLevel = ms.value > t2 && ev > t2 ? 2 : ev > t1 ? 1 : 0
+      const danger: DangerLevel = ms.value > t2 && ev > Math.max(t2, this.nominal2 / factor) ? 2 : ev > t1 ? 1 : 0
       if (best == null || danger > best.danger || (danger === best.danger && ev > best.value)) {
-        best = { danger, value: ev, reasons: ms.reasons.filter((r) => r.novelty !== true).map((r) => ({ ...r, expected: `${r.expected} (as at ${other})` })) }
+        best = { danger, value: ev, refuse: danger === 2, reasons: ms.reasons.filter((r) => r.novelty !== true).map((r) => ({ ...r, expected: `${r.expected} (as at ${other})` })) }
       }
     }
     if (asked > 0) return best
@@ -364,8 +374,13 @@ class DetectorImpl<O> implements Detector<O> {
     const ev = app.evidence ?? app.value
     const t1 = -Math.log10(p.targetFpr1) / factor + p.appOpinionMargin
     const t2 = -Math.log10(p.targetFpr2) / factor + p.appOpinionMargin
-    const danger: DangerLevel = app.value > t2 && ev > t2 ? 2 : ev > t1 ? 1 : 0
-    return { danger, value: ev, reasons: app.reasons.filter((r) => r.novelty !== true) }
+    const strong = app.value > t2 && ev > t2
+    // the app-wide view is not calibrated for this endpoint: it cannot tell a new search box's punctuation
+    // from injection syntax (a value checker, the innate layer, can), so it is suspicious at most, and what
+    // it finds strong is not learned
+    let danger: DangerLevel = strong ? 2 : ev > t1 ? 1 : 0
+    if (!(strong && app.checked === true)) danger = Math.min(danger, p.appOpinionMaxDanger) as DangerLevel
+    return { danger, value: ev, refuse: strong, reasons: app.reasons.filter((r) => r.novelty !== true) }
   }
 
   observe (obs: O): DetectorResult { return this.decide(obs, true) }
@@ -395,7 +410,7 @@ class DetectorImpl<O> implements Detector<O> {
       const reasons = [...prior, rarity.reason, ...(second?.reasons ?? [])]
       const value = Math.max(rarity.value, second?.value ?? 0)
       // D6: not created when it would not be learned, or when the source used its budget, or when the set is full of established contexts
-      if (!mutate || prior.length > 0 || secondDanger === 2 || !this.mayCreate(source) || (this.profiles.full && !this.evictYoung())) {
+      if (!mutate || prior.length > 0 || second?.refuse === true || !this.mayCreate(source) || (this.profiles.full && !this.evictYoung())) {
         return result(context, danger, value, 'learning', reasons, false, undefined, false)
       }
       const created = this.profiles.getOrCreate(context)
@@ -420,10 +435,11 @@ class DetectorImpl<O> implements Detector<O> {
       const th = state.thresholds!
       const t1 = th.suspicious / factor
       const t2 = th.dangerous / factor
-      // D3′ danger two needs evidence above the dangerous threshold too: novelty alone (a new value, name,
-      // type, a missing optional parameter) is at most suspicious (issue 9)
+      // D3′ danger two needs evidence above the dangerous threshold too, and at least the nominal one:
+      // novelty alone (a new value, name, type, a missing optional parameter) is at most suspicious, and so
+      // is evidence that is not a 1-in-1/targetFpr2 event by itself (issue 9)
       const evidence = ms.evidence ?? ms.value
-      let danger: DangerLevel = ms.value > t2 && evidence > t2 ? 2 : ms.value > t1 ? 1 : 0
+      let danger: DangerLevel = ms.value > t2 && evidence > Math.max(t2, this.nominal2 / factor) ? 2 : ms.value > t1 ? 1 : 0
       let reasons = ms.reasons
       if (prior.length > 0) {
         danger = Math.max(danger, p.priorViolationDanger) as DangerLevel
@@ -472,7 +488,7 @@ class DetectorImpl<O> implements Detector<O> {
       this.young.set(context, true)
       this.dirty.add(context)
       if (prior.length > 0) state.priorViolations++
-      else if (secondDanger === 2 || !this.admits(state, model, source)) state.refused++
+      else if (second?.refuse === true || !this.admits(state, model, source)) state.refused++
       else {
         if (model.count > 0 && this.calibrating(state, model, now)) pushRing(state, ms.value, p.calibrationWindow)
         this.profiles.learn(obs, context)

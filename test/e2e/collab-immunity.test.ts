@@ -67,10 +67,13 @@ describe('e2e: a community learns from one member\'s attack (proactive immunity)
       expect(s.tokens.length).toBeGreaterThan(0)
     }
 
-    // the alert that carried it is on record at each member, accepted
+    // the alert that carried it is on record at each member, accepted (the record gets its outcome a
+    // moment after the signature store adopted the signature: wait for it rather than race it)
     for (const d of others) {
-      const got = (await alerts(d)).filter((a) => a.origin === victim.peerId && a.signatures.some((x) => localIds.has(x.id)))
-      expect(got.length, d.name).toBeGreaterThan(0)
+      const got = await waitFor(`${d.name} records the alert's outcome`, async () => {
+        const a = (await alerts(d)).filter((x) => x.origin === victim.peerId && x.signatures.some((y) => localIds.has(y.id)))
+        return a.length > 0 && a[0].outcome != null ? a : null
+      }, { timeoutMs: 5_000, intervalMs: 50 })
       expect(got[0].outcome).toBe('accepted')
     }
 

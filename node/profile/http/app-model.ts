@@ -64,6 +64,10 @@ export interface HttpAppModelJSON {
 export interface CookiePair { name: string, value: string, flags: number }
 
 const holder: Decoded = { text: '', flags: 0 }
+/** RFC 6265 cookie-name (an RFC 9110 token). */
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,128}$/
+/** The name given to a Cookie header part that is not `token=value`. */
+export const INVALID_COOKIE = '(invalid)'
 
 /** The cookies of a Cookie header (`a=b; c=d`), values percent-decoded ('+' kept), at most `max`. */
 export function parseCookies (header: string, max = 64): CookiePair[] {
@@ -85,6 +89,11 @@ export function parseCookies (header: string, max = 64): CookiePair[] {
     while (ne > a && header.charCodeAt(ne - 1) === 32) ne--
     if (ne === a) continue
     const name = header.slice(a, ne)
+    if (!COOKIE_NAME.test(name)) {
+      // not a cookie name (RFC 6265 token): the whole part is one value of an invalid cookie
+      out.push({ name: INVALID_COOKIE, value: header.slice(a, b), flags: 0 })
+      continue
+    }
     let va = nameEnd < b ? nameEnd + 1 : b
     while (va < b && header.charCodeAt(va) === 32) va++
     let vb = b
@@ -197,12 +206,14 @@ export class HttpAppModel {
     for (const name of this.params.headers) {
       const v = hs[name]
       if (v == null || v === '') continue
+      // a header never seen in training is judged by what the app's values look like
       const m = this.headers.get(name)
-      if (m === undefined) continue
+      if (m === undefined && this.pool.n === 0) continue
       // a header counts as one test (its nine features as one): see TermSink.skip
       const was = sink.counting
       sink.counting = false
-      m.score(v, 0, sink)
+      if (m !== undefined) m.score(v, 0, sink)
+      else this.pool.score(v, 0, sink, `header:${name}`, true)
       sink.counting = was
       sink.skip(1)
     }
@@ -228,7 +239,7 @@ export class HttpAppModel {
         const f = this.checker(c.value, { context, parameter: `cookie:${c.name}`, location: 'cookie' })
         const pf = f == null ? 1 : Math.max(0, Math.min(1, f.p))
         if (sink.test(pf, 0) && f != null) sink.push(pf, `cookie:${c.name}`, 'innate', () => [`${f.grammar}: ${showValue(f.token, 32)} at ${f.offset}`, 'a value that stays inside its syntax'])
-      } else this.cookiePool.score(c.value, c.flags, sink, `cookie:${c.name}`)
+      } else this.cookiePool.score(c.value, c.flags, sink, `cookie:${c.name}`, true)
       sink.counting = was
       if (!repeated(cookies, i)) sink.skip(1)
     }

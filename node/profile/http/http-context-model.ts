@@ -304,6 +304,7 @@ export function scoreWithApp (obs: HttpObservation, context: string, app: HttpAp
   collect(obs, mp.maxParamsPerRequest, ignored)
   occ.clear()
   const checker = app.checker
+  let found = false
   for (let i = 0; i < all.length; i++) {
     const p = all[i]
     const seen = occ.get(p.name) ?? 0
@@ -313,13 +314,16 @@ export function scoreWithApp (obs: HttpObservation, context: string, app: HttpAp
       sink.group()
       const f = checker(p.value, { context, parameter: p.name, location: i < queryCount ? 'query' : 'body' })
       const pf = f == null ? 1 : Math.max(0, Math.min(1, f.p))
+      if (f != null) found = true
       if (sink.test(pf, 0) && f != null) sink.push(pf, p.name, 'innate', () => [`${f.grammar}: ${showValue(f.token, 32)} at ${f.offset}`, 'a value that stays inside its syntax'])
     } else app.pool.score(p.value, p.flags, sink, p.name)
   }
   sink.counting = true
   app.scoreHeaders(obs, context, sink)
   const c = sink.combined()
-  return { value: round3(c.value), evidence: round3(sink.evidence().value), reasons: sink.reasons(context, mp.maxReasons) }
+  const r: ModelScore = { value: round3(c.value), evidence: round3(sink.evidence().value), reasons: sink.reasons(context, mp.maxReasons) }
+  if (found) r.checked = true
+  return r
 }
 
 /** Tests per request for a context with `params` parameter values present (for reading scores). */

@@ -22,7 +22,8 @@
  *     (MagnitudeModel, a range with a learned distribution) and nothing else
  *     is tested: a new id, price or quantity is not an unseen enumeration value;
  *   - a UUID, hex string or token of a parameter that has them: H1 length
- *     only (their values, 3-grams and shapes are not even learned);
+ *     only (their values, 3-grams and shapes are not even learned; their
+ *     symbols are, so that text in such a parameter is judged);
  *   - any other value of a recognised type (a name, an e-mail address, a
  *     date, a URL, a User-Agent, or the first number of a text parameter):
  *     every feature, but H2–H4 are novelty, because the type's grammar
@@ -223,8 +224,6 @@ export class ParamModel {
     this.types.learn(type)
     if (type === 'number') this.magnitude.learn(numberValue(value))
     for (let i = 0; i < DECODE_FLAGS.length; i++) if ((flags & DECODE_FLAGS[i].flag) !== 0) this.flags[i]++
-    // identifiers: their type and length are what is learned (no random 3-grams, no stored tokens)
-    if (OPAQUE_TYPES.has(type)) return
     analyse(value, p.maxAnalysedChars, p.maxShapeChars)
     this.symbols.learn(punctList)
     this.letters.learn(letterList)
@@ -237,6 +236,8 @@ export class ParamModel {
       }
       h[Math.min(symCount[c], COUNT_BINS) - 1]++
     }
+    // identifiers: their type, length and symbols are what is learned (no random shapes or 3-grams, no stored tokens)
+    if (OPAQUE_TYPES.has(type)) return
     this.shapes.learn(shapeStr)
     if (value.length > p.maxEnumValueChars && !this.values.disabled) this.values.disable()
     this.values.learn(value)
@@ -245,11 +246,18 @@ export class ParamModel {
 
   /** Parameter name the reasons of the current score() carry. */
   private label = ''
+  /** The current score() ignores lengths (a value of another field judged by this model: a header by the app's values). */
+  private lengthless = false
 
-  /** Adds this value's PARAM_FEATURES tests to `sink`; reasons name `label` (default: this parameter). */
-  score (value: string, flags: number, sink: TermSink, label = this.name): void {
+  /**
+   * Adds this value's PARAM_FEATURES tests to `sink`; reasons name `label`
+   * (default: this parameter). `lengthless`: H1 is not tested (the value
+   * belongs to another kind of field whose lengths this model cannot know).
+   */
+  score (value: string, flags: number, sink: TermSink, label = this.name, lengthless = false): void {
     const p = this.params
     this.label = label
+    this.lengthless = lengthless
     const name = label
     sink.group(PARAM_FAMILIES)
     // the fast path: a value of a small enumeration seen in training is consistent with every feature
@@ -323,7 +331,7 @@ export class ParamModel {
   /** A number of a numeric parameter: H1 is its magnitude (evidence); nothing else varies. */
   private scoreNumber (value: string, sink: TermSink): void {
     const x = numberValue(value)
-    const pm = this.magnitude.pValue(x)
+    const pm = this.lengthless ? 1 : this.magnitude.pValue(x)
     if (sink.test(pm, F_LENGTH)) {
       const [lo, hi] = this.magnitude.range
       sink.push(pm, this.label, 'magnitude', () => [value.length > 24 ? showValue(value, 24) : x, `numbers in ${lo}–${hi}`])
@@ -334,7 +342,7 @@ export class ParamModel {
   /** An identifier (UUID, hex, token) of a parameter that has them: H1 length only. */
   private scoreOpaque (value: string, sink: TermSink): void {
     const len = value.length
-    const pl = this.length.pValue(len, this.params.minP, this.params.relativeLength)
+    const pl = this.lengthless ? 1 : this.length.pValue(len, this.params.minP, this.params.relativeLength)
     if (sink.test(pl, F_LENGTH)) sink.push(pl, this.label, 'length', () => [len, `${this.length.min}–${this.length.max}`])
     sink.skip(PARAM_FEATURES - 4)
   }
@@ -378,7 +386,7 @@ export class ParamModel {
 
     // H1 length (for a type this parameter never had, on a relative scale: an e-mail where short user names came)
     const len = value.length
-    const pl = this.length.pValue(len, p.minP, typed && this.types.count(valueTypeOf(value)) === 0 ? Math.max(1, p.relativeLength) : p.relativeLength)
+    const pl = this.lengthless ? 1 : this.length.pValue(len, p.minP, typed && this.types.count(valueTypeOf(value)) === 0 ? Math.max(1, p.relativeLength) : p.relativeLength)
     if (sink.test(pl, F_LENGTH)) sink.push(pl, name, 'length', () => [len, `${this.length.min}–${this.length.max}`])
 
     analyse(value, p.maxAnalysedChars, p.maxShapeChars)

@@ -24,6 +24,8 @@ import type { Combined, PTerm } from '../stats/p-value.js'
 
 export type Combination = 'min' | 'order' | 'order-families' | 'fisher' | 'product'
 
+/** In evidenceOnly mode, p-values above this count as 1. */
+export const EVIDENCE_ONLY_MIN_P = 0.01
 /** Most families a group may have. */
 export const MAX_FAMILIES = 8
 const ONE_FAMILY: readonly number[] = Object.freeze([1])
@@ -45,9 +47,10 @@ export class TermSink {
   /** Counted tests that are novelty by construction (they never hold evidence). */
   noveltyTests = 0
   /**
-   * When true, tests keep only their evidence (a novelty p-value counts as 1):
-   * for headers and cookies, whose novelty (a new browser, a new cookie) is
-   * what real clients bring every day.
+   * When true, tests keep only their evidence (a novelty p-value counts as 1),
+   * and only evidence below EVIDENCE_ONLY_MIN_P: for headers and cookies,
+   * whose novelty (a new browser, a new cookie) and small oddities (a longer
+   * Referer) are what real clients bring every day.
    */
   evidenceOnly = false
   private readonly kept: LazyTerm[] = []
@@ -136,7 +139,11 @@ export class TermSink {
    * are evidence. Its term is labelled novelty unless pEvidence ≤ reasonMaxP.
    */
   testSplit (p: number, pEvidence: number, family = 0): boolean {
-    if (this.evidenceOnly) p = Math.max(p, pEvidence)
+    if (this.evidenceOnly) {
+      p = Math.max(p, pEvidence)
+      // weak evidence in a header is the variety of clients too: only a 1-in-100 surprise counts
+      if (p > EVIDENCE_ONLY_MIN_P) { p = 1; pEvidence = 1 }
+    }
     if (family < this.famSizes.length && p < this.famMin[family]) this.famMin[family] = p
     if (this.counting) this.tests++
     this.lastNovelty = pEvidence > this.reasonMaxP

@@ -63,7 +63,8 @@ export class LengthModel {
    * P-value of a length; the empirical part is bounded below by `floor`, the
    * Chebyshev tail is not. `relativeSpread` > 0 widens the tail's spread to at
    * least that fraction of the mean length (a value of a kind this model never
-   * saw, an e-mail where user names came, is judged on a relative scale).
+   * saw, an e-mail where user names came, is judged on a relative scale, and
+   * on that scale only a value longer than any seen is surprising at all).
    */
   pValue (len: number, floor = 0, relativeSpread = 0): number {
     if (this.n === 0) return 1
@@ -81,6 +82,9 @@ export class LengthModel {
     const below = lo > 0 ? c[lo - 1] : 0 // #{L < len}
     const ge = this.n - below
     const le = lo < s.length && s[lo] === len ? c[lo] : below
+    // on the relative scale only a value longer than any seen is surprising (a short one, or one between
+    // lengths seen, however rare, is not: header values and values of a new kind vary that way)
+    if (relativeSpread > 0 && (len <= this.mean || len <= this.max)) return 1
     const pEmp = Math.min(1, Math.max(floor, 2 * (1 + Math.min(ge, le)) / (this.n + 1)))
     if (lo >= s.length && len > this.mean) {
       const d = len - this.mean

