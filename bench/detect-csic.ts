@@ -20,8 +20,16 @@
  *   known endpoints, FPR and FPR on non-copies. observationsPerSecInnate: the
  *   same timing with the innate layer on (inspect + assess + combine),
  *   passes interleaved with the plain ones.
+   (bannedPer10k: as the daemon runs it, the combined detector; bannedPer10kProfile: the profile alone)
+ * - bannedPer10k: clients banned per 10,000 normal test requests by the
+ *   default response policy (decide() + recordOffence(), as the decision
+ *   manager runs it: a level-2 verdict blocks the source, ten level-1 ones in
+ *   ten minutes count as level 2). CSIC has no client addresses: the test
+ *   requests, replayed one second apart, are grouped in contiguous blocks of
+ *   10 (one client each). bannedPer10kRepeated: the same with a "repeated
+ *   offences" rule (three level-2 verdicts within ten minutes).
  *
- *     npm run bench -- detect-csic [--folds 10]
+ *     npm run bench -- detect-csic [--folds 10] [--min-observations 1000]
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -34,6 +42,8 @@ import { createHttpProfileSet } from '../node/profile/http/index.js'
 import { parseRawHttpRequests } from '../node/sensors/raw-http.js'
 import { loadavg } from 'node:os'
 import { createInnateDetector, createInnateGate, defaultInnatePolicy } from '../node/innate/index.js'
+import { createPolicy, decideWithBreakdown, emptyPolicyState, recordOffence } from '../node/respond/index.js'
+import { defaultPolicyConfig } from '../node/respond/policy-config.js'
 import { printResult, sharedDataDir, skipWithoutData } from './lib.js'
 
 const BENCH = 'detect-csic'
@@ -212,6 +222,30 @@ function level2 (d: Uint8Array): { tpr: number, fpr: number, fprNonCopies: numbe
 const innateGuarding = level2(dangerInnate)
 const innateLearning = level2(dangerLearning)
 
+// clients banned by the default response policy on the normal test traffic
+const CLIENT_BLOCK = 10
+function bans (d: Uint8Array): { banned: number, repeated: number } {
+  const policy = createPolicy(defaultPolicyConfig())
+  let policyState = emptyPolicyState()
+  const banned = new Set<string>()
+  const level2Times = new Map<string, number[]>()
+  for (let i = 0; i < normal.length; i++) {
+    if (d[i] === 0) continue
+    const source = `10.${Math.floor(i / CLIENT_BLOCK / 250) % 250}.${Math.floor(i / CLIENT_BLOCK / 62_500) % 250}.${1 + Math.floor(i / CLIENT_BLOCK) % 250}`
+    const event = { cell: 'web', level: d[i] as 1 | 2, source, context: test[i].method, explanation: '', origin: 'local' as const }
+    const bd = decideWithBreakdown(event, policyState, policy, normal[i].time)
+    policyState = recordOffence(policyState, event, bd.effectiveLevel, policy, normal[i].time)
+    if (bd.decisions.some((x) => x.action === 'block-source')) banned.add(source)
+    if (d[i] === 2) { const l = level2Times.get(source) ?? []; l.push(normal[i].time); level2Times.set(source, l) }
+  }
+  let repeated = 0
+  for (const times of level2Times.values()) for (let k = 2; k < times.length; k++) if (times[k] - times[k - 2] <= 600_000) { repeated++; break }
+  return { banned: banned.size, repeated }
+}
+const bansCombined = bans(dangerInnate)
+const bansProfile = bans(danger)
+const per10k = (n: number): number => Math.round(n / normal.length * 1e4 * 100) / 100
+
 const missed: Record<string, number> = {}
 for (let i = normal.length; i < test.length; i++) if (scores[i] <= t01) missed[topFeature[i] || 'none'] = (missed[topFeature[i] || 'none'] ?? 0) + 1
 process.stderr.write(`${BENCH}: anomalies at or below the 99.9% threshold, by top reason: ${JSON.stringify(missed)}\n`)
@@ -238,6 +272,10 @@ printResult({
   fprNonCopies1: at1.fprNonCopies,
   fprNonCopies01: at01.fprNonCopies,
   thresholds: { atFpr1: t1, atFpr01: t01 },
+  bannedPer10k: per10k(bansCombined.banned),
+  bannedPer10kRepeated: per10k(bansCombined.repeated),
+  bannedPer10kProfile: per10k(bansProfile.banned),
+  clientsBanned: { combined: bansCombined.banned, profile: bansProfile.banned },
   folds: K,
   contexts: statuses.length,
   contextsGuarding: guarding,
