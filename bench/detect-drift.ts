@@ -23,7 +23,10 @@
  *     one-source-endpoint at an endpoint one source taught 300 requests
  *     new-endpoint       at the new page once learned from its 100 clients
  *
- * Each class runs on a fresh detector trained on the same data. blocked =
+ * Each class runs on a fresh detector trained on the same data, wired as
+ * the daemon wires it (daemon defaults, the innate layer with its default
+ * policy and as the profile's value checker; --no-innate: the profile
+ * alone). blocked =
  * danger 2 (what the agent blocks). banned = clients for which the default
  * response policy (node/respond/policy.ts, decide() + recordOffence(), as the
  * decision manager runs it) takes a block-source decision; bannedRepeated =
@@ -34,7 +37,7 @@
  * what real clients do (nothing tuned to CSIC's values: numeric parameters
  * and name-like parameters are found from the training data).
  *
- *     npm run bench -- detect-drift [--cases 200] [--classes a,b] [--verbose]
+ *     npm run bench -- detect-drift [--cases 200] [--classes a,b] [--verbose] [--no-innate]
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
@@ -44,6 +47,9 @@ import { createManualClock } from '../node/clock.js'
 import type { ManualClock } from '../node/clock.js'
 import { validateConfig } from '../node/config/index.js'
 import { detectorParamsFromConfig } from '../node/config/index.js'
+import { innateValueChecker } from '../node/daemon/index.js'
+import { createInnateDetector, createInnateGate, innateCellPolicy } from '../node/innate/index.js'
+import type { InnateGate } from '../node/innate/index.js'
 import { createDetector } from '../node/detector/index.js'
 import type { Detector } from '../node/detector/index.js'
 import type { HttpObservation } from '../node/observation.js'
@@ -71,6 +77,8 @@ function arg (name: string, dflt: string): string {
 const CASES = Number(arg('cases', '200'))
 const ONLY = arg('classes', '')
 const VERBOSE = process.argv.includes('--verbose')
+/** --no-innate: the profile alone (default: as the daemon runs it, with the innate layer, node/innate). */
+const INNATE = !process.argv.includes('--no-innate')
 
 const data = sharedDataDir()
 const dir = data == null ? null : join(data, 'csic2010')
@@ -173,18 +181,28 @@ function reencode (raw: string, r: Prng): string {
 // ---------------------------------------------------------------- the drivers
 interface Run {
   det: Detector<HttpObservation>
+  gate: InnateGate | null
   clock: ManualClock
   t: number
 }
 
 /** The daemon's own defaults (node/config/default-config.ts: minObservations 200, minDurationSec 900, targets 1 % / 0.1 %, quorum 5). */
-const DETECTOR = detectorParamsFromConfig(validateConfig({}))
+const CONFIG = validateConfig({})
+const DETECTOR = detectorParamsFromConfig(CONFIG)
 
+/** A detector trained on CSIC's normal training traffic, wired as node/daemon/detection.ts wires one (innate gate and value checker). */
 function trained (): Run {
   const clock = createManualClock(T0)
-  const det = createDetector({ clock, profiles: createHttpProfileSet() }, { ...DETECTOR, flushIntervalMs: 10_000 })
-  for (const o of train) { if (o.time > clock.now()) clock.set(o.time); det.observe(o) }
-  return { det, clock, t: tEnd }
+  const inspector = createInnateDetector({ grammars: CONFIG.innate.grammars, headers: CONFIG.innate.headers })
+  const gate = INNATE ? createInnateGate({ inspector, policy: innateCellPolicy(CONFIG.innate, 'web').policy }) : null
+  const profiles = createHttpProfileSet(INNATE ? { valueChecker: innateValueChecker(inspector) } : {})
+  const det = createDetector({ clock, profiles }, { ...DETECTOR, flushIntervalMs: 10_000 })
+  for (const o of train) {
+    if (o.time > clock.now()) clock.set(o.time)
+    if (gate != null) gate.decide(det, o, true)
+    else det.observe(o)
+  }
+  return { det, gate, clock, t: tEnd }
 }
 
 interface Tally { n: number, blocked: number, suspicious: number, clients: Set<string>, banned: Set<string>, level2Times: Map<string, number[]>, examples: string[] }
@@ -196,7 +214,7 @@ function send (run: Run, o: HttpObservation, t: Tally | null, attack = false, st
   run.t += stepMs
   const obs = { ...o, time: run.t }
   run.clock.set(run.t)
-  const r = run.det.observe(obs)
+  const r = run.gate != null ? run.gate.decide(run.det, obs, true).result : run.det.observe(obs)
   if (t == null) return r.danger
   t.n++
   if (obs.source != null) t.clients.add(obs.source)
@@ -436,6 +454,7 @@ printResult({
   targets: { benignBlockedMaxShare: 0.001, benignBannedMax: 0, attacksBlockedMinShare: 0.95 },
   benign: benignOut,
   attacks: attackOut,
+  innate: INNATE,
   seconds: Math.round((performance.now() - started) / 100) / 10,
   loadAvg: loadavg().map((x) => Math.round(x * 100) / 100)
 })

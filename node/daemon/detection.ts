@@ -26,12 +26,12 @@ import { createDetector, createStatusMonitor } from '../detector/index.js'
 import type { Detector, SensitivityTable, StatusMonitor } from '../detector/index.js'
 import type { DangerLevel, HttpObservation, HttpStatusReport, Observation, Phase, ProcessObservation } from '../observation.js'
 import { createHttpPriors, createHttpProfileSet, httpContextOf } from '../profile/http/index.js'
-import type { HttpCharClass, HttpPriorRule } from '../profile/http/index.js'
+import type { HttpCharClass, HttpPriorRule, ValueChecker } from '../profile/http/index.js'
 import { ProfileSet } from '../profile/index.js'
 import { PROFILES_SUBLEVEL, createProcessModel, processContextOf, restoreProcessModel } from '../profile/index.js'
 import type { Store, Sublevel } from '../store/index.js'
 import { createInnateDetector, createInnateGate, innateCellPolicy, innateExclusion } from '../innate/index.js'
-import type { InnateGate } from '../innate/index.js'
+import type { InnateDetector, InnateGate, InnateGrammar, InnateLocation } from '../innate/index.js'
 import type { Logger } from './logger.js'
 import type { CellRef, ContextStatus, Detection, DetectionResult } from './detection-types.js'
 
@@ -50,6 +50,13 @@ export interface DetectionInit {
 }
 
 const PROCESS_SET = 'process'
+/**
+ * P-values of innate findings as evidence terms in the profile (value checker):
+ * a strong finding (a tautology, a script tag) is as rare as evidence gets; a
+ * weak one (one `../`, a quote then a comment) is a 1-in-1000 event.
+ */
+const INNATE_STRONG_P = 1e-6
+const INNATE_WEAK_P = 1e-3
 const JOURNAL_SUBLEVEL = 'journal'
 
 interface JournalEntry {
@@ -75,6 +82,19 @@ export function httpPriorRules (priors: PriorConfig[]): HttpPriorRule[] {
     if (p.values != null) rule.pattern = `^(?:${p.values.map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})$`
     return rule
   })
+}
+
+/** The innate inspector as the HTTP profile's value checker (issue 9's seam), honouring `innate.ignore` exclusions. */
+export function innateValueChecker (inspector: InnateDetector, exclude?: (context: string, location: InnateLocation, name: string) => boolean | readonly InnateGrammar[]): ValueChecker {
+  return (value, where) => {
+    const name = where.parameter.replace(/^(header|cookie):/, '')
+    const skip = exclude?.(where.context, where.location, name)
+    if (skip === true) return null
+    const r = inspector.inspect(value, { location: where.location, name, encoding: 'none' }, skip === false || skip == null ? undefined : skip)
+    const f = r.findings.find((x) => x.strength === 'strong') ?? r.findings[0]
+    if (f == null) return null
+    return { p: f.strength === 'strong' ? INNATE_STRONG_P : INNATE_WEAK_P, grammar: `${f.grammar} (${f.context})`, token: f.token, offset: f.offset }
+  }
 }
 
 
@@ -120,7 +140,10 @@ export function createDetection (c: DetectionComponents, init: DetectionInit): D
       const community = communityOf.get(cell)
       const sensitivity = community != null ? c.sensitivity?.(community) : undefined
       const h = config.learning.http
-      const profiles = createHttpProfileSet({ name: `http:${cell}`, model: { headers: h.headers, ignoreParameters: h.ignoreParameters, ignoreCookies: h.ignoreCookies } })
+      // the innate layer judges the values no profile model knows (unknown parameters and cookies, the
+      // values seen by the app-wide second opinion at a new endpoint): issue 9's value-checker seam
+      const checker = gateFor(cell) != null ? valueCheckerFor(cell) : undefined
+      const profiles = createHttpProfileSet({ name: `http:${cell}`, model: { headers: h.headers, ignoreParameters: h.ignoreParameters, ignoreCookies: h.ignoreCookies }, ...(checker != null ? { valueChecker: checker } : {}) })
       d = createDetector<HttpObservation>({ clock, store, logger: detectorLogger, profiles, ...(priors != null ? { priors } : {}), ...(sensitivity != null ? { sensitivity } : {}) }, params)
       http.set(cell, d)
     }
@@ -151,6 +174,8 @@ export function createDetection (c: DetectionComponents, init: DetectionInit): D
     }
     return g
   }
+
+  const valueCheckerFor = (cell: string): ValueChecker => innateValueChecker(inspector, innateExclusion(config.innate, cell) ?? undefined)
 
   // every cell that can receive HTTP observations, plus the ingest pseudo-cell: created up front so their profiles load
   const httpCells = ['ingest', ...config.cells.filter((cell) => cell.type !== 'host').map((cell) => cell.name)]

@@ -88,9 +88,12 @@ export function createInnateGate (init: InnateGateInit): InnateGate {
       const innate = inspector.inspectHttp(obs, exclude == null ? undefined : (l, n) => exclude(context, l, n))
       let observed = false
       let r: DetectorResult
-      if (mutate && innate.findings.length > 0 && policy.learningBlock !== 'off') {
+      if (mutate && innate.findings.length > 0 && (policy.learningBlock !== 'off' || policy.unknownEndpointLift !== 'off')) {
         const phase = detector.status(context)?.phase ?? 'learning'
-        const blocks = phase === 'learning' && innate.findings.some((f) => policy.learningBlock === 'weak' || f.strength === 'strong')
+        // never learned: what C1 blocks, and what C3 would lift to danger 2 at a new endpoint (issue 9: an
+        // observation that would be level 2 by the innate layer is never learned)
+        const strongEnough = (setting: InnatePolicy['learningBlock']): boolean => setting !== 'off' && innate.findings.some((f) => setting === 'weak' || f.strength === 'strong')
+        const blocks = phase === 'learning' && (strongEnough(policy.learningBlock) || (detector.guarding && strongEnough(policy.unknownEndpointLift)))
         if (blocks) r = detector.assess(obs)
         else { r = detector.observe(obs); observed = true }
       } else {

@@ -234,15 +234,29 @@ export class HttpAppModel {
       const was = sink.counting
       sink.counting = false
       if (m !== undefined) m.score(c.value, c.flags, sink)
-      else if (this.checker != null) {
-        sink.group()
-        const f = this.checker(c.value, { context, parameter: `cookie:${c.name}`, location: 'cookie' })
-        const pf = f == null ? 1 : Math.max(0, Math.min(1, f.p))
-        if (sink.test(pf, 0) && f != null) sink.push(pf, `cookie:${c.name}`, 'innate', () => [`${f.grammar}: ${showValue(f.token, 32)} at ${f.offset}`, 'a value that stays inside its syntax'])
-      } else this.cookiePool.score(c.value, c.flags, sink, `cookie:${c.name}`, true)
+      else this.judgeUnknown(c.value, c.flags, { context, parameter: `cookie:${c.name}`, location: 'cookie' }, sink, this.cookiePool, true)
       sink.counting = was
       if (!repeated(cookies, i)) sink.skip(1)
     }
+  }
+
+  /**
+   * A value no model knows (an unknown parameter or cookie): the value
+   * checker's finding (the innate layer) as one evidence test when there is
+   * a checker, and the value against `pool` (what the app's values look
+   * like). True when the checker found something.
+   */
+  judgeUnknown (value: string, flags: number, where: ValueWhere, sink: TermSink, pool: ParamModel = this.pool, lengthless = false): boolean {
+    let found = false
+    if (this.checker != null) {
+      sink.group()
+      const f = this.checker(value, where)
+      const pf = f == null ? 1 : Math.max(0, Math.min(1, f.p))
+      found = f != null
+      if (sink.test(pf, 0) && f != null) sink.push(pf, where.parameter, 'innate', () => [`${f.grammar}: ${showValue(f.token, 32)} at ${f.offset}`, 'a value that stays inside its syntax'])
+    }
+    pool.score(value, flags, sink, where.parameter, lengthless)
+    return found
   }
 
   toJSON (): HttpAppModelJSON {

@@ -246,7 +246,6 @@ export class HttpContextModel implements ContextModel<HttpObservation> {
     // but do not add tests: padding a request with copies of a parameter must not dilute the correction
     // (the repetition itself is Q2's business).
     occ.clear()
-    const checker = this.app.checker
     for (let i = 0; i < all.length; i++) {
       const p = all[i]
       const seen = occ.get(p.name) ?? 0
@@ -254,14 +253,7 @@ export class HttpContextModel implements ContextModel<HttpObservation> {
       sink.counting = seen === 0
       const pm = this.params.get(p.name)
       if (pm !== undefined) pm.score(p.value, p.flags, sink)
-      else if (checker != null) {
-        sink.group()
-        const f = checker(p.value, { context: this.context, parameter: p.name, location: i < queryCount ? 'query' : 'body' })
-        const pf = f == null ? 1 : Math.max(0, Math.min(1, f.p))
-        if (sink.test(pf, 0) && f != null) sink.push(pf, p.name, 'innate', () => [`${f.grammar}: ${showValue(f.token, 32)} at ${f.offset}`, 'a value that stays inside its syntax'])
-      } else {
-        this.app.pool.score(p.value, p.flags, sink, p.name)
-      }
+      else this.app.judgeUnknown(p.value, p.flags, { context: this.context, parameter: p.name, location: i < queryCount ? 'query' : 'body' }, sink)
     }
     sink.counting = true
 
@@ -303,20 +295,13 @@ export function scoreWithApp (obs: HttpObservation, context: string, app: HttpAp
   sink.reset()
   collect(obs, mp.maxParamsPerRequest, ignored)
   occ.clear()
-  const checker = app.checker
   let found = false
   for (let i = 0; i < all.length; i++) {
     const p = all[i]
     const seen = occ.get(p.name) ?? 0
     occ.set(p.name, seen + 1)
     sink.counting = seen === 0
-    if (checker != null) {
-      sink.group()
-      const f = checker(p.value, { context, parameter: p.name, location: i < queryCount ? 'query' : 'body' })
-      const pf = f == null ? 1 : Math.max(0, Math.min(1, f.p))
-      if (f != null) found = true
-      if (sink.test(pf, 0) && f != null) sink.push(pf, p.name, 'innate', () => [`${f.grammar}: ${showValue(f.token, 32)} at ${f.offset}`, 'a value that stays inside its syntax'])
-    } else app.pool.score(p.value, p.flags, sink, p.name)
+    if (app.judgeUnknown(p.value, p.flags, { context, parameter: p.name, location: i < queryCount ? 'query' : 'body' }, sink)) found = true
   }
   sink.counting = true
   app.scoreHeaders(obs, context, sink)
