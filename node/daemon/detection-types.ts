@@ -5,7 +5,7 @@
  */
 import type { DangerLevel, HttpObservation, HttpStatusReport, Phase, ProcessObservation, Score } from '../observation.js'
 import type { InnateFinding } from '../innate/index.js'
-import type { StormFinding } from '../detector/status-monitor.js'
+import type { StormFinding } from '../detector/index.js'
 
 export interface CellRef {
   /** Cell name as policy and status know it (`ingest` for the ingest API's default software). */

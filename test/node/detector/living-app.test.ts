@@ -5,7 +5,7 @@
  * fill it nor silence the unknown-endpoint signal.
  */
 import { describe, expect, it } from 'vitest'
-import { createManualClock } from '../../../node/clock.js'
+import { createManualClock } from '../../../core/index.js'
 import { createDetector } from '../../../node/detector/index.js'
 import type { DetectorParams } from '../../../node/detector/index.js'
 import type { HttpObservation } from '../../../node/observation.js'
