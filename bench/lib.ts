@@ -1,5 +1,6 @@
 /** Helpers shared by the benchmarks. */
 import { existsSync } from 'node:fs'
+import { loadavg } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -11,9 +12,20 @@ export function sharedDataDir (): string | null {
   return existsSync(dir) ? dir : null
 }
 
-/** Print the benchmark's result as the last stdout line. */
+/** The machine's load average [1 min, 5 min, 15 min], two decimals (os.loadavg()). */
+export function loadAvg (): [number, number, number] {
+  const [a, b, c] = loadavg().map((x) => Math.round(x * 100) / 100)
+  return [a, b, c]
+}
+
+/**
+ * Print the benchmark's result as the last stdout line. Every result carries
+ * `loadAvg` (the load average when the benchmark finished, [1, 5, 15 min]) so
+ * a figure is never read without knowing how busy the machine was; a
+ * benchmark that sampled it itself (e.g. at the start) keeps its own.
+ */
 export function printResult (result: Record<string, unknown>): void {
-  process.stdout.write(JSON.stringify(result) + '\n')
+  process.stdout.write(JSON.stringify({ bench: result.bench, loadAvg: result.loadAvg ?? loadAvg(), ...result }) + '\n')
 }
 
 /** Exit cleanly with a clear message when the shared data is missing. */
