@@ -6,28 +6,21 @@
  *
  * decodeAlert checks structure only (what the Alert type needs to hold the
  * value); value checks live in alert-checks.ts and run in validateAlert.
+ * Encoding is protons' (alert-pb.ts); decoding accepts only what that encoder
+ * writes (canonical-decode.ts).
  */
 import { peerIdFromMultihash, peerIdFromString } from '@libp2p/peer-id'
-import { MaxLengthError } from 'protons-runtime'
 import { AlertDecodeError, AlertEncodeError } from '../errors.js'
 import { Alert as AlertPb } from './alert-pb.js'
+import { decodeCanonicalAlertPb } from './canonical-decode.js'
 import { classifyUndecodable } from './wire-scan.js'
 import type { Alert, AlertKind } from './types.js'
 import { evictOldest } from '../../core/index.js'
 
+export { WIRE_MAX_SIGNATURES, WIRE_MAX_SOURCES, WIRE_MAX_TOKENS } from './canonical-decode.js'
+
 /** Hard maximum of a signed alert envelope and of the alert payload inside it. */
 export const MAX_ALERT_BYTES = 16 * 1024
-
-/** Decoder caps on repeated fields (also compiled into alert-pb.ts from alert.proto). */
-export const WIRE_MAX_SOURCES = 64
-export const WIRE_MAX_SIGNATURES = 16
-export const WIRE_MAX_TOKENS = 32
-
-const DECODE_LIMITS = {
-  sources: WIRE_MAX_SOURCES,
-  signatures: WIRE_MAX_SIGNATURES,
-  signatures$: { tokens: WIRE_MAX_TOKENS }
-}
 
 export const ALERT_ID_BYTES = 16
 const ID_HEX = /^[0-9a-f]{32}$/
@@ -57,9 +50,20 @@ function uint32 (value: unknown, field: string): number {
   return value
 }
 
+/** ES2024 String.prototype.isWellFormed / toWellFormed (Node >= 20; not in our TypeScript lib yet). */
+interface WellFormed { isWellFormed: () => boolean, toWellFormed: () => string }
+
+/**
+ * A string field as it goes on the wire: well-formed Unicode, a lone surrogate
+ * replaced by U+FFFD. UTF-8 cannot encode a lone surrogate, and decoders accept
+ * valid UTF-8 only; protons' own writer would put one out as an invalid 3-byte
+ * sequence in short strings. Replacing (rather than refusing) keeps an attacker
+ * from silencing an alert by putting a lone surrogate in the attack.
+ */
 function text (value: unknown, field: string): string {
   if (typeof value !== 'string') throw new AlertEncodeError(field, `${field} must be a string`)
-  return value
+  const s = value as unknown as WellFormed
+  return s.isWellFormed() ? value : s.toWellFormed()
 }
 
 /** The 38 multihash bytes of an Ed25519 peer id string; throws AlertEncodeError otherwise. */
@@ -190,24 +194,19 @@ export function decodeAlertWithOrigin (bytes: Uint8Array): { alert: Alert, origi
   if (bytes.byteLength > MAX_ALERT_BYTES) {
     throw new AlertDecodeError('oversize', `alert is ${bytes.byteLength} bytes, above MAX_ALERT_BYTES (${MAX_ALERT_BYTES})`)
   }
+  // Only the canonical encoding is accepted: the bytes protons writes for the
+  // decoded message (canonical-decode.ts). A lax decoder would take invalid
+  // UTF-8, wrong wire types, repeated scalar fields and unknown fields, so one
+  // signed payload could mean different things to different readers.
   let pb: AlertPb
   try {
-    pb = AlertPb.decode(bytes, { limits: DECODE_LIMITS })
+    pb = decodeCanonicalAlertPb(bytes)
   } catch (err) {
-    if (err instanceof MaxLengthError) throw new AlertDecodeError('impossible-value', `too many elements: ${err.message}`)
-    const v = classifyUndecodable(bytes)
-    if (v !== 'malformed') throw new AlertDecodeError(v, v === 'unknown-kind' ? 'alert of a kind this node does not know (a newer minor version): ignored' : 'alert with a field this node does not know (a newer minor version): ignored')
-    throw new AlertDecodeError('malformed', `alert is not a valid protobuf: ${(err as Error).message}`)
-  }
-  // Only the canonical encoding is accepted: the bytes protons writes for the
-  // decoded message. The lax decoder would otherwise take invalid UTF-8 (lone
-  // surrogates, overlong forms), wrong wire types, repeated scalar fields and
-  // unknown fields, so one signed payload could mean different things to
-  // different readers. (A later version that adds fields bumps `version`.)
-  if (Buffer.compare(AlertPb.encode(pb), bytes) !== 0) {
-    const v = classifyUndecodable(bytes)
-    if (v !== 'malformed') throw new AlertDecodeError(v, v === 'unknown-kind' ? 'alert of a kind this node does not know (a newer minor version): ignored' : 'alert with a field this node does not know (a newer minor version): ignored')
-    throw new AlertDecodeError('malformed', 'alert is not in canonical protobuf form (invalid UTF-8, unknown or repeated fields, or non-minimal encoding)')
+    if (err instanceof AlertDecodeError && err.details.reason === 'malformed') {
+      const v = classifyUndecodable(bytes)
+      if (v !== 'malformed') throw new AlertDecodeError(v, v === 'unknown-kind' ? 'alert of a kind this node does not know (a newer minor version): ignored' : 'alert with a field this node does not know (a newer minor version): ignored')
+    }
+    throw err
   }
   if (pb.id.byteLength !== ALERT_ID_BYTES) throw new AlertDecodeError('schema', `id must be ${ALERT_ID_BYTES} bytes, got ${pb.id.byteLength}`, 'id')
   const origin = originFromBytes(pb.origin)
@@ -223,23 +222,13 @@ export function decodeAlertWithOrigin (bytes: Uint8Array): { alert: Alert, origi
     community: pb.community,
     danger: pb.danger as Alert['danger'],
     kind,
-    seen: {
-      context: pb.seen.context,
-      parameter: pb.seen.parameter,
-      score: pb.seen.score,
-      explanation: pb.seen.explanation
-    },
-    sources: pb.sources.map((s) => ({ address: s.address, ttlSec: s.ttlSec })),
-    signatures: pb.signatures.map((s) => ({
-      id: s.id,
-      context: s.context,
-      parameter: s.parameter,
-      tokens: s.tokens,
-      generator: s.generator,
-      sampleCount: s.sampleCount
-    })),
+    // the decoder's nested objects have exactly the Alert type's shape and belong to nobody else: taken as they are
+    seen: pb.seen,
+    sources: pb.sources,
+    signatures: pb.signatures,
     ttlSec: pb.ttlSec
   }
+  // a copy: the decoded bytes are a view into the caller's buffer
   if (pb.evidenceDigest != null) alert.evidenceDigest = Uint8Array.from(pb.evidenceDigest)
   return { alert, originKey: pb.origin.subarray(6) }
 }
