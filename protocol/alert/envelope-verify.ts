@@ -59,9 +59,14 @@ export function envelopeSignedBytes (domain: Uint8Array, payloadType: Uint8Array
 
 /** Whether `signature` is `rawPublicKey`'s Ed25519 signature of the envelope fields. Never throws. */
 export function verifyEd25519Envelope (rawPublicKey: Uint8Array, signature: Uint8Array, domain: Uint8Array, payloadType: Uint8Array, payload: Uint8Array): boolean {
+  return verifyEd25519(rawPublicKey, signature, envelopeSignedBytes(domain, payloadType, payload))
+}
+
+/** Whether `signature` is `rawPublicKey`'s Ed25519 signature of `message`, with the key's KeyObject memoised. Never throws. */
+export function verifyEd25519 (rawPublicKey: Uint8Array, signature: Uint8Array, message: Uint8Array): boolean {
   if (rawPublicKey.byteLength !== ED25519_PUBLIC_KEY_BYTES || signature.byteLength !== ED25519_SIGNATURE_BYTES) return false
   try {
-    return verify(null, envelopeSignedBytes(domain, payloadType, payload), keyObject(rawPublicKey), signature)
+    return verify(null, message, keyObject(rawPublicKey), signature)
   } catch {
     return false
   }

@@ -11,38 +11,28 @@
  *                  multicodec private-use range 0x300000-0x3fffff)
  * so an alert signature can never be replayed as a peer record or any other
  * libp2p signed record, and vice versa. Sealing uses RecordEnvelope.seal;
- * opening parses with RecordEnvelope and verifies with envelope-verify.ts
- * (the same check as RecordEnvelope.validate, with memoised keys).
+ * opening takes the envelope in its one canonical layout (envelope-wire.ts;
+ * anything else is malformed) and verifies with envelope-verify.ts (the same
+ * check as RecordEnvelope.validate, with memoised keys). This is the one
+ * place that binds an alert to its origin: the mesh carries alerts unsigned
+ * at the gossipsub level (StrictNoSign), so who forwarded an alert says
+ * nothing about who wrote it.
  */
 import { randomBytes } from 'node:crypto'
+import { publicKeyFromRaw } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey, peerIdFromPublicKey } from '@libp2p/peer-id'
 import { RecordEnvelope } from '@libp2p/peer-record'
 import { AlertDecodeError, AlertEncodeError, AlertSignatureError } from '../errors.js'
 import { ALERT_ID_BYTES, decodeAlertWithOrigin, encodeAlert, MAX_ALERT_BYTES } from './codec.js'
-import { verifyEd25519Envelope } from './envelope-verify.js'
+import { verifyEd25519 } from './envelope-verify.js'
+import { ALERT_CODEC, ALERT_DOMAIN, parseAlertEnvelope } from './envelope-wire.js'
 import { PROTOCOL_VERSION } from './types.js'
 import type { Alert, AlertDraft } from './types.js'
 import type { PrivateKey, Record as Libp2pRecord } from '@libp2p/interface'
 
-export const ALERT_DOMAIN = 'immune-mesh-alert'
-const ALERT_DOMAIN_BYTES = new TextEncoder().encode(ALERT_DOMAIN)
-/** Multicodec code of the alert payload type (private-use range). */
-export const ALERT_CODEC_CODE = 0x300a1e
+export { ALERT_CODEC, ALERT_CODEC_CODE, ALERT_DOMAIN } from './envelope-wire.js'
 /** Default lifetime of an alert when the draft gives none: 1 hour. */
 export const DEFAULT_ALERT_TTL_SEC = 3600
-
-function varint (n: number): Uint8Array {
-  const out: number[] = []
-  while (n >= 0x80) {
-    out.push((n & 0x7f) | 0x80)
-    n = Math.floor(n / 128)
-  }
-  out.push(n)
-  return Uint8Array.from(out)
-}
-
-/** The envelope's payload type: unsigned-varint of ALERT_CODEC_CODE (0x9e 0x94 0xc0 0x01). */
-export const ALERT_CODEC: Uint8Array = varint(ALERT_CODEC_CODE)
 
 /** A libp2p Record holding an encoded alert. */
 export class AlertRecord implements Libp2pRecord {
@@ -119,34 +109,48 @@ export interface OpenedAlert {
 }
 
 /**
- * Verify and decode signed alert bytes. Checks, in order: size (before
- * decoding), envelope structure, key type, payload type, signature, payload
- * decoding, origin == signer. Throws AlertDecodeError (reason oversize |
- * malformed | schema) or AlertSignatureError (reason bad-signature |
- * wrong-domain | origin-mismatch). Field values and freshness are checked by
- * validateAlert, not here.
+ * Why bytes that are not a canonical alert envelope are refused: a full
+ * protobuf parse tells the codes apart (only runs for refused input).
  */
-export async function openAlert (bytes: Uint8Array): Promise<OpenedAlert> {
-  if (!(bytes instanceof Uint8Array)) throw new AlertDecodeError('malformed', 'signed alert must be a Uint8Array')
-  if (bytes.byteLength > MAX_ALERT_BYTES) {
-    throw new AlertDecodeError('oversize', `signed alert is ${bytes.byteLength} bytes, above MAX_ALERT_BYTES (${MAX_ALERT_BYTES})`)
-  }
+function refusal (bytes: Uint8Array): AlertDecodeError | AlertSignatureError {
   let envelope: RecordEnvelope
   try {
     envelope = RecordEnvelope.createFromProtobuf(bytes)
   } catch (err) {
-    throw new AlertDecodeError('malformed', `not a signed envelope: ${(err as Error).message}`)
+    return new AlertDecodeError('malformed', `not a signed envelope: ${(err as Error).message}`)
   }
-  if (envelope.publicKey.type !== 'Ed25519') throw new AlertSignatureError('bad-signature', `alerts are signed with Ed25519 keys, not ${envelope.publicKey.type}`)
-  if (Buffer.compare(envelope.payloadType, ALERT_CODEC) !== 0) throw new AlertSignatureError('wrong-domain', 'envelope holds another record type, not an immune-mesh alert')
-  if (envelope.payload.byteLength > MAX_ALERT_BYTES) {
-    throw new AlertDecodeError('oversize', `alert payload is ${envelope.payload.byteLength} bytes, above MAX_ALERT_BYTES (${MAX_ALERT_BYTES})`)
+  if (envelope.publicKey.type !== 'Ed25519') return new AlertSignatureError('bad-signature', `alerts are signed with Ed25519 keys, not ${envelope.publicKey.type}`)
+  if (Buffer.compare(envelope.payloadType, ALERT_CODEC) !== 0) return new AlertSignatureError('wrong-domain', 'envelope holds another record type, not an immune-mesh alert')
+  if (envelope.signature.byteLength !== 64) return new AlertSignatureError('bad-signature', `an Ed25519 signature is 64 bytes, not ${envelope.signature.byteLength}`)
+  return new AlertDecodeError('malformed', 'envelope is not in its canonical form (RecordEnvelope.marshal: fields once each, in order, shortest lengths, nothing else)')
+}
+
+/**
+ * Verify and decode signed alert bytes. Checks, in order: size (before
+ * decoding), envelope structure (the canonical layout of envelope-wire.ts),
+ * key type, payload type, signature, payload decoding, origin == signer.
+ * Throws AlertDecodeError (reason oversize | malformed | schema |
+ * impossible-value) or AlertSignatureError (reason bad-signature |
+ * wrong-domain | origin-mismatch). Field values and freshness are checked by
+ * validateAlert, not here.
+ */
+export async function openAlert (bytes: Uint8Array): Promise<OpenedAlert> {
+  return openAlertSync(bytes)
+}
+
+/** openAlert without the promise (validateAlert's path: nothing in it waits). */
+export function openAlertSync (bytes: Uint8Array): OpenedAlert {
+  if (!(bytes instanceof Uint8Array)) throw new AlertDecodeError('malformed', 'signed alert must be a Uint8Array')
+  if (bytes.byteLength > MAX_ALERT_BYTES) {
+    throw new AlertDecodeError('oversize', `signed alert is ${bytes.byteLength} bytes, above MAX_ALERT_BYTES (${MAX_ALERT_BYTES})`)
   }
-  if (!verifyEd25519Envelope(envelope.publicKey.raw, envelope.signature, ALERT_DOMAIN_BYTES, envelope.payloadType, envelope.payload)) throw new AlertSignatureError('bad-signature', 'envelope signature does not verify for domain ' + ALERT_DOMAIN)
-  const { alert, originKey } = decodeAlertWithOrigin(envelope.payload)
+  const parts = parseAlertEnvelope(bytes)
+  if (parts == null) throw refusal(bytes)
+  if (!verifyEd25519(parts.publicKey, parts.signature, parts.signed)) throw new AlertSignatureError('bad-signature', 'envelope signature does not verify for domain ' + ALERT_DOMAIN)
+  const { alert, originKey } = decodeAlertWithOrigin(parts.payload)
   // origin bytes are the identity multihash of the key: compare keys, not base58 strings
-  if (Buffer.compare(originKey, envelope.publicKey.raw) !== 0) {
-    throw new AlertSignatureError('origin-mismatch', `alert.origin ${alert.origin} is not the signer ${peerIdFromPublicKey(envelope.publicKey).toString()}`)
+  if (Buffer.compare(originKey, parts.publicKey) !== 0) {
+    throw new AlertSignatureError('origin-mismatch', `alert.origin ${alert.origin} is not the signer ${peerIdFromPublicKey(publicKeyFromRaw(parts.publicKey)).toString()}`)
   }
   return { alert, signer: alert.origin }
 }

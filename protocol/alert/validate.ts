@@ -14,7 +14,7 @@
  */
 import { ImmuneError } from '../errors.js'
 import { checkAlertFields } from './alert-checks.js'
-import { openAlert } from './envelope.js'
+import { openAlertSync } from './envelope.js'
 import { actionOf, AlertValidationCode } from './validation-code.js'
 import { defaultAlertValidationParams } from './validation-params.js'
 import type { ReplayGuard } from './replay-guard.js'
@@ -56,7 +56,7 @@ export async function validateAlert (bytes: Uint8Array, ctx: AlertValidationCont
   const params = ctx.params ?? defaultAlertValidationParams
   let alert: Alert
   try {
-    alert = (await openAlert(bytes)).alert
+    alert = openAlertSync(bytes).alert
   } catch (err) {
     if (err instanceof ImmuneError && typeof err.details.reason === 'string' && CODES.has(err.details.reason)) {
       return result(err.details.reason as AlertValidationCode, err.message)

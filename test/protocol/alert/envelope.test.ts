@@ -115,4 +115,36 @@ describe('alert envelope', () => {
     }
     expect(verifyEd25519Envelope(genuine.publicKey.raw, genuine.signature.subarray(1), domain, genuine.payloadType, genuine.payload)).toBe(false)
   })
+
+  it('takes an envelope only in its one canonical layout, so a relay cannot re-frame a genuine alert into a new message id', async () => {
+    const a = await peer(1)
+    const alert = alertFrom(a, {}, typicalDraft({ seen: { context: 'c', parameter: '', score: 1, explanation: 'x'.repeat(200) } }))
+    const good = await signAlert(alert, a.key)
+    expect((await openAlert(good)).alert).toEqual(alert)
+    // the layout, byte for byte (envelope-wire.ts), is what RecordEnvelope.marshal writes
+    expect(Buffer.compare(RecordEnvelope.createFromProtobuf(good).marshal(), good)).toBe(0)
+    expect([...good.subarray(0, 6)]).toEqual([0x0a, 0x24, 0x08, 0x01, 0x12, 0x20])
+    expect([...good.subarray(38, 45)]).toEqual([0x12, 0x04, 0x9e, 0x94, 0xc0, 0x01, 0x1a])
+
+    const env = RecordEnvelope.createFromProtobuf(good)
+    const field = (tag: number, value: Uint8Array, paddedLength = false): number[] => [tag, ...(paddedLength ? [0x80 | value.byteLength, 0x00] : [value.byteLength]), ...value]
+    const payloadField = (): number[] => { const n = env.payload.byteLength; return [0x1a, 0x80 | (n & 0x7f), n >> 7, ...env.payload] }
+    const keyPb = good.subarray(2, 38)
+    const keySwapped = Uint8Array.from([0x12, 0x20, ...env.publicKey.raw, 0x08, 0x01])
+    const reframed: Array<[string, Uint8Array]> = [
+      ['an unknown field appended', Uint8Array.from([...good, 0x30, 0x01])],
+      ['an unknown field inside', Uint8Array.from([...field(0x0a, keyPb), 0x20, 0x00, ...good.subarray(38)])],
+      ['signature before payload', Uint8Array.from([...good.subarray(0, 44), ...field(0x2a, env.signature), ...payloadField()])],
+      ['a field twice', Uint8Array.from([...good, ...field(0x2a, env.signature)])],
+      ['a padded length', Uint8Array.from([...good.subarray(0, 38), ...field(0x12, ALERT_CODEC, true), ...good.subarray(44)])],
+      ["the key's protobuf fields swapped", Uint8Array.from([...field(0x0a, keySwapped), ...good.subarray(38)])]
+    ]
+    for (const [what, bytes] of reframed) {
+      // the signature still holds for the payload: only the framing differs
+      const parsed = RecordEnvelope.createFromProtobuf(bytes)
+      expect(Buffer.compare(parsed.payload, env.payload), what).toBe(0)
+      expect(await parsed.validate(ALERT_DOMAIN), what).toBe(true)
+      expect(await rejection(openAlert(bytes)), what).toEqual({ code: AlertDecodeError.code, reason: 'malformed' })
+    }
+  })
 })
