@@ -37,8 +37,6 @@ export const AlertValidationCode = {
   UNKNOWN_FIELD: 'unknown-field',
   /** reject (mesh): a valid alert published on another community's topic. */
   COMMUNITY_MISMATCH: 'community-mismatch',
-  /** reject (mesh): the gossipsub author of the message is not the alert's origin (only the origin may publish its alert). */
-  AUTHOR_MISMATCH: 'author-mismatch',
   /** ignore (mesh): the validator threw (a bug of ours, not the peer's fault). */
   VALIDATOR_ERROR: 'validator-error',
   /** ignore (mesh): the validator accepted without an alert (a bug of ours). */
@@ -64,7 +62,6 @@ export const ALERT_VALIDATION_ACTIONS: Readonly<Record<AlertValidationCode, Vali
   'unknown-kind': 'ignore',
   'unknown-field': 'ignore',
   'community-mismatch': 'reject',
-  'author-mismatch': 'reject',
   'validator-error': 'ignore',
   'validator-no-alert': 'ignore'
 })

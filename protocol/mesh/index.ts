@@ -1,6 +1,6 @@
 /** The mesh: the Mesh contract, the libp2p gossipsub implementation, identity, topics and score params. */
 export type { AlertEvent, AlertHandler, ApplicationScoreFn, Mesh, MeshPeer, RejectEvent, RejectHandler } from './mesh.js'
-export { createLibp2pMesh, AUTHOR_MISMATCH, COMMUNITY_MISMATCH } from './libp2p-mesh.js'
+export { createLibp2pMesh, COMMUNITY_MISMATCH } from './libp2p-mesh.js'
 export type { Libp2pMesh, Libp2pMeshComponents, Libp2pMeshInit, MeshLogger, MeshStats } from './libp2p-mesh.js'
 export { loadOrCreateIdentity, KEY_FILE_NAME, KEY_FILE_FORBIDDEN_MODE } from './identity.js'
 export type { NodeIdentity, LoadIdentityOptions, IdentityLogger } from './identity.js'

@@ -1,20 +1,31 @@
 /**
  * The real Mesh: libp2p (TCP or in-memory transport, Noise, yamux, identify)
- * and gossipsub (v1.2 protocol, v1.1 peer scoring) with StrictSign.
+ * and gossipsub (v1.2 protocol, v1.1 peer scoring) with StrictNoSign.
  *
  * - Communities are topics (topics.ts). Every subscribed topic gets a topic
  *   validator that runs `validateAlert` (protocol/alert): accept → delivered
  *   and forwarded; reject → not forwarded and the forwarding peer pays P4
  *   (score-params.ts); ignore → dropped without penalty. On top of the alert's
  *   own checks the mesh rejects an alert whose community is not the topic's
- *   (`community-mismatch`) or whose origin is not the gossipsub author
- *   (`author-mismatch`: only the origin may publish its alert).
- * - The gossipsub message id is the SHA-256 of author ‖ envelope bytes
- *   (alertMessageId), so the same alert relayed on many paths is delivered
- *   once; a fast id over the raw RPC drops those duplicate copies before their
- *   gossipsub signature is verified (a duplicate costs a hash, not an Ed25519
- *   verification); the replay guard drops a copy beyond gossipsub's
- *   seen-cache window.
+ *   (`community-mismatch`).
+ * - StrictNoSign, as Ethereum's consensus gossip (Lodestar on js-libp2p
+ *   gossipsub) runs it: gossipsub messages carry no author, seqno, key or
+ *   signature (and any that do are refused by gossipsub and cost the sender
+ *   P4). Every alert is already signed by its origin inside its own envelope,
+ *   so a gossipsub signature was a second Ed25519 verification per first
+ *   receipt, and its author said nothing the envelope does not. The envelope
+ *   check (protocol/alert/envelope.ts: signature, origin == signer) is the one
+ *   place that binds an alert to its origin: a relay can forward a genuine
+ *   alert, under its origin's name, but cannot publish one under anyone
+ *   else's; a forgery is rejected and costs whoever forwarded it P4.
+ * - The gossipsub message id is the SHA-256 of the envelope bytes
+ *   (alertMessageId), so the copies of an alert relayed on many paths are
+ *   delivered once and a duplicate costs one hash. That is safe with data
+ *   alone because an envelope has one encoding (protocol/alert/envelope-wire.ts:
+ *   a re-framed copy is malformed, Ed25519 signatures are not malleable), so
+ *   one id is one signed alert: nobody can take an id before its alert (the
+ *   id is its hash), and nobody can mint new ids for a genuine alert. The
+ *   replay guard drops a copy beyond gossipsub's seen-cache window.
  * - onAlert handlers run in a microtask after gossipsub has forwarded the
  *   alert to our mesh peers, so local handling never delays the next hop.
  * - publish() skips gossipsub's validators for our own messages, so it runs
@@ -25,7 +36,7 @@
  *   address; the loop stops in stop().
  */
 import '../polyfill.js'
-import { gossipsub, StrictSign, TopicValidatorResult } from '@libp2p/gossipsub'
+import { gossipsub, StrictNoSign, TopicValidatorResult } from '@libp2p/gossipsub'
 import { identify } from '@libp2p/identify'
 import { mdns } from '@libp2p/mdns'
 import { memory } from '@libp2p/memory'
@@ -131,8 +142,6 @@ interface GossipSubInternals extends Omit<GossipSub, 'publish' | 'addEventListen
 
 /** reject: the alert's community is not the community of the topic it came on. */
 export const COMMUNITY_MISMATCH = AlertValidationCode.COMMUNITY_MISMATCH
-/** reject: the gossipsub author (StrictSign `from`) is not the alert's origin: only the origin may publish its alert. */
-export const AUTHOR_MISMATCH = AlertValidationCode.AUTHOR_MISMATCH
 
 const DEFAULT_HEARTBEAT_MS = 1000
 /** Stop dialling mDNS-discovered peers beyond this many open connections (gossipsub needs ~D=6..12). */
@@ -193,17 +202,9 @@ function parseAddrs (field: string, addrs: string[]): Multiaddr[] {
   })
 }
 
-/**
- * gossipsub message id: SHA-256 of (author peer id bytes ‖ data). The data
- * alone would let a peer that saw an alert first re-publish the same bytes
- * under its own author: we would reject that copy (author-mismatch) and then
- * drop the genuine one as already seen. With the author in the id, only the
- * origin's copies share an id, and they are delivered once.
- */
-export function alertMessageId (author: Uint8Array | undefined, data: Uint8Array): Buffer {
-  const h = createHash('sha256')
-  if (author != null) h.update(author)
-  return h.update(data).digest()
+/** gossipsub message id: SHA-256 of the signed envelope bytes (see the header for why the data alone is safe). */
+export function alertMessageId (data: Uint8Array): Buffer {
+  return createHash('sha256').update(data).digest()
 }
 
 /** The /p2p/<id> part of a multiaddr, if any. */
@@ -285,10 +286,6 @@ export async function createLibp2pMesh (components: Libp2pMeshComponents, init: 
         action = 'reject'
         code = COMMUNITY_MISMATCH
         reason = `alert of community ${alert.community} on the topic of ${String(community)}`
-      } else if (msg.type !== 'signed' || msg.from.toString() !== alert.origin) {
-        action = 'reject'
-        code = AUTHOR_MISMATCH
-        reason = `alert of ${alert.origin} published by ${msg.type === 'signed' ? msg.from.toString() : 'an unsigned message'}`
       }
     } else if (action === 'accept') {
       action = 'ignore'
@@ -428,13 +425,12 @@ export async function createLibp2pMesh (components: Libp2pMeshComponents, init: 
       services: {
         identify: identify(),
         pubsub: gossipsub({
-          globalSignaturePolicy: StrictSign,
+          globalSignaturePolicy: StrictNoSign,
           allowPublishToZeroTopicPeers: true,
           emitSelf: false,
           heartbeatInterval: heartbeatIntervalMs,
-          msgIdFn: (msg) => alertMessageId(msg.type === 'signed' ? msg.from.toMultihash().bytes : undefined, msg.data),
-          // same digest from the raw RPC, so duplicates are dropped BEFORE the gossipsub signature check
-          fastMsgIdFn: (rpc) => alertMessageId(rpc.from, rpc.data ?? new Uint8Array(0)).toString('base64'),
+          // no fastMsgIdFn: with nothing to verify before the id, a second digest of the same bytes would only add a hash per first receipt
+          msgIdFn: (msg) => alertMessageId(msg.data),
           maxInboundDataLength: MAX_INBOUND_DATA_BYTES,
           idontwantMinDataSize: IDONTWANT_MIN_DATA_BYTES,
           scoreParams: peerScoreParams,

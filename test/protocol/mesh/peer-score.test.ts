@@ -1,5 +1,6 @@
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { gossipsub, StrictSign } from '@libp2p/gossipsub'
+import { gossipsub, StrictNoSign, StrictSign } from '@libp2p/gossipsub'
+import { RecordEnvelope } from '@libp2p/peer-record'
 import { identify } from '@libp2p/identify'
 import { noise } from '@libp2p/noise'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
@@ -8,7 +9,7 @@ import { yamux } from '@libp2p/yamux'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { afterEach, describe, expect, it } from 'vitest'
-import { createAlert, signAlert } from '../../../protocol/alert/index.js'
+import { ALERT_CODEC, ALERT_DOMAIN, createAlert, encodeAlert, signAlert } from '../../../protocol/alert/index.js'
 import { alertMessageId } from '../../../protocol/mesh/libp2p-mesh.js'
 import { defaultMeshScoreParams } from '../../../protocol/mesh/score-params.js'
 import { communityTopic } from '../../../protocol/mesh/topics.js'
@@ -17,8 +18,13 @@ import type { AlertEvent, RejectEvent } from '../../../protocol/mesh/mesh.js'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { PrivateKey } from '@libp2p/interface'
 
-/** A plain libp2p + gossipsub node that publishes whatever bytes it is given: no alert validation at all. */
-async function rawGossipNode (privateKey: PrivateKey): Promise<{ pubsub: GossipSub, dial: (a: string) => Promise<void>, stop: () => Promise<void> }> {
+/**
+ * A plain libp2p + gossipsub node that publishes whatever bytes it is given:
+ * no alert validation at all. By default it speaks the mesh's gossipsub
+ * settings (StrictNoSign, message id = SHA-256 of the data); `StrictSign`
+ * makes it sign its gossipsub messages as an old or foreign node would.
+ */
+async function rawGossipNode (privateKey: PrivateKey, signaturePolicy: typeof StrictNoSign | typeof StrictSign = StrictNoSign): Promise<{ pubsub: GossipSub, dial: (a: string) => Promise<void>, stop: () => Promise<void> }> {
   const node = await createLibp2p({
     privateKey,
     addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
@@ -28,10 +34,10 @@ async function rawGossipNode (privateKey: PrivateKey): Promise<{ pubsub: GossipS
     services: {
       identify: identify(),
       pubsub: gossipsub({
-        globalSignaturePolicy: StrictSign,
+        globalSignaturePolicy: signaturePolicy,
         allowPublishToZeroTopicPeers: true,
         heartbeatInterval: TEST_HEARTBEAT_MS,
-        msgIdFn: (msg) => alertMessageId(msg.type === 'signed' ? msg.from.toMultihash().bytes : undefined, msg.data)
+        ...(signaturePolicy === StrictNoSign ? { msgIdFn: (msg: { data: Uint8Array }) => alertMessageId(msg.data) } : {})
       }) as any
     }
   })
@@ -41,6 +47,12 @@ async function rawGossipNode (privateKey: PrivateKey): Promise<{ pubsub: GossipS
     dial: async (a) => { await node.dial(multiaddr(a)) },
     stop: async () => { await node.stop() }
   }
+}
+
+/** Seal arbitrary payload bytes as an alert envelope with `key` (what an attacker with its own key can do). */
+async function sealWith (key: PrivateKey, payload: Uint8Array): Promise<Uint8Array> {
+  const record = { domain: ALERT_DOMAIN, codec: ALERT_CODEC, marshal: () => payload, equals: () => false }
+  return (await RecordEnvelope.seal(record, key)).marshal()
 }
 
 describe('gossipsub peer scores on the alert mesh', () => {
@@ -114,7 +126,7 @@ describe('gossipsub peer scores on the alert mesh', () => {
     expect(await waitFor(() => got.length === 1)).toBe(true)
   })
 
-  it('maps validation outcomes: duplicates and replays are ignored (no penalty), foreign or misplaced alerts rejected', async () => {
+  it('maps validation outcomes: a relay forwards alerts under their origin but cannot publish under anyone else\'s name; duplicates and replays are ignored (no penalty), forgeries rejected (P4)', async () => {
     const a = await startNode()
     nodes.push(a)
     const xKey = await generateKeyPair('Ed25519')
@@ -139,36 +151,80 @@ describe('gossipsub peer scores on the alert mesh', () => {
 
     const now = Date.now()
     const first = createAlert(draft(), { origin: xId, seq: 10n, nowMs: now })
-    const victims = await signAlert(createAlert(draft(COMMUNITY, 2), { origin: vId, seq: 1n, nowMs: now }), vKey)
-    const sends: Array<{ by: typeof x, bytes: Uint8Array, outcome: string }> = [
+    const victimsAlert = createAlert(draft(COMMUNITY, 2), { origin: vId, seq: 1n, nowMs: now })
+    const victims = await signAlert(victimsAlert, vKey)
+    const victimsEnvelope = RecordEnvelope.createFromProtobuf(victims)
+    const xEnvelope = RecordEnvelope.createFromProtobuf(await signAlert(createAlert(draft(COMMUNITY, 4), { origin: xId, seq: 13n, nowMs: now }), xKey))
+    const sends: Array<{ by: typeof x, bytes: Uint8Array, outcome: string, from?: string }> = [
       { by: x, bytes: await signAlert(first, xKey), outcome: 'delivered' },
       // same alert id again under a new seq: already accepted
       { by: x, bytes: await signAlert({ ...first, seq: 11n }, xKey), outcome: 'duplicate' },
       // a new id with a seq already seen from this origin
       { by: x, bytes: await signAlert(createAlert(draft(COMMUNITY, 1), { origin: xId, seq: 10n, nowMs: now }), xKey), outcome: 'replay' },
-      // v's genuine alert, front-run by x under its own gossipsub author: only the origin may publish its alert
-      { by: x, bytes: victims, outcome: 'author-mismatch' },
-      // ...and the same bytes from v are still delivered (the message id covers the author, not just the data)
-      { by: v, bytes: victims, outcome: 'delivered' },
+      // x relays v's genuine alert: delivered as v's (the envelope names v and v signed it), x is only the hop
+      { by: x, bytes: victims, outcome: 'delivered', from: xId },
+      // x publishes an alert of its own making under v's name, signed with its own key
+      { by: x, bytes: await sealWith(xKey, encodeAlert(createAlert(draft(COMMUNITY, 5), { origin: vId, seq: 2n, nowMs: now }))), outcome: 'origin-mismatch' },
+      // ...or v's own payload, re-signed with x's key
+      { by: x, bytes: await sealWith(xKey, victimsEnvelope.payload), outcome: 'origin-mismatch' },
+      // ...or x's payload with v's key put in the envelope (the signature is x's)
+      { by: x, bytes: new RecordEnvelope({ ...xEnvelope, publicKey: victimsEnvelope.publicKey }).marshal(), outcome: 'bad-signature' },
+      // ...or v's genuine envelope re-framed (an extra field) to get a new message id for it
+      { by: x, bytes: Uint8Array.from([...victims, 0x30, 0x01]), outcome: 'malformed' },
       // x's own alert for another community, sent on this community's topic
       { by: x, bytes: await signAlert(createAlert(draft('other-app', 3), { origin: xId, seq: 12n, nowMs: now }), xKey), outcome: 'community-mismatch' }
     ]
-    for (const { by, bytes, outcome } of sends) {
+    for (const { by, bytes, outcome, from } of sends) {
       const before = delivered.length + rejects.length
       await by.pubsub.publish(topic, bytes)
       expect(await waitFor(() => delivered.length + rejects.length > before), outcome).toBe(true)
-      if (outcome === 'delivered') expect(Buffer.from(delivered[delivered.length - 1].envelope).equals(Buffer.from(bytes))).toBe(true)
-      else expect(rejects[rejects.length - 1].code).toBe(outcome)
+      if (outcome === 'delivered') {
+        const got = delivered[delivered.length - 1]
+        expect(Buffer.from(got.envelope).equals(Buffer.from(bytes))).toBe(true)
+        if (from != null) expect(got.from).toBe(from)
+      } else {
+        expect(rejects[rejects.length - 1]).toMatchObject({ code: outcome, from: xId })
+      }
     }
-    expect(delivered.map((e) => e.alert.origin)).toEqual([xId, vId])
+    // v publishing its own alert now: the same bytes, so the same message id: gossipsub drops the copy unvalidated
+    // (v itself may already have it, relayed back by a: then its gossipsub refuses to publish a duplicate)
+    await v.pubsub.publish(topic, victims).catch((e: Error) => { if (!/Duplicate/.test(e.message)) throw e })
+    const later = await signAlert(createAlert(draft(COMMUNITY, 6), { origin: vId, seq: 3n, nowMs: now }), vKey)
+    await v.pubsub.publish(topic, later)
+    expect(await waitFor(() => delivered.some((e) => Buffer.from(e.envelope).equals(Buffer.from(later))))).toBe(true)
+    expect(delivered.map((e) => e.alert.origin)).toEqual([xId, vId, vId])
+    expect(delivered[1].alert).toEqual(victimsAlert)
     expect(a.stats()).toMatchObject({
-      delivered: 2,
+      delivered: 3,
       ignored: { duplicate: 1, replay: 1 },
-      rejected: { 'author-mismatch': 1, 'community-mismatch': 1 }
+      rejected: { 'origin-mismatch': 2, 'bad-signature': 1, malformed: 1, 'community-mismatch': 1 }
     })
     expect(rejects.filter((e) => e.action === 'ignore').map((e) => e.code).sort()).toEqual(['duplicate', 'replay'])
-    // ignored alerts cost nothing; v did nothing wrong
+    // the forger pays for its forgeries (P4, -10·n²); ignored alerts cost nothing, and v did nothing wrong
+    expect(await waitFor(() => a.score(xId) < 0)).toBe(true)
     expect(a.score(vId)).toBeGreaterThanOrEqual(0)
+  })
+
+  it('a peer that signs its gossipsub messages (StrictSign) is refused by gossipsub itself and penalised', async () => {
+    const a = await startNode()
+    nodes.push(a)
+    const sKey = await generateKeyPair('Ed25519')
+    const sId = peerIdFromPrivateKey(sKey).toString()
+    const signer = await rawGossipNode(sKey, StrictSign)
+    nodes.push(signer)
+    const topic = communityTopic(COMMUNITY)
+    signer.pubsub.subscribe(topic)
+    await signer.dial(a.addresses()[0])
+    const delivered: AlertEvent[] = []
+    a.onAlert((e) => delivered.push(e))
+    expect(await waitFor(() => signer.pubsub.getSubscribers(topic).map(String).includes(a.peerId))).toBe(true)
+    // a genuine alert of its own, but in a signed gossipsub message: gossipsub refuses it before our validator runs
+    for (let i = 0; i < 2; i++) {
+      await signer.pubsub.publish(topic, await signAlert(createAlert(draft(COMMUNITY, 20 + i), { origin: sId, seq: BigInt(i + 1), nowMs: Date.now() }), sKey))
+    }
+    expect(await waitFor(() => a.score(sId) < 0)).toBe(true)
+    expect(delivered).toHaveLength(0)
+    expect(a.stats().rejected).toEqual({})
   })
 
   it('a negative application score (P5) gets a peer pruned from the mesh', async () => {
