@@ -39,18 +39,24 @@
  * cpuMsPerAlert + link latency). cpuShare is how much of one core the process
  * got while publishing (lower when idle between alerts or when other
  * processes compete); loadAvg1m the machine's 1-minute load average when the
- * size finished.
+ * size finished. cpuMsPerAlertPerNode = cpuMsPerAlert / N is what one node
+ * spends on one alert (issue 16's target: <= 1 ms).
  *
  *   npm run bench -- mesh            # sizes 5,20,50
  *   npm run bench -- mesh 5,20       # other sizes
+ *   npm run bench -- mesh 50 --cpu-prof /tmp/prof   # V8 CPU profile of the alert phase only (one file per size)
  */
 import '../protocol/polyfill.js'
 import { TYPICAL_EXPLANATION, typicalAlertDraft } from '../protocol/alert/typical-alert.js'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { spawn } from 'node:child_process'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { Session } from 'node:inspector/promises'
+import { join } from 'node:path'
 import { cpus, loadavg } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
 import { createSystemClock } from '../core/index.js'
 import { createLibp2pMesh } from '../protocol/mesh/index.js'
 import { printResult } from './lib.js'
@@ -155,6 +161,8 @@ interface SizeResult {
   alertBytes: number
   /** process CPU (all nodes) per alert while publishing and delivering, background subtracted */
   cpuMsPerAlert: number
+  /** cpuMsPerAlert / nodes: one node's CPU per alert (target <= 1 ms) */
+  cpuMsPerAlertPerNode: number
   /** median over alerts of the process CPU from publish() to the alert's last receipt */
   cpuMsToLastReceipt: number
   /** median over alerts of the wall time from publish() to the alert's last receipt */
@@ -166,7 +174,23 @@ interface SizeResult {
   loadAvg1m: number
 }
 
-async function runSize (n: number, seed: number): Promise<SizeResult> {
+/** A V8 CPU profile (inspector) of one phase, written to `dir` as a .cpuprofile (Chrome DevTools, speedscope). */
+async function startProfile (dir: string): Promise<() => Promise<string>> {
+  const session = new Session()
+  session.connect()
+  await session.post('Profiler.enable')
+  await session.post('Profiler.start')
+  return async () => {
+    const { profile } = await session.post('Profiler.stop')
+    session.disconnect()
+    mkdirSync(dir, { recursive: true })
+    const file = join(dir, `mesh-${process.pid}.cpuprofile`)
+    writeFileSync(file, JSON.stringify(profile))
+    return file
+  }
+}
+
+async function runSize (n: number, seed: number, profileDir?: string): Promise<SizeResult> {
   const rand = prng(seed)
   const clock = createSystemClock()
   ;(globalThis as { gc?: () => void }).gc?.()
@@ -235,6 +259,7 @@ async function runSize (n: number, seed: number): Promise<SizeResult> {
     const toLastWall: number[] = []
     const hops: number[] = []
     let alertBytes = 0
+    const stopProfile = profileDir != null ? await startProfile(profileDir) : null
     const cpuBefore = process.cpuUsage()
     const wallBefore = performance.now()
     for (let k = 0; k < ALERTS; k++) {
@@ -268,6 +293,7 @@ async function runSize (n: number, seed: number): Promise<SizeResult> {
     const cpu = cpuMs(process.cpuUsage(cpuBefore))
     const wallMs = performance.now() - wallBefore
     const cpuMsPerAlert = Math.max(0, cpu - idleCpuMsPerSec * wallMs / 1000) / ALERTS
+    if (stopProfile != null) process.stderr.write(`mesh: ${n} nodes: CPU profile of the alert phase in ${await stopProfile()}\n`)
     await sleep(500) // let late receipts and duplicates show up
     const count = [...receipts.values()].reduce((s, r) => s + r.size, 0)
     const sorted = latencies.sort((a, b) => a - b)
@@ -285,6 +311,7 @@ async function runSize (n: number, seed: number): Promise<SizeResult> {
       hops: median(hops),
       alertBytes,
       cpuMsPerAlert: round(cpuMsPerAlert),
+      cpuMsPerAlertPerNode: round(cpuMsPerAlert / n, 3),
       cpuMsToLastReceipt: round(median(toLastCpu)),
       wallMsToLastReceipt: round(median(toLastWall)),
       idleCpuMsPerSec: round(idleCpuMsPerSec),
@@ -301,9 +328,10 @@ async function runSize (n: number, seed: number): Promise<SizeResult> {
  * baseline is clean and sizes do not share a heap. The child prints its
  * result as one JSON line.
  */
-async function runChild (n: number, seed: number): Promise<SizeResult> {
+async function runChild (n: number, seed: number, profileDir?: string): Promise<SizeResult> {
   const script = fileURLToPath(import.meta.url)
-  const child = spawn(process.execPath, [...process.execArgv, script, '--child', String(n), String(seed)], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const args = [...process.execArgv, script, '--child', String(n), String(seed), ...(profileDir != null ? [profileDir] : [])]
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] })
   let out = ''
   child.stdout.setEncoding('utf8')
   child.stdout.on('data', (d: string) => { out += d })
@@ -318,19 +346,20 @@ if (process.argv[2] === '--child') {
   const seed = Number(process.argv[4])
   // warm up the crypto and libp2p code paths before the RSS baseline
   await generateKeyPair('Ed25519')
-  const r = await runSize(n, seed)
+  const r = await runSize(n, seed, process.argv[5])
   process.stdout.write(JSON.stringify(r) + '\n')
   process.exit(0)
 }
 
-const sizes = (process.argv[2] ?? '5,20,50').split(',').map(Number)
-if (sizes.some((s) => !Number.isInteger(s) || s < 2 || s > 500)) {
-  process.stderr.write('usage: npm run bench -- mesh [sizes, e.g. 5,20,50 (each 2..500)]\n')
+const { values: opts, positionals } = parseArgs({ options: { 'cpu-prof': { type: 'string' } }, allowPositionals: true })
+const sizes = (positionals[0] ?? '5,20,50').split(',').map(Number)
+if (positionals.length > 1 || sizes.some((s) => !Number.isInteger(s) || s < 2 || s > 500)) {
+  process.stderr.write('usage: npm run bench -- mesh [sizes, e.g. 5,20,50 (each 2..500)] [--cpu-prof DIR]\n')
   process.exit(2)
 }
 const results: SizeResult[] = []
 for (const [i, n] of sizes.entries()) {
-  const r = await runChild(n, 0x1337 + i)
+  const r = await runChild(n, 0x1337 + i, opts['cpu-prof'])
   process.stderr.write(`mesh: ${JSON.stringify(r)}\n`)
   results.push(r)
 }
