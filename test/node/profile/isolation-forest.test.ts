@@ -5,6 +5,8 @@ import {
   averagePathLength, createIsolationForestParams, defaultIsolationForestParams, fitIsolationForest,
   fitIsolationForestOutOfBag, fitIsolationForestRows, restoreIsolationForest
 } from '../../../node/profile/isolation-forest.js'
+import { decodeFloat64, decodeInt32 } from '../../../node/profile/typed-array-codec.js'
+import type { IsolationForest } from '../../../node/profile/isolation-forest.js'
 
 /** 1,000 inliers from N(0, I) in 2-D plus 20 outliers uniform on a ring of radius 5..8. */
 function gaussianWithOutliers (seed: number): { data: Float64Array, labels: Uint8Array } {
@@ -194,5 +196,49 @@ describe('isolation forest', () => {
       expect(() => restoreIsolationForest(c)).toThrow(ModelFormatError)
       try { restoreIsolationForest(c) } catch (err) { expect((err as ModelFormatError).code).toBe('IMMUNE_ERR_MODEL_FORMAT') }
     }
+  })
+
+  /** An oracle apart from the forest's own scoring: walk the node arrays of its snapshot, score = 2^(-mean / c(psi)). */
+  function snapshotScores (forest: IsolationForest, rows: Float64Array, dims: number): Float64Array {
+    const json = forest.toJSON()
+    const roots = decodeInt32(json.roots)!
+    const feature = decodeInt32(json.feature)!
+    const value = decodeFloat64(json.value)!
+    const left = decodeInt32(json.left)!
+    const out = new Float64Array(rows.length / dims)
+    for (let r = 0; r < out.length; r++) {
+      let sum = 0
+      for (const root of roots) {
+        let node = root
+        while (feature[node] >= 0) node = rows[r * dims + feature[node]] < value[node] ? left[node] : left[node] + 1
+        sum += value[node]
+      }
+      out[r] = Math.pow(2, -(sum / roots.length) / averagePathLength(json.sampleSize))
+    }
+    return out
+  }
+
+  it('scores bit for bit what a walk of its stored trees gives, with the fixed-depth layout and with the deep-tree fallback, NaN going right', () => {
+    const withNaN = Float64Array.from(data)
+    for (let i = 0; i < 60; i++) withNaN[i * 17 % withNaN.length] = Number.NaN
+    const cases: Array<[string, IsolationForest]> = [
+      ['paper defaults (depth 8)', fitIsolationForest(data, 2, { seed: 11 })],
+      ['skipConstantFeatures, small psi', fitIsolationForest(data, 2, { seed: 12, sampleSize: 20, skipConstantFeatures: true })],
+      // no height limit to speak of: trees deeper than the layout takes (it falls back to walking the nodes)
+      ['height limit 64, psi 1020', fitIsolationForest(data, 2, { seed: 13, sampleSize: 1020, heightLimit: 64 })],
+      ['one row: every tree a single leaf', fitIsolationForest(data.subarray(0, 2), 2, { seed: 14 })]
+    ]
+    for (const [what, forest] of cases) {
+      for (const rows of [data, withNaN]) {
+        const expected = snapshotScores(forest, rows, 2)
+        const many = forest.scoreMany(rows, 2)
+        expect(Array.from(many), what).toEqual(Array.from(expected))
+        for (let i = 0; i < 1020; i += 101) expect(forest.score(rows.subarray(2 * i, 2 * i + 2)), what).toBe(expected[i])
+        // an odd-sized call (not a multiple of the eight rows scored together)
+        expect(Array.from(forest.scoreMany(rows.subarray(0, 2 * 13), 2)), what).toEqual(Array.from(expected.subarray(0, 13)))
+      }
+    }
+    // both scoring paths were taken: the fixed-depth layout, and the node walk for trees deeper than 16 levels
+    expect(cases.map(([, f]) => f.scoringDepth)).toEqual([8, 5, null, 0])
   })
 })
