@@ -9,6 +9,9 @@
  *   observePerSec       ingest API, one observation per request (keep-alive,
  *                       CONCURRENCY connections), context guarding
  *   observeBatchPerSec  the same with BATCH observations per request
+ *   daemonCpuUsPerObs   µs of daemon CPU (utime+stime) per observation, batched:
+ *                       the cost of ingest per core whatever the client or the
+ *                       neighbours do (daemonCpuUsPerObsSingle: one per request)
  *
  * The daemon runs as installed (package.json "bin": the tsc build): the
  * sources are compiled into a temp dir first (`--runtime tsx` runs them
@@ -148,6 +151,8 @@ try {
     daemonCpuShareSingle: Number((s.cpuSec / s.sec).toFixed(2)),
     daemonCpuShareBatch: Number((b.cpuSec / b.sec).toFixed(2)),
     usPerObservationBatch: Number((b.cpuSec / (BATCH_REQUESTS * BATCH) * 1e6).toFixed(1)),
+    daemonCpuUsPerObs: Number((b.cpuSec / (BATCH_REQUESTS * BATCH) * 1e6).toFixed(1)),
+    daemonCpuUsPerObsSingle: Number((s.cpuSec / SINGLE_REQUESTS * 1e6).toFixed(1)),
     errors: s.errors + b.errors,
     blocked: s.blocked + b.blocked,
     contextsGuarding: guarding,
