@@ -1,6 +1,6 @@
 /**
  * The libp2p alert mesh in one process: N real nodes over TCP on 127.0.0.1
- * (Noise, yamux, gossipsub with StrictSign, the production score params,
+ * (Noise, yamux, gossipsub with StrictNoSign, the production score params,
  * heartbeat and topic validator: Ed25519 envelope check, replay guard), each
  * dialling up to 4 random earlier nodes. Then ALERTS alerts are published from
  * random nodes, one at a time.

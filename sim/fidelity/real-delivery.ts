@@ -1,6 +1,6 @@
 /**
  * The real side of the fidelity check: N real nodes (protocol/mesh's libp2p
- * gossipsub mesh, memory transport, Noise, yamux, StrictSign, the alert
+ * gossipsub mesh, memory transport, Noise, yamux, StrictNoSign, the alert
  * validator) in this process; real signed alerts published with
  * `mesh.publish`, and each node's receipt time measured from the publish
  * call. Also records the topology (connections and mesh links) so the
