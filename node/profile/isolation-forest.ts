@@ -25,10 +25,11 @@
  * `skipConstantFeatures` (scikit-learn's behaviour) q is drawn among the
  * features that vary in the node, and a node where none varies becomes a leaf.
  * That keeps trees shallower on data with constant columns or many duplicates
- * (process metrics, 16_http). On ODDS neither rule is better (mean AUC over
- * 20 seeds, paper rule vs skipConstantFeatures; the paper's figure): 10_cover
- * 0.871 / 0.872 (0.88), 34_smtp 0.895 / 0.905 (0.88), 16_http 0.997 / 1.000
- * (1.00), 23_mammography 0.872 / 0.861 (0.86).
+ * (process metrics, 16_http). On ODDS neither rule is better (`npm run bench
+ * -- detect-odds`: mean AUC over seeds 1..n, n chosen so the standard error is
+ * <= 0.003; paper rule / skipConstantFeatures (n); the paper's figure):
+ * 10_cover 0.875 / 0.881 (65; 0.88), 34_smtp 0.892 / 0.903 (7; 0.88), 16_http
+ * 0.996 / 1.000 (5; 1.00), 23_mammography 0.868 / 0.861 (6; 0.86).
  */
 import { InvalidModelInputError, InvalidParamsError, ModelFormatError } from '../errors.js'
 import { createPrng } from '../../core/index.js'
