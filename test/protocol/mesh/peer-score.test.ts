@@ -9,7 +9,8 @@ import { yamux } from '@libp2p/yamux'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { afterEach, describe, expect, it } from 'vitest'
-import { ALERT_CODEC, ALERT_DOMAIN, createAlert, encodeAlert, signAlert } from '../../../protocol/alert/index.js'
+import { createAlert, encodeAlert, signAlert } from '../../../protocol/alert/index.js'
+import { sealRaw } from '../alert/fixtures.js'
 import { alertMessageId } from '../../../protocol/mesh/libp2p-mesh.js'
 import { defaultMeshScoreParams } from '../../../protocol/mesh/score-params.js'
 import { communityTopic } from '../../../protocol/mesh/topics.js'
@@ -47,12 +48,6 @@ async function rawGossipNode (privateKey: PrivateKey, signaturePolicy: typeof St
     dial: async (a) => { await node.dial(multiaddr(a)) },
     stop: async () => { await node.stop() }
   }
-}
-
-/** Seal arbitrary payload bytes as an alert envelope with `key` (what an attacker with its own key can do). */
-async function sealWith (key: PrivateKey, payload: Uint8Array): Promise<Uint8Array> {
-  const record = { domain: ALERT_DOMAIN, codec: ALERT_CODEC, marshal: () => payload, equals: () => false }
-  return (await RecordEnvelope.seal(record, key)).marshal()
 }
 
 describe('gossipsub peer scores on the alert mesh', () => {
@@ -164,9 +159,9 @@ describe('gossipsub peer scores on the alert mesh', () => {
       // x relays v's genuine alert: delivered as v's (the envelope names v and v signed it), x is only the hop
       { by: x, bytes: victims, outcome: 'delivered', from: xId },
       // x publishes an alert of its own making under v's name, signed with its own key
-      { by: x, bytes: await sealWith(xKey, encodeAlert(createAlert(draft(COMMUNITY, 5), { origin: vId, seq: 2n, nowMs: now }))), outcome: 'origin-mismatch' },
+      { by: x, bytes: await sealRaw(xKey, encodeAlert(createAlert(draft(COMMUNITY, 5), { origin: vId, seq: 2n, nowMs: now }))), outcome: 'origin-mismatch' },
       // ...or v's own payload, re-signed with x's key
-      { by: x, bytes: await sealWith(xKey, victimsEnvelope.payload), outcome: 'origin-mismatch' },
+      { by: x, bytes: await sealRaw(xKey, victimsEnvelope.payload), outcome: 'origin-mismatch' },
       // ...or x's payload with v's key put in the envelope (the signature is x's)
       { by: x, bytes: new RecordEnvelope({ ...xEnvelope, publicKey: victimsEnvelope.publicKey }).marshal(), outcome: 'bad-signature' },
       // ...or v's genuine envelope re-framed (an extra field) to get a new message id for it
