@@ -20,9 +20,24 @@
  * `issued_at_ms` above 2^53 - 1 (never a valid time; the field checks refuse it
  * anyway).
  *
+ * Forward compatibility (docs/protocol.md): a newer minor version may add an
+ * alert kind or fields without a new `version`, and an older node must ignore
+ * such an alert, not reject it. So the canonical form is that of the schema
+ * with room to grow: after a message's known fields (field numbers 1..N, all
+ * of them used) may come fields numbered above N, in field-number order, with
+ * shortest-form tags and lengths and a wire type protons writes (0, 1, 2, 5);
+ * and `kind` may hold a value this node has no name for. Such bytes are read
+ * to the end with every other canonical rule enforced, and reported as
+ * `newer` ('unknown-field' wins over 'unknown-kind'); the caller decides
+ * (codec.ts: ignored once the signature binds them to their origin). Anything
+ * else that is not this encoder's output (a known field out of order or
+ * repeated, an unknown field among known ones, a non-minimal varint, a kind
+ * written although 0, ...) stays malformed.
+ *
  * Errors: AlertDecodeError with reason 'malformed', or 'impossible-value' for
  * more repeated elements than the WIRE_MAX_* caps (as protons' MaxLengthError:
- * the decoder stops at the cap).
+ * the decoder stops at the cap); decodeCanonicalAlertPb also throws
+ * 'unknown-kind' / 'unknown-field' where readCanonicalAlertPb reports `newer`.
  */
 import { AlertDecodeError } from '../errors.js'
 import { Alert as AlertPb } from './alert-pb.js'
@@ -62,7 +77,25 @@ const T_SIG_TOKENS = 0x22
 const T_SIG_GENERATOR = 0x2a
 const T_SIG_SAMPLES = 0x30
 
+/** Alert.Kind values this node knows (alert.proto); a higher value is a kind of a newer minor version. */
 const KINDS: ReadonlyArray<AlertPb.Kind | undefined> = [undefined, AlertPb.Kind.ANOMALY, AlertPb.Kind.SIGNATURE, AlertPb.Kind.SOURCE]
+
+/** The highest field number of each message in alert.proto (every number from 1 up is used). */
+const LAST_FIELD_ALERT = 13
+const LAST_FIELD_SEEN = 4
+const LAST_FIELD_SOURCE = 2
+const LAST_FIELD_SIGNATURE = 6
+
+/** What canonical bytes hold beyond this node's schema: a kind or fields of a newer minor version. */
+export type NewerContent = 'unknown-kind' | 'unknown-field'
+
+export interface CanonicalAlertRead {
+  pb: AlertPb
+  /** null: every kind and field is known. Otherwise pb holds the known fields (kind KIND_UNSPECIFIED for 'unknown-kind'). */
+  newer: NewerContent | null
+  /** The kind as written (0 when absent). */
+  kindValue: number
+}
 
 /** The default of an absent bytes field (a zero-length view cannot be written to, so one is shared). */
 const EMPTY = new Uint8Array(0)
@@ -86,6 +119,8 @@ function malformed (what: string): never {
 
 class Cursor {
   pos = 0
+  /** Set when fields numbered above a message's last known field were skipped. */
+  newerField = false
   constructor (readonly buf: Uint8Array, readonly view: Buffer) {}
 
   /** A shortest-form varint of at most 32 bits. */
@@ -210,6 +245,55 @@ class Cursor {
     return v
   }
 
+  /**
+   * The rest of a message, [pos, end), as fields numbered above `lastKnown`
+   * (a newer minor version's), in field-number order, each with a
+   * shortest-form tag, a wire type protons writes and a value in its
+   * shortest form where it has one (varint, length). A field numbered
+   * `lastKnown` or below here is a known field repeated or out of order:
+   * malformed, as is anything cut off or of another wire type.
+   */
+  newerFields (end: number, lastKnown: number, where: string): void {
+    let previous = lastKnown + 1
+    while (this.pos < end) {
+      const tag = this.uint32(end, `${where}: a field tag`)
+      const field = tag >>> 3
+      if (field <= lastKnown) malformed(`${where}: unknown, repeated or misplaced fields (fields must come once each, in field-number order)`)
+      if (field < previous) malformed(`${where}: fields of a newer version out of field-number order`)
+      previous = field
+      switch (tag & 7) {
+        case 0: this.varint64(end, `${where}: field ${field}`); break
+        case 1: this.skip(8, end, `${where}: field ${field}`); break
+        case 2: this.pos = this.delimited(end, `${where}: field ${field}`); break
+        case 5: this.skip(4, end, `${where}: field ${field}`); break
+        default: malformed(`${where}: field ${field} has wire type ${tag & 7}`)
+      }
+    }
+    this.newerField = true
+  }
+
+  /** Step over a shortest-form varint of at most 64 bits (0 allowed: the field's meaning is not known). */
+  private varint64 (end: number, what: string): void {
+    const b = this.buf
+    let p = this.pos
+    for (let i = 0; i < 10; i++) {
+      if (p >= end) malformed(`${what} is cut off`)
+      const byte = b[p++]
+      if (byte < 0x80) {
+        if (byte === 0 && i > 0) malformed(`${what} is not in shortest form`)
+        if (i === 9 && byte > 0x01) malformed(`${what} exceeds 64 bits`)
+        this.pos = p
+        return
+      }
+    }
+    malformed(`${what} exceeds 64 bits`)
+  }
+
+  private skip (n: number, end: number, what: string): void {
+    if (this.pos + n > end) malformed(`${what} is cut off`)
+    this.pos += n
+  }
+
   /** Whether the next field has this tag; if so, step over the tag. */
   at (tag: number, end: number): boolean {
     if (this.pos >= end || this.buf[this.pos] !== tag) return false
@@ -224,7 +308,7 @@ function seen (c: Cursor, end: number): AlertPb.Seen {
   if (c.at(T_SEEN_PARAMETER, end)) s.parameter = c.string(end, 'seen.parameter', true)
   if (c.at(T_SEEN_SCORE, end)) s.score = c.double(end, 'seen.score')
   if (c.at(T_SEEN_EXPLANATION, end)) s.explanation = c.string(end, 'seen.explanation', true)
-  if (c.pos !== end) malformed('seen holds unknown, repeated or misplaced fields')
+  if (c.pos !== end) c.newerFields(end, LAST_FIELD_SEEN, 'seen')
   return s
 }
 
@@ -232,7 +316,7 @@ function source (c: Cursor, end: number): AlertPb.SourceIndicator {
   const s: AlertPb.SourceIndicator = { address: '', ttlSec: 0 }
   if (c.at(T_SRC_ADDRESS, end)) s.address = c.string(end, 'sources.address', true)
   if (c.at(T_SRC_TTL, end)) s.ttlSec = c.nonZeroUint32(end, 'sources.ttl_sec')
-  if (c.pos !== end) malformed('a source holds unknown, repeated or misplaced fields')
+  if (c.pos !== end) c.newerFields(end, LAST_FIELD_SOURCE, 'a source')
   return s
 }
 
@@ -247,16 +331,17 @@ function signature (c: Cursor, end: number): AlertPb.SignatureIndicator {
   }
   if (c.at(T_SIG_GENERATOR, end)) s.generator = c.string(end, 'signatures.generator', true)
   if (c.at(T_SIG_SAMPLES, end)) s.sampleCount = c.nonZeroUint32(end, 'signatures.sample_count')
-  if (c.pos !== end) malformed('a signature holds unknown, repeated or misplaced fields')
+  if (c.pos !== end) c.newerFields(end, LAST_FIELD_SIGNATURE, 'a signature')
   return s
 }
 
 /**
- * The Alert in canonical protobuf bytes, as protons' decoder returns it.
- * Throws AlertDecodeError ('malformed' | 'impossible-value'); never reads
- * past `bytes`.
+ * The Alert in canonical protobuf bytes, as protons' decoder returns it, and
+ * whether they hold a kind or fields of a newer minor version. Throws
+ * AlertDecodeError ('malformed' | 'impossible-value'); never reads past
+ * `bytes`.
  */
-export function decodeCanonicalAlertPb (bytes: Uint8Array): AlertPb {
+export function readCanonicalAlertPb (bytes: Uint8Array): CanonicalAlertRead {
   const c = new Cursor(bytes, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
   const end = bytes.byteLength
   const pb: AlertPb = {
@@ -279,10 +364,13 @@ export function decodeCanonicalAlertPb (bytes: Uint8Array): AlertPb {
   if (c.at(T_ISSUED_AT, end)) pb.issuedAtMs = c.safeUint(end, 'issued_at_ms')
   if (c.at(T_COMMUNITY, end)) pb.community = c.string(end, 'community', true)
   if (c.at(T_DANGER, end)) pb.danger = c.nonZeroUint32(end, 'danger')
+  let kindValue = 0
+  let newerKind = false
   if (c.at(T_KIND, end)) {
-    const kind = KINDS[c.uint32(end, 'kind')]
-    if (kind == null) malformed('kind is not a known value')
-    pb.kind = kind
+    kindValue = c.nonZeroUint32(end, 'kind')
+    const kind = KINDS[kindValue]
+    if (kind == null) newerKind = true
+    else pb.kind = kind
   }
   if (c.at(T_SEEN, end)) {
     const to = c.delimited(end, 'seen')
@@ -300,6 +388,20 @@ export function decodeCanonicalAlertPb (bytes: Uint8Array): AlertPb {
   }
   if (c.at(T_EVIDENCE, end)) pb.evidenceDigest = c.bytes(end, 'evidence_digest', false) // optional: written even when empty
   if (c.at(T_TTL, end)) pb.ttlSec = c.nonZeroUint32(end, 'ttl_sec')
-  if (c.pos !== end) malformed('unknown, repeated or misplaced fields (fields must come once each, in field-number order)')
-  return pb
+  if (c.pos !== end) c.newerFields(end, LAST_FIELD_ALERT, 'alert')
+  return { pb, newer: c.newerField ? 'unknown-field' : newerKind ? 'unknown-kind' : null, kindValue }
+}
+
+/** readCanonicalAlertPb for bytes that must hold nothing newer: throws AlertDecodeError 'unknown-kind' / 'unknown-field' for those. */
+export function decodeCanonicalAlertPb (bytes: Uint8Array): AlertPb {
+  const read = readCanonicalAlertPb(bytes)
+  if (read.newer != null) throw newerContentError(read)
+  return read.pb
+}
+
+/** The error for an alert of a newer minor version (gossipsub 'ignore', see validation-code.ts). */
+export function newerContentError (read: CanonicalAlertRead): AlertDecodeError {
+  return read.newer === 'unknown-field'
+    ? new AlertDecodeError('unknown-field', 'alert with fields this node does not know (a newer minor version): ignored')
+    : new AlertDecodeError('unknown-kind', `alert of kind ${read.kindValue}, which this node does not know (a newer minor version): ignored`, 'kind')
 }

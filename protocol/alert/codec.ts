@@ -12,8 +12,8 @@
 import { peerIdFromMultihash, peerIdFromString } from '@libp2p/peer-id'
 import { AlertDecodeError, AlertEncodeError } from '../errors.js'
 import { Alert as AlertPb } from './alert-pb.js'
-import { decodeCanonicalAlertPb } from './canonical-decode.js'
-import { classifyUndecodable } from './wire-scan.js'
+import { newerContentError, readCanonicalAlertPb } from './canonical-decode.js'
+import { PROTOCOL_VERSION } from './types.js'
 import type { Alert, AlertKind } from './types.js'
 import { evictOldest } from '../../core/index.js'
 
@@ -179,10 +179,11 @@ export function encodeAlert (alert: Alert): Uint8Array {
 /**
  * The Alert in protobuf bytes. Throws AlertDecodeError (IMMUNE_ERR_ALERT_DECODE)
  * with details.reason 'oversize' (checked first, before decoding), 'malformed'
- * (not a decodable Alert, or not its canonical encoding), 'impossible-value' (more repeated elements than the
- * WIRE_MAX_* caps; the decoder stops at the cap) or 'schema' (a field the
- * Alert type cannot hold: id not 16 bytes, origin not an Ed25519 peer id,
- * unknown kind, missing `seen`).
+ * (not the canonical encoding of an Alert), 'impossible-value' (more repeated
+ * elements than the WIRE_MAX_* caps; the decoder stops at the cap), 'schema'
+ * (a field the Alert type cannot hold: id not 16 bytes, origin not an Ed25519
+ * peer id, kind unspecified, missing `seen`), or 'unknown-kind' /
+ * 'unknown-field' (canonical, but of a newer minor version: see readAlertPayload).
  */
 export function decodeAlert (bytes: Uint8Array): Alert {
   return decodeAlertWithOrigin(bytes).alert
@@ -190,28 +191,44 @@ export function decodeAlert (bytes: Uint8Array): Alert {
 
 /** decodeAlert, also returning the 32 raw Ed25519 public key bytes of the origin (for the signer check). */
 export function decodeAlertWithOrigin (bytes: Uint8Array): { alert: Alert, originKey: Uint8Array } {
+  const read = readAlertPayload(bytes)
+  if (read.alert == null) throw read.newer
+  return read
+}
+
+/**
+ * An alert payload as read: the alert, or, for a canonical payload of the
+ * same `version` holding a kind or fields this node does not know (a newer
+ * minor version), the error to report once its origin is known to be its
+ * signer (envelope.ts). Either way the origin, for that check.
+ */
+export type AlertPayload =
+  | { alert: Alert, origin: string, originKey: Uint8Array, newer?: undefined }
+  | { alert: null, origin: string, originKey: Uint8Array, newer: AlertDecodeError }
+
+/** decodeAlert without throwing for a newer minor version's alert (see AlertPayload); throws as decodeAlert otherwise. */
+export function readAlertPayload (bytes: Uint8Array): AlertPayload {
   if (!(bytes instanceof Uint8Array)) throw new AlertDecodeError('malformed', 'alert bytes must be a Uint8Array')
   if (bytes.byteLength > MAX_ALERT_BYTES) {
     throw new AlertDecodeError('oversize', `alert is ${bytes.byteLength} bytes, above MAX_ALERT_BYTES (${MAX_ALERT_BYTES})`)
   }
   // Only the canonical encoding is accepted: the bytes protons writes for the
-  // decoded message (canonical-decode.ts). A lax decoder would take invalid
-  // UTF-8, wrong wire types, repeated scalar fields and unknown fields, so one
-  // signed payload could mean different things to different readers.
-  let pb: AlertPb
-  try {
-    pb = decodeCanonicalAlertPb(bytes)
-  } catch (err) {
-    if (err instanceof AlertDecodeError && err.details.reason === 'malformed') {
-      const v = classifyUndecodable(bytes)
-      if (v !== 'malformed') throw new AlertDecodeError(v, v === 'unknown-kind' ? 'alert of a kind this node does not know (a newer minor version): ignored' : 'alert with a field this node does not know (a newer minor version): ignored')
-    }
-    throw err
-  }
+  // decoded message (canonical-decode.ts), with room for a newer minor
+  // version's kinds and fields. A lax decoder would take invalid UTF-8, wrong
+  // wire types, repeated scalar fields and fields out of order, so one signed
+  // payload could mean different things to different readers.
+  const read = readCanonicalAlertPb(bytes)
+  const pb = read.pb
   if (pb.id.byteLength !== ALERT_ID_BYTES) throw new AlertDecodeError('schema', `id must be ${ALERT_ID_BYTES} bytes, got ${pb.id.byteLength}`, 'id')
   const origin = originFromBytes(pb.origin)
+  const originKey = pb.origin.subarray(6)
+  if (read.newer != null) {
+    // forward compatible within a major version only: another version is not ours to ignore
+    if (pb.version !== PROTOCOL_VERSION) throw new AlertDecodeError('schema', `unknown version ${pb.version} (this node speaks ${PROTOCOL_VERSION})`, 'version')
+    return { alert: null, origin, originKey, newer: newerContentError(read) }
+  }
   const kind = KIND_FROM_PB[pb.kind]
-  if (kind == null) throw new AlertDecodeError(pb.kind === AlertPb.Kind.KIND_UNSPECIFIED ? 'schema' : 'unknown-kind', `unknown kind ${String(pb.kind)}`, 'kind')
+  if (kind == null) throw new AlertDecodeError('schema', `kind ${String(pb.kind)} is not a kind of alert`, 'kind')
   if (pb.seen == null) throw new AlertDecodeError('schema', 'seen is missing', 'seen')
   const alert: Alert = {
     version: pb.version,
@@ -230,5 +247,5 @@ export function decodeAlertWithOrigin (bytes: Uint8Array): { alert: Alert, origi
   }
   // a copy: the decoded bytes are a view into the caller's buffer
   if (pb.evidenceDigest != null) alert.evidenceDigest = Uint8Array.from(pb.evidenceDigest)
-  return { alert, originKey: pb.origin.subarray(6) }
+  return { alert, origin, originKey }
 }

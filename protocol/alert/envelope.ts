@@ -23,7 +23,7 @@ import { publicKeyFromRaw } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey, peerIdFromPublicKey } from '@libp2p/peer-id'
 import { RecordEnvelope } from '@libp2p/peer-record'
 import { AlertDecodeError, AlertEncodeError, AlertSignatureError } from '../errors.js'
-import { ALERT_ID_BYTES, decodeAlertWithOrigin, encodeAlert, MAX_ALERT_BYTES } from './codec.js'
+import { ALERT_ID_BYTES, encodeAlert, MAX_ALERT_BYTES, readAlertPayload } from './codec.js'
 import { verifyEd25519 } from './envelope-verify.js'
 import { ALERT_CODEC, ALERT_DOMAIN, parseAlertEnvelope } from './envelope-wire.js'
 import { PROTOCOL_VERSION } from './types.js'
@@ -128,9 +128,10 @@ function refusal (bytes: Uint8Array): AlertDecodeError | AlertSignatureError {
 /**
  * Verify and decode signed alert bytes. Checks, in order: size (before
  * decoding), envelope structure (the canonical layout of envelope-wire.ts),
- * key type, payload type, signature, payload decoding, origin == signer.
- * Throws AlertDecodeError (reason oversize | malformed | schema |
- * impossible-value) or AlertSignatureError (reason bad-signature |
+ * key type, payload type, signature, payload decoding, origin == signer,
+ * then whether the payload is of a newer minor version. Throws
+ * AlertDecodeError (reason oversize | malformed | schema | impossible-value |
+ * unknown-kind | unknown-field) or AlertSignatureError (reason bad-signature |
  * wrong-domain | origin-mismatch). Field values and freshness are checked by
  * validateAlert, not here.
  */
@@ -147,10 +148,12 @@ export function openAlertSync (bytes: Uint8Array): OpenedAlert {
   const parts = parseAlertEnvelope(bytes)
   if (parts == null) throw refusal(bytes)
   if (!verifyEd25519(parts.publicKey, parts.signature, parts.signed)) throw new AlertSignatureError('bad-signature', 'envelope signature does not verify for domain ' + ALERT_DOMAIN)
-  const { alert, originKey } = decodeAlertWithOrigin(parts.payload)
+  const read = readAlertPayload(parts.payload)
   // origin bytes are the identity multihash of the key: compare keys, not base58 strings
-  if (Buffer.compare(originKey, parts.publicKey) !== 0) {
-    throw new AlertSignatureError('origin-mismatch', `alert.origin ${alert.origin} is not the signer ${peerIdFromPublicKey(publicKeyFromRaw(parts.publicKey)).toString()}`)
+  if (Buffer.compare(read.originKey, parts.publicKey) !== 0) {
+    throw new AlertSignatureError('origin-mismatch', `alert.origin ${read.origin} is not the signer ${peerIdFromPublicKey(publicKeyFromRaw(parts.publicKey)).toString()}`)
   }
-  return { alert, signer: alert.origin }
+  // a newer minor version's alert, signed by its origin: unknown-kind / unknown-field (ignored, nobody penalised)
+  if (read.alert == null) throw read.newer
+  return { alert: read.alert, signer: read.origin }
 }

@@ -6,7 +6,8 @@
  *
  * Order of checks, first failure wins (see validation-code.ts for each code):
  *   oversize → malformed → bad-signature (key type) → wrong-domain →
- *   bad-signature → malformed/schema (payload) → origin-mismatch → schema →
+ *   bad-signature → malformed/schema (payload) → origin-mismatch →
+ *   unknown-field/unknown-kind (a newer minor version's alert) → schema →
  *   impossible-value → stale (future) → expired → stale (past) → duplicate →
  *   replay → ok
  * Signature before payload: a tampered byte is reported as bad-signature, and
