@@ -1,9 +1,13 @@
 import { defineConfig } from 'vitest/config'
+import { unsupportedRuntime } from './node/cli/supported-runtime.js'
+
+// one clear line instead of libp2p dials that hang on an old Node.js
+const unsupported = unsupportedRuntime(process.versions.node)
+if (unsupported != null) throw new Error(unsupported)
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    setupFiles: ['./test/setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // real libp2p nodes, child processes and level dbs: keep the 2-core machine from thrashing

@@ -26,7 +26,6 @@
  *   npm run bench -- daemon               # idle 60 s
  *   npm run bench -- daemon --idle-sec 10 # a quicker look
  */
-import '../protocol/polyfill.js'
 import { Agent } from 'node:http'
 import { execFileSync, spawnSync } from 'node:child_process'
 import { copyFileSync, existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs'

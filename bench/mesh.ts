@@ -46,7 +46,6 @@
  *   npm run bench -- mesh 5,20       # other sizes
  *   npm run bench -- mesh 50 --cpu-prof /tmp/prof   # V8 CPU profile of the alert phase only (one file per size)
  */
-import '../protocol/polyfill.js'
 import { TYPICAL_EXPLANATION, typicalAlertDraft } from '../protocol/alert/typical-alert.js'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { spawn } from 'node:child_process'

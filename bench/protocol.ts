@@ -16,7 +16,6 @@
  * (libp2pVerifyPerSec = RecordEnvelope.validate alone, openPerSec = openAlert,
  * decodePerSec = decodeAlert of the payload) shows where the time goes.
  */
-import '../protocol/polyfill.js'
 import { typicalAlertDraft } from '../protocol/alert/typical-alert.js'
 import { cpus, loadavg } from 'node:os'
 import { generateKeyPair } from '@libp2p/crypto/keys'

@@ -2,10 +2,12 @@
  * `npm run bench -- <name> [args...]`: runs bench/<name>.ts. Every benchmark
  * prints one JSON object as the last line of its stdout.
  */
-import '../protocol/polyfill.js'
 import { readdirSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { exitIfUnsupportedRuntime } from '../node/cli/supported-runtime.js'
+
+exitIfUnsupportedRuntime('npm run bench')
 
 const here = dirname(fileURLToPath(import.meta.url))
 const available = readdirSync(here)

@@ -17,7 +17,6 @@
  * normal requests, anomalyHitRate on the held-out anomalies) say what the
  * signatures alone catch, not the detector.
  */
-import '../protocol/polyfill.js'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'

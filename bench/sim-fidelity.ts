@@ -12,7 +12,6 @@
  * (alert, node) receipts done by t), their Kolmogorov–Smirnov distance, the
  * hop-count distributions, and the calibrated per-receipt CPU cost.
  */
-import '../protocol/polyfill.js'
 import { cpus, loadavg } from 'node:os'
 import { runFidelityCheck } from '../sim/fidelity/fidelity.js'
 import { printResult } from './lib.js'

@@ -13,7 +13,6 @@
  * Children get --max-old-space-size=12288: a million brains hold ~3.9 GB of
  * heap, just under V8's default limit here (docs/simulator.md).
  */
-import '../protocol/polyfill.js'
 import { spawn } from 'node:child_process'
 import { cpus, loadavg } from 'node:os'
 import { performance } from 'node:perf_hooks'

@@ -9,7 +9,6 @@
  *
  *   npm run bench -- transport [count=20000] [size=600]
  */
-import '../protocol/polyfill.js'
 import { noise } from '@libp2p/noise'
 import { tcp } from '@libp2p/tcp'
 import { yamux } from '@libp2p/yamux'

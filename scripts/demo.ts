@@ -13,8 +13,8 @@
  * `--keep` leaves the nodes and shops running until Ctrl-C, to explore their
  * status endpoints.
  */
-import '../protocol/polyfill.js'
 import { parseArgs } from 'node:util'
+import { exitIfUnsupportedRuntime } from '../node/cli/supported-runtime.js'
 import { createShopTraffic, SQLI_TAUTOLOGY, sqlInjection } from './demo-shop.js'
 import type { ShopRequest } from './demo-shop.js'
 import { createShopClient, startDemoShop } from './demo-app.js'
@@ -81,6 +81,7 @@ const cleanup = async (): Promise<void> => {
 }
 
 async function main (): Promise<number> {
+  exitIfUnsupportedRuntime('npm run demo')
   let values: { keep?: boolean, nodes?: string, train?: string, help?: boolean }
   try {
     values = parseArgs({

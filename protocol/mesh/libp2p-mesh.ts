@@ -35,7 +35,6 @@
  *   interval (Clock timers) while not connected; one dial in flight per
  *   address; the loop stops in stop().
  */
-import '../polyfill.js'
 import { gossipsub, StrictNoSign, TopicValidatorResult } from '@libp2p/gossipsub'
 import { identify } from '@libp2p/identify'
 import { mdns } from '@libp2p/mdns'

@@ -1,1 +1,0 @@
-import '../protocol/polyfill.js'
