@@ -19,7 +19,7 @@ export { createTerminateAndRenewResponder, terminateProcesses } from './terminat
 export { createLogResponder, createRaiseThreatResponder } from './basic-responders.js'
 export { runHook, decisionEnv } from './hook.js'
 export type { HookResult } from './hook.js'
-export { detectNftables, createNftablesFirewall, which } from './nftables.js'
+export { CAP_NET_ADMIN, detectNftables, createNftablesFirewall, effectiveCapabilities, which } from './nftables.js'
 export type { NftablesDetection, Firewall } from './nftables.js'
 export { createDecisionLogic, DecisionLogic } from './decision-logic.js'
 export { createDecisionManager } from './decision-manager.js'

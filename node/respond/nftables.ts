@@ -1,11 +1,13 @@
 /**
  * Optional firewall mirror of the deny list: an nftables set (with per-element
- * timeouts) dropped at input. Used only when the node runs as root, `nft`
- * exists and `policy.nftables` is `auto`. Detection never fails start-up; it
+ * timeouts) dropped at input. Used only when the node holds CAP_NET_ADMIN (root,
+ * or a dedicated user given that one capability, as the systemd drop-in
+ * packaging/systemd/immune-node.service.d/firewall.conf does), `nft` exists and
+ * `policy.nftables` is `auto`. Detection never fails start-up; it
  * says what it found, so the log explains why the firewall is or is not used.
  */
 import { execFile } from 'node:child_process'
-import { accessSync, constants } from 'node:fs'
+import { accessSync, constants, readFileSync } from 'node:fs'
 import { delimiter, join } from 'node:path'
 import type { NftablesMode } from './policy-types.js'
 import { addressFamily, normalizeAddress } from './address.js'
@@ -15,6 +17,8 @@ export interface NftablesDetection {
   enabled: boolean
   mode: NftablesMode
   uid: number | null
+  /** Whether the process holds CAP_NET_ADMIN (null: unknown, e.g. no /proc; then uid 0 counts as holding it). */
+  netAdmin: boolean | null
   nftPath: string | null
   /** One line for the log: what was found and what follows. */
   reason: string
@@ -33,10 +37,29 @@ export function which (name: string, pathEnv = process.env.PATH ?? ''): string |
   return null
 }
 
+/** The capability nft needs to change the ruleset (linux/capability.h). */
+export const CAP_NET_ADMIN = 12
+
+/** The effective capability set from the text of /proc/<pid>/status (`CapEff:` in hex), or null. */
+export function effectiveCapabilities (statusText: string): bigint | null {
+  const m = /^CapEff:\s*([0-9a-fA-F]+)\s*$/m.exec(statusText)
+  return m == null ? null : BigInt('0x' + m[1])
+}
+
+function ownCapabilities (): bigint | null {
+  try {
+    return effectiveCapabilities(readFileSync('/proc/self/status', 'utf8'))
+  } catch {
+    return null
+  }
+}
+
 export interface DetectOptions {
   mode?: NftablesMode
   /** Injected for tests; default process.getuid(). */
   uid?: number | null
+  /** Injected for tests: the effective capability set; default read from /proc/self/status (null: unknown). */
+  capEff?: bigint | null
   /** Injected for tests; default a PATH search. */
   which?: (name: string) => string | null
 }
@@ -44,11 +67,17 @@ export interface DetectOptions {
 export function detectNftables (opts: DetectOptions = {}): NftablesDetection {
   const mode = opts.mode ?? 'auto'
   const uid = opts.uid !== undefined ? opts.uid : (typeof process.getuid === 'function' ? process.getuid() : null)
-  if (mode === 'off') return { enabled: false, mode, uid, nftPath: null, reason: 'nftables: off (policy.nftables = off); blocked sources are enforced by the node\'s deny list only' }
+  const capEff = opts.capEff !== undefined ? opts.capEff : ownCapabilities()
+  const netAdmin = capEff == null ? null : (capEff & (1n << BigInt(CAP_NET_ADMIN))) !== 0n
+  const base = { mode, uid, netAdmin }
+  if (mode === 'off') return { ...base, enabled: false, nftPath: null, reason: 'nftables: off (policy.nftables = off); blocked sources are enforced by the node\'s deny list only' }
   const nftPath = (opts.which ?? which)('nft')
-  if (nftPath == null) return { enabled: false, mode, uid, nftPath, reason: 'nftables: nft not found on PATH; blocked sources are enforced by the node\'s deny list only' }
-  if (uid !== 0) return { enabled: false, mode, uid, nftPath, reason: `nftables: ${nftPath} found but the node runs as uid ${String(uid)} (root needed); blocked sources are enforced by the node's deny list only` }
-  return { enabled: true, mode, uid, nftPath, reason: `nftables: ${nftPath} found and running as root; blocked sources also go to the set inet immune_mesh deny4/deny6` }
+  if (nftPath == null) return { ...base, enabled: false, nftPath, reason: 'nftables: nft not found on PATH; blocked sources are enforced by the node\'s deny list only' }
+  const allowed = netAdmin ?? uid === 0
+  if (!allowed) {
+    return { ...base, enabled: false, nftPath, reason: `nftables: ${nftPath} found but the node runs as uid ${String(uid)} without CAP_NET_ADMIN (run as root or grant that capability, e.g. the systemd drop-in firewall.conf); blocked sources are enforced by the node's deny list only` }
+  }
+  return { ...base, enabled: true, nftPath, reason: `nftables: ${nftPath} found and ${netAdmin === true ? `CAP_NET_ADMIN held (uid ${String(uid)})` : 'running as root'}; blocked sources also go to the set inet immune_mesh deny4/deny6` }
 }
 
 export interface Firewall {

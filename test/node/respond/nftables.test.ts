@@ -1,25 +1,44 @@
+import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { createNftablesFirewall, detectNftables, which } from '../../../node/respond/index.js'
+import { CAP_NET_ADMIN, createNftablesFirewall, detectNftables, effectiveCapabilities, which } from '../../../node/respond/index.js'
 
 describe('nftables detection (never touches the host firewall)', () => {
-  it('is enabled only as root with nft on PATH, and says why not otherwise', () => {
+  it('is enabled only with CAP_NET_ADMIN (root, or a user granted it) and nft on PATH, and says why not otherwise', () => {
     const found = (): string => '/usr/sbin/nft'
     const missing = (): null => null
-    expect(detectNftables({ uid: 0, which: found })).toMatchObject({ enabled: true, nftPath: '/usr/sbin/nft' })
-    const notRoot = detectNftables({ uid: 1000, which: found })
-    expect(notRoot.enabled).toBe(false)
-    expect(notRoot.reason).toContain('uid 1000')
-    const noNft = detectNftables({ uid: 0, which: missing })
+    const netAdmin = 1n << BigInt(CAP_NET_ADMIN)
+    expect(detectNftables({ uid: 0, capEff: 0x1ffffffffffn, which: found })).toMatchObject({ enabled: true, netAdmin: true, nftPath: '/usr/sbin/nft' })
+    // the systemd unit with firewall.conf: a dedicated user with that one capability
+    const granted = detectNftables({ uid: 998, capEff: netAdmin, which: found })
+    expect(granted).toMatchObject({ enabled: true, netAdmin: true })
+    expect(granted.reason).toContain('CAP_NET_ADMIN held (uid 998)')
+    const notGranted = detectNftables({ uid: 1000, capEff: 0n, which: found })
+    expect(notGranted.enabled).toBe(false)
+    expect(notGranted.reason).toContain('uid 1000 without CAP_NET_ADMIN')
+    // root without the capability (an unprivileged container) cannot change the ruleset either
+    expect(detectNftables({ uid: 0, capEff: 0x1ffffffffffn & ~netAdmin, which: found }).enabled).toBe(false)
+    // capabilities unknown (no /proc): uid 0 stands for them
+    expect(detectNftables({ uid: 0, capEff: null, which: found })).toMatchObject({ enabled: true, netAdmin: null })
+    expect(detectNftables({ uid: 1000, capEff: null, which: found }).enabled).toBe(false)
+    const noNft = detectNftables({ uid: 0, capEff: netAdmin, which: missing })
     expect(noNft.enabled).toBe(false)
     expect(noNft.reason).toContain('nft not found')
-    expect(detectNftables({ mode: 'off', uid: 0, which: found })).toMatchObject({ enabled: false, reason: expect.stringContaining('off') })
+    expect(detectNftables({ mode: 'off', uid: 0, capEff: netAdmin, which: found })).toMatchObject({ enabled: false, reason: expect.stringContaining('off') })
   })
 
-  it('real detection on this host agrees with PATH and uid', () => {
+  it('reads the effective capability set from /proc/<pid>/status', () => {
+    expect(effectiveCapabilities('Name:\tnode\nCapInh:\t0000000000000000\nCapEff:\t0000000000001000\nCapBnd:\t0000000000001000\n')).toBe(1n << 12n)
+    expect(effectiveCapabilities('Name:\tnode\n')).toBeNull()
+    expect(effectiveCapabilities(readFileSync('/proc/self/status', 'utf8'))).not.toBeNull()
+  })
+
+  it('real detection on this host agrees with PATH and the process\'s own capabilities', () => {
     const d = detectNftables()
     const nft = which('nft')
+    const capEff = effectiveCapabilities(readFileSync('/proc/self/status', 'utf8'))!
     expect(d.nftPath).toBe(nft)
-    expect(d.enabled).toBe(nft != null && process.getuid?.() === 0)
+    expect(d.netAdmin).toBe((capEff & (1n << 12n)) !== 0n)
+    expect(d.enabled).toBe(nft != null && d.netAdmin === true)
     expect(d.reason).toMatch(/^nftables: /)
   })
 
