@@ -178,6 +178,7 @@ export class Measurement {
       name: at.spec.name,
       kind: at.spec.kind,
       context: at.spec.context,
+      startS: at.spec.startS,
       infectedFraction: ratio(at.infectedNow, V) ?? 0,
       immuneFraction: at.signature != null ? ratio(at.immuneClean, V) : null,
       timeToImmune50S: r6(at.timeToImmune[0]),

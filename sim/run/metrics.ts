@@ -8,6 +8,8 @@ export interface AttackMetrics {
   name: string
   kind: string
   context: string
+  /** When the attack starts (virtual seconds from the run's start); the timeToImmune* figures count from the run's start. */
+  startS: number
   /** Share of the vulnerable members infected by this attack at the end. */
   infectedFraction: number
   /** Share of the vulnerable members holding this attack's signature, not infected, at the end (null: no signature). */
