@@ -1,4 +1,10 @@
 /** Outputs: results.json, timeseries.csv, report.html (inline SVG), the human summary. */
 export { resultsJson, seriesCsv, reportHtml, writeReports, summaryText, RESULTS_FILE, SERIES_FILE, REPORT_FILE } from './reports.js'
-export { lineChart, niceTicks, escapeXml } from './svg-plot.js'
-export type { PlotSeries, PlotOptions } from './svg-plot.js'
+export { lineChart, niceTicks, decadeTicks, escapeXml } from './svg-plot.js'
+export type { PlotSeries, PlotOptions, PlotMarker } from './svg-plot.js'
+export { immunityAfterStart, primaryAttack } from './attack-figures.js'
+export type { ImmunityAfterStart } from './attack-figures.js'
+export { figureNotes, attackNote, startsAfterRun, ALARM } from './notes.js'
+export type { FigureNotes } from './notes.js'
+export { SERIES_STYLE } from './series-style.js'
+export type { SeriesName, SeriesStyle } from './series-style.js'
