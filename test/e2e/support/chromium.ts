@@ -58,13 +58,19 @@ export async function launchChromium (opts: { width?: number, height?: number } 
   const executablePath = findChromium()
   if (executablePath == null) throw new Error('Chromium not found')
   const profile = mkdtempSync(join(tmpdir(), 'immune-chromium-'))
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath,
-    headless: true,
-    args: CHROMIUM_FLAGS.filter((f) => f !== '--headless'),
-    viewport: { width: opts.width ?? 1000, height: opts.height ?? 800 },
-    timeout: 60_000
-  })
+  let context: BrowserContext
+  try {
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath,
+      headless: true,
+      args: CHROMIUM_FLAGS.filter((f) => f !== '--headless'),
+      viewport: { width: opts.width ?? 1000, height: opts.height ?? 800 },
+      timeout: 60_000
+    })
+  } catch (err) {
+    rmSync(profile, { recursive: true, force: true })
+    throw err
+  }
   const page = context.pages()[0] ?? await context.newPage()
   return {
     context,
