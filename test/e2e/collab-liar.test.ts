@@ -91,10 +91,13 @@ describe('e2e: a lying member is found out by every honest node', () => {
     relay = await startPeer(nodes.map((d) => d.addresses[0]))
     liar = await startPeer([...nodes.map((d) => d.addresses[0]), ...relay.addresses()])
     await waitForMesh(nodes, [...nodes.map((d) => d.peerId), liar.peerId, relay.peerId])
-    // the liar is connected to every honest node (it flood-publishes its own alerts to each directly)
-    await waitFor('every honest node connected to the liar', async () => {
+    // the liar is connected to every honest node (it flood-publishes its own alerts to each directly), and
+    // knows each one's subscription: gossipsub floods only to the peers it knows are on the topic, so a lie
+    // published before a SUBSCRIBE arrived reaches that node only if its mesh happens to relay it
+    await waitFor('every honest node connected to the liar, and on the topic as the liar sees it', async () => {
       for (const d of nodes) if (!(await peers(d)).some((p) => p.id === liar.peerId && p.connected)) return false
-      return true
+      const known = liar.peers()
+      return nodes.every((d) => known.some((p) => p.id === d.peerId && p.communities.includes('default')))
     }, { timeoutMs: 20_000, intervalMs: 200 })
   }, 85_000)
 
