@@ -1,5 +1,5 @@
 import { defineConfig } from 'vitest/config'
-import { unsupportedRuntime } from './node/cli/supported-runtime.js'
+import { unsupportedRuntime } from './core/index.js'
 
 // one clear line instead of libp2p dials that hang on an old Node.js
 const unsupported = unsupportedRuntime(process.versions.node)

@@ -5,7 +5,7 @@
 import { readdirSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { exitIfUnsupportedRuntime } from '../node/cli/supported-runtime.js'
+import { exitIfUnsupportedRuntime } from '../core/index.js'
 
 exitIfUnsupportedRuntime('npm run bench')
 

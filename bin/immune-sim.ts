@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { exitIfUnsupportedRuntime } from '../node/cli/supported-runtime.js'
+import { exitIfUnsupportedRuntime } from '../core/index.js'
 import { runSimCli } from '../sim/cli/index.js'
 
 exitIfUnsupportedRuntime('immune-sim')

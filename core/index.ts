@@ -3,8 +3,8 @@
  * folder may import it (through this file). It holds what every layer needs
  * and nothing that knows about alerts, detection or responses:
  * the Clock (the only reader of real time), the seeded PRNG, bounded
- * collections, /proc access, the log sink, the config/params checker and the
- * base error class.
+ * collections, /proc access, the log sink, the config/params checker, the
+ * base error class and the supported Node.js range.
  */
 export { createSystemClock, createManualClock } from './clock.js'
 export type { Clock, TimerHandle, ManualClock } from './clock.js'
@@ -19,3 +19,4 @@ export { Checker, isPlainObject, joinPath } from './checker.js'
 export type { Raw, NumberRule } from './checker.js'
 export { ImmuneError, InvalidParamsError } from './errors.js'
 export type { ConfigIssue } from './errors.js'
+export { MIN_NODE_MAJOR, unsupportedRuntime, exitIfUnsupportedRuntime } from './supported-runtime.js'

@@ -14,7 +14,7 @@
  * status endpoints.
  */
 import { parseArgs } from 'node:util'
-import { exitIfUnsupportedRuntime } from '../node/cli/supported-runtime.js'
+import { exitIfUnsupportedRuntime } from '../core/index.js'
 import { createShopTraffic, SQLI_TAUTOLOGY, sqlInjection } from './demo-shop.js'
 import type { ShopRequest } from './demo-shop.js'
 import { createShopClient, startDemoShop } from './demo-app.js'

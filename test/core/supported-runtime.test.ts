@@ -1,9 +1,9 @@
 import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { MIN_NODE_MAJOR, unsupportedRuntime } from '../../../node/cli/supported-runtime.js'
+import { MIN_NODE_MAJOR, unsupportedRuntime } from '../../core/index.js'
 
-const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { engines: { node: string } }
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { engines: { node: string } }
 
 describe('supported runtime', () => {
   it('accepts Node.js 22 and newer, refuses older ones with a message that says what to do', () => {
