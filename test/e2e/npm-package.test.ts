@@ -11,7 +11,7 @@
  * command is bounded; everything lives in one temp dir, removed at the end.
  */
 import { execFile } from 'node:child_process'
-import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { delimiter, dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -38,7 +38,7 @@ const ok = (r: Run, what: string): Run => {
   return r
 }
 
-const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { name: string, version: string }
+const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { name: string, version: string, files: string[] }
 
 describe('npm package: pack, install -g on a clean prefix, use', () => {
   let root: string
@@ -54,7 +54,9 @@ describe('npm package: pack, install -g on a clean prefix, use', () => {
     // a copy of what `npm pack` builds from: the sources of the build and the files the package ships
     const src = join(root, 'src')
     const build = JSON.parse(readFileSync(join(REPO_ROOT, 'tsconfig.build.json'), 'utf8')) as { include: string[] }
-    for (const entry of [...build.include, 'package.json', 'tsconfig.json', 'tsconfig.build.json', 'LICENSE', 'README.md', 'docs', 'packaging']) {
+    // (what `files` lists but the build makes: dist/; the rest as it is, patches/ included: the install's postinstall applies them)
+    const shipped = pkg.files.map((f) => f.replace(/\/$/, '')).filter((f) => f !== 'dist')
+    for (const entry of new Set([...build.include, 'package.json', 'tsconfig.json', 'tsconfig.build.json', ...shipped])) {
       cpSync(join(REPO_ROOT, entry), join(src, entry), { recursive: true })
     }
     symlinkSync(join(REPO_ROOT, 'node_modules'), join(src, 'node_modules'), 'dir')
@@ -75,7 +77,7 @@ describe('npm package: pack, install -g on a clean prefix, use', () => {
   })
 
   it('the tarball holds the build, the types, the licence and the service files, and no sources, tests or benchmarks', () => {
-    for (const f of ['package.json', 'LICENSE', 'README.md', 'dist/bin/immune-node.js', 'dist/bin/immune-sim.js', 'dist/node/agent/index.js', 'dist/node/agent/index.d.ts', 'docs/install.md', 'packaging/systemd/immune-node.service']) {
+    for (const f of ['package.json', 'LICENSE', 'README.md', 'dist/bin/immune-node.js', 'dist/bin/immune-sim.js', 'dist/node/agent/index.js', 'dist/node/agent/index.d.ts', 'docs/install.md', 'packaging/systemd/immune-node.service', 'patches/@libp2p+yamux+8.0.3.patch']) {
       expect(files, f).toContain(f)
     }
     const stray = files.filter((f) => /^(test|bench|scripts|node_modules)\//.test(f) || (f.endsWith('.ts') && !f.endsWith('.d.ts')))
@@ -83,6 +85,15 @@ describe('npm package: pack, install -g on a clean prefix, use', () => {
     expect(packedManifest.private).toBeUndefined()
     expect(packedManifest.license).toBe('MIT')
     expect(packedManifest.exports['./agent'].types).toBe('./dist/node/agent/index.d.ts')
+  })
+
+  it('the install applied the transport patches (postinstall) to the dependencies installed with it', () => {
+    const patches = files.filter((f) => f.startsWith('patches/'))
+    expect(patches.sort()).toEqual(readdirSync(join(REPO_ROOT, 'patches')).map((f) => `patches/${f}`).sort())
+    // a line each of two patches adds (patches/@libp2p+yamux+8.0.3.patch, patches/@libp2p+utils+7.4.1.patch)
+    const dep = (...p: string[]): string => readFileSync(join(installed, 'node_modules', '@libp2p', ...p), 'utf8')
+    expect(dep('yamux', 'dist', 'src', 'muxer.js')).toContain('only when trace logging is on')
+    expect(dep('utils', 'dist', 'src', 'length-prefixed-decoder.js')).toContain('nothing left to read')
   })
 
   it('npm links both commands into the prefix, and they run', async () => {
