@@ -2,7 +2,10 @@
  * The package as a user installs it: `npm pack` (which runs `prepare`, a clean
  * build) → `npm install -g ./immune-mesh-<v>.tgz --prefix <clean temp dir>` →
  * the bins on that prefix's PATH, the daemon started from the installed files,
- * and `immune-mesh/agent` imported (and type-checked) by a consumer project.
+ * the transport patches applied there; and the package installed as a
+ * dependency of a consumer project (`npm install ./immune-mesh-<v>.tgz`, under
+ * CI=true, libp2p hoisted into the project and left alone), whose
+ * `immune-mesh/agent` is imported (and type-checked) there.
  *
  * The build runs in a temp copy of the sources (node_modules linked), so the
  * working tree's dist/ — which other tests run — is never rebuilt under them.
@@ -24,9 +27,9 @@ interface Run { code: number | null, stdout: string, stderr: string }
 const childEnv: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)))
 childEnv.PATH = dirname(process.execPath) + delimiter + (process.env.PATH ?? '')
 
-async function run (cmd: string, args: string[], opts: { cwd?: string, timeoutMs?: number } = {}): Promise<Run> {
+async function run (cmd: string, args: string[], opts: { cwd?: string, timeoutMs?: number, env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
   return await new Promise((resolve) => {
-    execFile(cmd, args, { cwd: opts.cwd ?? REPO_ROOT, env: childEnv, timeout: opts.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+    execFile(cmd, args, { cwd: opts.cwd ?? REPO_ROOT, env: { ...childEnv, ...opts.env }, timeout: opts.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
       const code = err == null ? 0 : typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : null
       resolve({ code, stdout, stderr })
     })
@@ -44,6 +47,7 @@ describe('npm package: pack, install -g on a clean prefix, use', () => {
   let root: string
   let prefix: string
   let installed: string
+  let tarball: string
   let files: string[] = []
   let packedManifest: Record<string, any> = {}
   let pool: DaemonPool
@@ -65,7 +69,8 @@ describe('npm package: pack, install -g on a clean prefix, use', () => {
     files = info.files.map((f) => f.path)
     packedManifest = JSON.parse(readFileSync(join(src, 'package.json'), 'utf8'))
     prefix = join(root, 'prefix')
-    ok(await run('npm', ['install', '--global', '--prefix', prefix, join(root, info.filename), '--prefer-offline', '--no-audit', '--no-fund'], { cwd: root, timeoutMs: 300_000 }), 'npm install -g')
+    tarball = join(root, info.filename)
+    ok(await run('npm', ['install', '--global', '--prefix', prefix, tarball, '--prefer-offline', '--no-audit', '--no-fund'], { cwd: root, timeoutMs: 300_000 }), 'npm install -g')
     installed = join(prefix, 'lib', 'node_modules', pkg.name)
     pool = createDaemonPool({ root: join(root, 'daemons') })
     mkdirSync(join(root, 'daemons'))
@@ -120,11 +125,22 @@ describe('npm package: pack, install -g on a clean prefix, use', () => {
     expect(daemon.peerId).toMatch(/^12D3KooW/)
   }, 120_000)
 
+  it('a consumer project installs the package as a dependency (docs/install.md), even under CI, and its libp2p is left unpatched', async () => {
+    const consumer = join(root, 'consumer')
+    mkdirSync(consumer)
+    writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }))
+    // CI=true: patch-package exits 1 there for each patch whose package is not under immune-mesh/ (hoisted into the project)
+    const r = ok(await run('npm', ['install', tarball, '--prefer-offline', '--no-audit', '--no-fund', '--foreground-scripts'], { cwd: consumer, timeoutMs: 300_000, env: { CI: 'true' } }), 'npm install in a consumer project')
+    expect(r.stdout + r.stderr).toContain('transport patches not applied')
+    expect(existsSync(join(consumer, 'node_modules', pkg.name, 'dist', 'node', 'agent', 'index.js'))).toBe(true)
+    // the project's own (hoisted) copy of yamux, shared with the project: not touched
+    const yamux = join(consumer, 'node_modules', '@libp2p', 'yamux', 'dist', 'src', 'muxer.js')
+    expect(existsSync(yamux)).toBe(true)
+    expect(readFileSync(yamux, 'utf8')).not.toContain('only when trace logging is on')
+  }, 300_000)
+
   it('a consumer project imports immune-mesh/agent (and only the exported paths) and guards a server with it', async () => {
     const consumer = join(root, 'consumer')
-    mkdirSync(join(consumer, 'node_modules'), { recursive: true })
-    symlinkSync(installed, join(consumer, 'node_modules', pkg.name), 'dir')
-    writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }))
     writeFileSync(join(consumer, 'app.mjs'), `
 import http from 'node:http'
 import { createImmuneAgent } from 'immune-mesh/agent'
