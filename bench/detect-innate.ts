@@ -30,7 +30,7 @@ import type { HttpObservation } from '../node/observation.js'
 import { parseRawHttpRequests } from '../node/sensors/raw-http.js'
 import { CSIC_FAMILIES, createCsicLabeller } from './support/csic-families.js'
 import type { CsicFamily } from './support/csic-families.js'
-import { CORPUS_FAMILIES, attackCorpus, benignCorpus } from './support/innate-corpus.js'
+import { CORPUS_FAMILIES, attackCorpus, benignCorpus, probeCorpus, techProseCorpus } from './support/innate-corpus.js'
 import { loadLibinjection } from './support/libinjection.js'
 import type { Libinjection } from './support/libinjection.js'
 import { printResult, sharedDataDir } from './lib.js'
@@ -84,7 +84,26 @@ for (const v of benign) {
   if (lib != null) { const l = lib.check(decodeViews(v.raw, 'form', 3, { n: 0 }).map((x) => x.text)); if (l.sqli || l.xss) benignLib++ }
 }
 process.stderr.write(`${BENCH}: corpus: ${attacks.length} attack values, ${benign.length} benign values; benign findings: ${JSON.stringify(benignExamples)}\n`)
+// probes (grammars/probe.ts): request paths and methods, scanners' and living applications'
+const probes = probeCorpus(3, 2_000)
+const probeHit = (p: { method: string, path: string }): { any: boolean, strong: boolean, explanation: string } => {
+  const r = innate.inspectHttp({ method: p.method, path: p.path, query: '', body: '', headers: {} })
+  return { any: r.findings.length > 0, strong: r.findings.some((f) => f.strength === 'strong'), explanation: r.findings[0]?.explanation ?? '' }
+}
+let probeTp = 0
+let probeTpStrong = 0
+const probeMisses: string[] = []
+for (const p of probes.attacks) { const h = probeHit(p); if (h.any) probeTp++; else if (probeMisses.length < 5) probeMisses.push(`${p.method} ${p.path}`); if (h.strong) probeTpStrong++ }
+let probeFp = 0
+let probeFpStrong = 0
+const probeFpExamples: string[] = []
+for (const p of probes.benign) { const h = probeHit(p); if (h.any) { probeFp++; if (probeFpExamples.length < 5) probeFpExamples.push(`${p.method} ${p.path}: ${h.explanation}`) } if (h.strong) probeFpStrong++ }
+if (probeMisses.length + probeFpExamples.length > 0) process.stderr.write(`${BENCH}: probe corpus misses ${JSON.stringify(probeMisses)}, benign findings ${JSON.stringify(probeFpExamples)}\n`)
+const prose = techProseCorpus()
+const proseFindings = prose.map((v) => ({ v: v.text, f: innate.inspect(v.raw, { location: 'query', name: 'q', encoding: 'form' }).findings }))
 const corpus = {
+  techProse: { n: prose.length, fpr: r4(proseFindings.filter((x) => x.f.length > 0).length / prose.length), fprStrong: r4(proseFindings.filter((x) => x.f.some((f) => f.strength === 'strong')).length / prose.length), flagged: proseFindings.filter((x) => x.f.length > 0).map((x) => `${x.v} → ${x.f[0].grammar} ${x.f[0].strength}`) },
+  probes: { attacks: probes.attacks.length, tpr: r4(probeTp / probes.attacks.length), tprStrong: r4(probeTpStrong / probes.attacks.length), benign: probes.benign.length, benignFpr: r4(probeFp / probes.benign.length), benignFprStrong: r4(probeFpStrong / probes.benign.length) },
   attacks: attacks.length,
   benign: benign.length,
   families: corpusFamilies,

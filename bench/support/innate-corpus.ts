@@ -110,7 +110,16 @@ const PROSE = ["It's a 2-for-1 deal: buy one & get one free!", 'Great product, 5
   '../images/logo.png', 'https://example.org/search?q=tea&page=2', '{"id": 12, "tags": ["a", "b"]}', 'Hello {name}, your code is {code}', 'Q&A; FAQ', 'AT&T, B&Q, H&M',
   'fun & free', '50% off | today only', "It's 5 o'clock", 'Sales & marketing; R&D', '¿Qué tal? ¡Bien!', 'line one\nline two', 'Dear team,\r\nthanks: Ana', 'He said "no", then left',
   'Room 12-B (2nd floor)', 'ls', 'cat lovers', 'echo chamber', 'sleep well', 'find us', "Jean d'Or", 'tail', 'Bob\'s "best" burgers', "what's 7*7?", '#{1}', '${price}', '{{name}}']
+// text that names files, URL schemes and statements, as support tickets and developer forums do (weak findings at most)
+const TECH_PROSE = ['JavaScript: The Good Parts', 'I like javascript: it is fun', 'use a link with href="#" instead of javascript', 'European Union select committee',
+  'Done; call me later', 'Tom; select your seat', 'see /etc/hosts-guide for help', 'backup the db; then update', 'my ~/.bashrc file', 'the file is report.old.pdf',
+  'C:\\Users\\Ana\\Desktop\\list.txt', '/home/ana/documents/report.docx', 'src/main/app.js', 'v1.2.3 (build 45)', 'data: see attached', 'metadata:text/plain']
 const PASSWORDS = ['p@ss;w0rd!', 'Tr0ub4dor&3', "it'sme#1", 'a|b|c|d', 'x$y%z^', 'P@$$w0rd()', '"quoted"', 'semi;colon', 'back`tick', 'p(a)ss']
+
+/** Technical prose (support tickets, developer forums): each value once, form-encoded. The new weak signals may fire on some; strong ones must not. */
+export function techProseCorpus (): CorpusValue[] {
+  return TECH_PROSE.map((text) => ({ family: 'benign', encoding: 'form', raw: formEncode(text), text }))
+}
 
 /** Benign values of the kinds a web form receives, with the characters attacks use. */
 export function benignCorpus (seed: number, count: number): CorpusValue[] {
@@ -126,4 +135,61 @@ export function benignCorpus (seed: number, count: number): CorpusValue[] {
     out.push({ family: 'benign', encoding: 'form', raw: formEncode(text), text })
   }
   return out
+}
+
+/**
+ * Requests for the probe grammar (grammars/probe.ts), written from what each
+ * convention means, as scanners (dirb, nikto, nuclei's exposure templates)
+ * send them: backup and editor copies of a page or a directory, server
+ * includes and sources, version-control and server metadata, configuration
+ * and dumps, a script behind a static file, write methods on scripts,
+ * tracing and made-up methods. Benign: the paths and methods a living
+ * application and its clients really use (REST routes with every method,
+ * hashed assets, source maps, `.well-known`, platform routes such as
+ * `/.auth`, user directories, PATH_INFO routes, downloads, WebDAV and
+ * object storage of user files).
+ */
+export interface ProbeRequest { method: string, path: string }
+
+const PAGES = ['/index.php', '/admin/login.jsp', '/app/config', '/shop/cart.aspx', '/wp-login.php', '/account/settings', '/api/v1/users', '/static/main.css', '/images/logo.png', '/']
+const FILES = PAGES.filter((x) => x !== '/')
+const ATTACK_PROBES: ReadonlyArray<(r: Prng) => ProbeRequest> = [
+  (r) => ({ method: 'GET', path: `${pick(r, PAGES)}.${pick(r, ['bak', 'BAK', 'old', 'Old', 'orig', 'swp', 'backup', 'bkp', 'tmp', 'save', 'copy'])}` }),
+  (r) => ({ method: 'GET', path: `${pick(r, FILES)}~` }),
+  (r) => ({ method: 'GET', path: `${pick(r, FILES).replace(/\/([^/]*)$/, '/.$1')}.swp` }),
+  (r) => ({ method: 'GET', path: `${pick(r, FILES).replace(/\/([^/]*)$/, '/%23$1%23')}` }),
+  (r) => ({ method: 'GET', path: `${pick(r, ['/includes/config', '/lib/db', '/common', '/header'])}.${pick(r, ['inc', 'INC'])}` }),
+  (r) => ({ method: 'GET', path: `${pick(r, ['/src/Main', '/WEB-INF/classes/App', '/App_Code/Util', '/Project'])}.${pick(r, ['java', 'cs', 'vb', 'csproj', 'sln'])}` }),
+  (r) => ({ method: 'GET', path: `${pick(r, ['', '/app', '/shop'])}/${pick(r, ['.git/config', '.git/HEAD', '.svn/entries', '.svn/wc.db', '.hg/hgrc', '.bzr/README', 'CVS/Entries', '.DS_Store', '.env', '.env.production', '.htaccess', '.htpasswd', '.idea/workspace.xml', '.vscode/settings.json', '.aws/credentials', '.npmrc', 'WEB-INF/web.xml', 'META-INF/context.xml', 'web.config'])}` }),
+  (r) => ({ method: 'GET', path: `${pick(r, ['', '/backup', '/db', '/logs', '/conf'])}/${pick(r, ['dump.sql', 'database.sql', 'users.mdb', 'app.sqlite', 'error.log', 'access.log', 'php.ini', 'my.cnf', 'nginx.conf', 'settings.cfg', 'app.config', 'server.pfx', 'keystore.jks', 'id.ppk'])}` }),
+  (r) => ({ method: 'GET', path: `/uploads/${pick(r, ['avatar.jpg', 'photo.png', 'logo.gif', 'style.css'])}/${pick(r, ['x.php', 'shell.php5', 'a.phtml', 'cmd.jsp'])}` }),
+  (r) => ({ method: 'GET', path: `${pick(r, ['/index.asp', '/default.aspx', '/login.php'])}::$DATA` }),
+  (r) => ({ method: pick(r, ['PUT', 'MOVE', 'COPY', 'PATCH', 'DELETE']), path: `${pick(r, ['/shell', '/uploads/x', '/index', '/admin/test'])}.${pick(r, ['jsp', 'php', 'asp', 'aspx', 'jspx', 'cgi', 'phtml'])}` }),
+  (r) => ({ method: pick(r, ['TRACE', 'TRACK', 'DEBUG', 'trace']), path: pick(r, PAGES) }),
+  (r) => ({ method: pick(r, ['FOO', 'GETS', 'JEFF', 'CATS', 'HELLO', 'XYZZY']), path: pick(r, PAGES) })
+]
+const ASSET = (r: Prng): string => Array.from({ length: 8 }, () => '0123456789abcdef'[r.nextInt(16)]).join('')
+const BENIGN_PROBES: ReadonlyArray<(r: Prng) => ProbeRequest> = [
+  (r) => ({ method: pick(r, ['GET', 'PUT', 'PATCH', 'DELETE']), path: `/api/v${1 + r.nextInt(3)}/${pick(r, ['items', 'orders', 'users', 'carts'])}/${r.nextInt(100_000)}` }),
+  (r) => ({ method: pick(r, ['POST', 'DELETE']), path: `/api/${pick(r, ['sessions', 'cart/items', 'backups', 'old-orders', 'logs'])}` }),
+  (r) => ({ method: 'GET', path: `/static/${pick(r, ['app', 'vendor', 'main', 'chunk'])}.${ASSET(r)}.${pick(r, ['js', 'css', 'js.map', 'css.map', 'woff2'])}` }),
+  (r) => ({ method: 'GET', path: pick(r, ['/.well-known/acme-challenge/Xy9_ab', '/.well-known/security.txt', '/.well-known/openid-configuration', '/.auth/login/aad/callback', '/.netlify/functions/subscribe', '/robots.txt', '/sitemap.xml', '/favicon.ico', '/feed.xml', '/manifest.webmanifest']) }),
+  (r) => ({ method: 'GET', path: `/~${pick(r, ['ana', 'li', 'jdoe'])}/${pick(r, ['', 'index.html', 'cv.pdf', 'photos/'])}` }),
+  (r) => ({ method: 'GET', path: `/index.php/${pick(r, ['blog', 'products', 'user'])}/${r.nextInt(500)}` }),
+  (r) => ({ method: 'GET', path: `/downloads/${pick(r, ['setup-2.4.1.exe', 'manual.pdf', 'catalogue-2025.zip', 'data.csv', 'release-notes.txt', 'app.dmg'])}` }),
+  (r) => ({ method: 'GET', path: `/_framework/${pick(r, ['blazor.webassembly.js', 'App.dll', 'System.Private.CoreLib.dll', 'dotnet.wasm'])}` }),
+  (r) => ({ method: pick(r, ['GET', 'PUT', 'DELETE', 'PROPFIND', 'MKCOL', 'MOVE']), path: `/dav/files/${pick(r, ['ana', 'li'])}/${pick(r, ['holiday.jpg', 'notes.txt', 'thesis.docx', 'budget.xlsx', 'music/'])}` }),
+  (r) => ({ method: pick(r, ['PUT', 'GET', 'HEAD', 'DELETE']), path: `/bucket/${pick(r, ['photos', 'avatars'])}/${ASSET(r)}.${pick(r, ['jpg', 'png', 'webp'])}` }),
+  (r) => ({ method: pick(r, ['GET', 'HEAD', 'OPTIONS']), path: pick(r, ['/blog/2024/01/the-bold-and-the-old', '/docs/config/', '/settings/backup', '/releases/v1.2.3', '/tmp/', '/old/', '/docs/etc/', '/guides/web.configuration', '/en/cv.html']) }),
+  (r) => ({ method: 'GET', path: `/product/${pick(r, ['red-wine', 'queso-curado', 'tea.green'])}${pick(r, ['', ';jsessionid=0A1B2C3D', '/reviews'])}` })
+]
+
+/** Probe requests (attacks) and benign requests of living applications, `n` of each, seeded. */
+export function probeCorpus (seed: number, n: number): { attacks: ProbeRequest[], benign: ProbeRequest[] } {
+  const r = createPrng(seed)
+  const attacks: ProbeRequest[] = []
+  const benign: ProbeRequest[] = []
+  for (let i = 0; i < n; i++) attacks.push(ATTACK_PROBES[i % ATTACK_PROBES.length](r))
+  for (let i = 0; i < n; i++) benign.push(BENIGN_PROBES[i % BENIGN_PROBES.length](r))
+  return { attacks, benign }
 }

@@ -19,6 +19,8 @@ export interface DetectionResult {
   learned: boolean
   /** Innate findings of the observation (node/innate), strongest first, when there were any. */
   innate?: InnateFinding[]
+  /** The danger rests on an innate probe finding alone (a scanner's footprint): block the request, do not ban the source on it alone. */
+  requestOnly?: true
   /** The response status of this observation completed an error storm of its source (access logs). */
   storm?: StormFinding
   /** Its source is in an error storm (its suspicious requests then count as dangerous). */

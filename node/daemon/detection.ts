@@ -317,6 +317,7 @@ export function createDetection (c: DetectionComponents, init: DetectionInit): D
         out = toResult(x.result)
         context = x.result.context
         if (x.innate.findings.length > 0) out.innate = x.combination.finding != null ? [x.combination.finding, ...x.innate.findings.filter((f) => f !== x.combination.finding)] : x.innate.findings
+        if (x.combination.requestOnly === true) out.requestOnly = true
       }
       rememberDanger(obs.source, context, out.danger)
       if (obs.status != null) {

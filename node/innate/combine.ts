@@ -72,6 +72,13 @@ export interface InnateCombination {
   finding?: InnateFinding
   /** Findings dropped because their values are learned as normal (C0). */
   learned: number
+  /**
+   * The danger the innate layer raised rests on a `probe` finding alone (a
+   * scanner's footprint: a backup file, metadata, a write on a script):
+   * good evidence to block the request, not to ban its source on it alone
+   * (a broken link can make a normal browser ask for `style.css~`).
+   */
+  requestOnly?: true
 }
 
 function atLeast (s: InnateStrength, setting: InnateStrengthSetting): boolean {
@@ -86,15 +93,21 @@ export function combineInnate (findings: readonly InnateFinding[], profile: Prof
   let learned = 0
   for (const f of findings) {
     if (profile.phase === 'guarding' && profile.learnedNormal(f)) { learned++; continue }
-    if (best == null || (f.strength === 'strong' && best.strength === 'weak')) best = f
+    // the strongest finding; at equal strength an injection before a probe (the probe then only matters alone)
+    if (best == null || (f.strength === 'strong' && best.strength === 'weak') || (f.strength === best.strength && best.grammar === 'probe' && f.grammar !== 'probe')) best = f
   }
   if (best == null) return { danger: base, rule: learned > 0 ? 'C0-learned' : 'none', learned }
+  const lifted = (rule: InnateRule, danger: DangerLevel): InnateCombination => {
+    const c: InnateCombination = { danger, rule, finding: best, learned }
+    if (danger > base && best!.grammar === 'probe') c.requestOnly = true
+    return c
+  }
   if (profile.phase === 'learning') {
-    if (atLeast(best.strength, policy.learningBlock)) return { danger: 2, rule: 'C1-learning', finding: best, learned }
-    if (profile.unknownEndpoint && base >= 1 && atLeast(best.strength, policy.unknownEndpointLift)) return { danger: 2, rule: 'C3-unknown-endpoint', finding: best, learned }
-    if (policy.learningBlock !== 'off' && base < 1) return { danger: 1, rule: 'C1-learning', finding: best, learned }
+    if (atLeast(best.strength, policy.learningBlock)) return lifted('C1-learning', 2)
+    if (profile.unknownEndpoint && base >= 1 && atLeast(best.strength, policy.unknownEndpointLift)) return lifted('C3-unknown-endpoint', 2)
+    if (policy.learningBlock !== 'off' && base < 1) return lifted('C1-learning', 1)
     return { danger: base, rule: 'none', finding: best, learned }
   }
-  if (base >= 1 && atLeast(best.strength, policy.guardingLift)) return { danger: 2, rule: 'C2-guarding', finding: best, learned }
+  if (base >= 1 && atLeast(best.strength, policy.guardingLift)) return lifted('C2-guarding', 2)
   return { danger: base, rule: 'none', finding: best, learned }
 }

@@ -20,7 +20,7 @@ export interface InnateCellConfig extends Partial<InnatePolicy> {
 export interface InnateIgnoreRule {
   /** Cell name (`ingest` for the ingest API's software); null = any. */
   cell: string | null
-  /** Endpoint as the detector names it (`POST /admin/page`); null = any. */
+  /** Endpoint as the detector names it (`POST /admin/page`), or a prefix of it ending in `*` (`PUT /dav/*`); null = any. */
   context: string | null
   /** Parameter or header name; null = any. */
   parameter: string | null
@@ -90,8 +90,9 @@ export function readInnateConfig (c: Checker, raw: unknown, cells: readonly stri
     if (!isPlainObject(v)) return undefined
     const cell = c.nullableString(joinPath(f, 'cell'), r.cell, null, { maxLength: 64, accepted: 'a cell name or null' })
     if (cell != null && !known.has(cell)) c.add(joinPath(f, 'cell'), cell, `a configured cell name (${[...known].join(', ')})`)
-    const context = c.nullableString(joinPath(f, 'context'), r.context, null, { maxLength: 512, accepted: 'an endpoint, e.g. "POST /admin/page", or null' })
-    const parameter = c.nullableString(joinPath(f, 'parameter'), r.parameter, null, { minLength: 0, maxLength: 256, accepted: 'a parameter or header name ("" for the path), or null' })
+    const context = c.nullableString(joinPath(f, 'context'), r.context, null, { maxLength: 512, accepted: 'an endpoint, e.g. "POST /admin/page", a prefix ending in *, e.g. "PUT /dav/*", or null' })
+    if (context != null && context.indexOf('*') >= 0 && context.indexOf('*') !== context.length - 1) c.add(joinPath(f, 'context'), context, 'an endpoint or a prefix with one * at its end, e.g. "PUT /dav/*"')
+    const parameter = c.nullableString(joinPath(f, 'parameter'), r.parameter, null, { minLength: 0, maxLength: 256, accepted: 'a parameter or header name ("" for the path and the method), or null' })
     const grammars = r.grammars === undefined || r.grammars === null ? null : grammarList(c, joinPath(f, 'grammars'), r.grammars)
     if (cell == null && context == null && parameter == null && grammars == null) c.add(f, v, 'a rule with at least one of cell, context, parameter, grammars (to turn the layer off everywhere, set innate.enabled: false)')
     return { cell, context: context == null ? null : normaliseContext(context), parameter, grammars }
@@ -122,10 +123,10 @@ export function innateExclusion (config: InnateConfig, cell: string): ((context:
   const rules = config.ignore.filter((r) => r.cell == null || r.cell === cell)
   if (rules.length === 0) return undefined
   return (context, location, name) => {
-    const param = location === 'path' ? '' : name
+    const param = location === 'path' || location === 'method' ? '' : name
     let grammars: InnateGrammar[] | null = null
     for (const r of rules) {
-      if (r.context != null && r.context !== context) continue
+      if (r.context != null && !(r.context.endsWith('*') ? context.startsWith(r.context.slice(0, -1)) : r.context === context)) continue
       if (r.parameter != null && r.parameter !== param) continue
       if (r.grammars == null) return true
       grammars = [...(grammars ?? []), ...r.grammars]

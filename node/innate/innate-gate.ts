@@ -69,7 +69,7 @@ export function profileViewOf (detector: Detector<HttpObservation>, r: DetectorR
     profileDanger: r.danger,
     learnedNormal: (f) => {
       if (r.phase !== 'guarding') return false
-      if (f.location === 'path') return true
+      if (f.location === 'path' || f.location === 'method') return true
       if (f.location === 'header' || f.location === 'cookie') return false
       if (names == null) names = new Set(model?.parameterNames?.() ?? [])
       if (!names.has(f.name)) return false

@@ -21,6 +21,7 @@ import { inspectHttpHeader } from './grammars/http-header.js'
 import { inspectJavascript } from './grammars/javascript.js'
 import { inspectLdap } from './grammars/ldap.js'
 import { inspectPath } from './grammars/path.js'
+import { inspectMethod, inspectProbe } from './grammars/probe.js'
 import { inspectShell } from './grammars/shell.js'
 import { inspectSql } from './grammars/sql.js'
 import { inspectTemplate } from './grammars/template.js'
@@ -41,6 +42,7 @@ const B_NUL = 256
 const B_DIGIT0 = 1024 // the value starts with a digit, ')' or '-digit' (numeric contexts)
 const B_ON = 2048 // whitespace then "on" (an event handler in an unquoted attribute)
 const B_COLON = 4096 // ':' (a URL scheme)
+const B_PROBE = 8192 // ~ # (editor backups)
 
 const TABLE = new Uint16Array(128)
 for (const c of '\'"`') TABLE[c.charCodeAt(0)] |= B_QUOTE
@@ -54,6 +56,8 @@ TABLE[58] |= B_COLON
 for (const c of '{%') TABLE[c.charCodeAt(0)] |= B_BRACE
 TABLE[41] |= B_PAREN
 TABLE[0] |= B_NUL
+TABLE[126] |= B_PROBE
+TABLE[35] |= B_PROBE
 
 function triggers (text: string, work: Work): number {
   let m = 0
@@ -79,20 +83,23 @@ function triggers (text: string, work: Work): number {
 }
 
 const HEADER_CACHE = 256
+const PATH_CACHE = 256
 
 type GrammarRun = (text: string, location: InnateLocation, work: Work, out: GrammarFinding[]) => void
 
-interface GrammarEntry { grammar: InnateGrammar, mask: number, run: GrammarRun }
+/** `path`: the grammar reads the request path only. */
+interface GrammarEntry { grammar: InnateGrammar, mask: number, run: GrammarRun, path?: true }
 
 const GRAMMARS: readonly GrammarEntry[] = [
-  { grammar: 'sql', mask: B_QUOTE | B_DIGIT0, run: (t, _l, w, o) => { inspectSql(t, w, o) } },
+  { grammar: 'sql', mask: B_QUOTE | B_DIGIT0 | B_PAREN | B_SHELL, run: (t, _l, w, o) => { inspectSql(t, w, o) } },
   { grammar: 'html', mask: B_LT | B_QUOTE | B_ON | B_COLON, run: (t, _l, w, o) => { inspectHtml(t, w, o) } },
   { grammar: 'javascript', mask: B_QUOTE | B_DIGIT0, run: (t, _l, w, o) => { inspectJavascript(t, w, o) } },
   { grammar: 'shell', mask: B_SHELL, run: (t, _l, w, o) => { inspectShell(t, w, o) } },
   { grammar: 'path', mask: B_DOT | B_NUL | B_SLASH, run: (t, l, w, o) => { inspectPath(t, l === 'path', w, o) } },
   { grammar: 'template', mask: B_BRACE, run: (t, _l, w, o) => { inspectTemplate(t, w, o) } },
   { grammar: 'ldap', mask: B_PAREN, run: (t, _l, w, o) => { inspectLdap(t, w, o) } },
-  { grammar: 'http-header', mask: B_CRLF, run: (t, _l, w, o) => { inspectHttpHeader(t, w, o) } }
+  { grammar: 'http-header', mask: B_CRLF, run: (t, _l, w, o) => { inspectHttpHeader(t, w, o) } },
+  { grammar: 'probe', mask: B_SLASH | B_DOT | B_PROBE, run: (t, _l, w, o) => { inspectProbe(t, w, o) }, path: true }
 ]
 
 /** A value the caller wants left alone, per location and name: all grammars (true) or some. */
@@ -109,8 +116,12 @@ export interface InnateDetector {
   readonly params: Readonly<InnateParams>
   /** Findings of one value (see InspectContext for how it is decoded). */
   inspect: (value: string, ctx: InspectContext, skip?: readonly InnateGrammar[]) => InnateResult
-  /** Findings of every value of an HTTP observation: path, query and form-body parameters (or an opaque body), configured headers. */
-  inspectHttp: (obs: Pick<HttpObservation, 'path' | 'query' | 'body' | 'headers'>, exclude?: InnateExclusion) => InnateHttpResult
+  /**
+   * Findings of every value of an HTTP observation: path, query and
+   * form-body parameters (or an opaque body), configured headers; and, with
+   * the `probe` grammar, the method on the path (location `method`).
+   */
+  inspectHttp: (obs: Pick<HttpObservation, 'path' | 'query' | 'body' | 'headers'> & { method?: string }, exclude?: InnateExclusion) => InnateHttpResult
 }
 
 function show (s: string): string {
@@ -147,7 +158,7 @@ export function createInnateDetector (init: Partial<InnateParams> = {}): InnateD
       const m = triggers(view.text, work)
       if (m === 0) continue
       for (const g of enabled) {
-        if ((m & g.mask) === 0 || (skip != null && skip.includes(g.grammar))) continue
+        if ((m & g.mask) === 0 || (g.path === true && ctx.location !== 'path') || (skip != null && skip.includes(g.grammar))) continue
         let at = -1
         for (let k = 0; k < best.length; k++) if (best[k].grammar === g.grammar) { at = k; break }
         const prev = at >= 0 ? best[at] : undefined
@@ -185,7 +196,25 @@ export function createInnateDetector (init: Partial<InnateParams> = {}): InnateD
     return r
   }
 
-  const inspectHttp = (obs: Pick<HttpObservation, 'path' | 'query' | 'body' | 'headers'>, exclude?: InnateExclusion): InnateHttpResult => {
+  /**
+   * Request paths repeat too (an application's pages and assets): their
+   * results are memoised the same way (PATH_CACHE entries of at most 512
+   * characters, the oldest dropped first); a path with an id per request
+   * simply misses.
+   */
+  const pathCache = new Map<string, InnateResult>()
+  const inspectPath = (value: string, skip?: readonly InnateGrammar[]): InnateResult => {
+    if (value.length > 512 || skip != null) return inspect(value, { location: 'path', name: '', encoding: 'url' }, skip)
+    const hit = pathCache.get(value)
+    if (hit != null) return hit
+    const r = inspect(value, { location: 'path', name: '', encoding: 'url' })
+    if (pathCache.size >= PATH_CACHE) pathCache.delete(pathCache.keys().next().value as string)
+    pathCache.set(value, r)
+    return r
+  }
+
+  const probes = params.grammars.includes('probe')
+  const inspectHttp = (obs: Pick<HttpObservation, 'path' | 'query' | 'body' | 'headers'> & { method?: string }, exclude?: InnateExclusion): InnateHttpResult => {
     const findings: InnateFinding[] = []
     let work = 0
     let truncated = false
@@ -195,7 +224,8 @@ export function createInnateDetector (init: Partial<InnateParams> = {}): InnateD
       values++
       const ex = exclude?.(location, name) ?? false
       if (ex === true) return
-      const r = location === 'header' ? inspectHeader(name, value, ex === false ? undefined : ex) : inspect(value, { location, name, encoding }, ex === false ? undefined : ex)
+      const skip = ex === false ? undefined : ex
+      const r = location === 'header' ? inspectHeader(name, value, skip) : location === 'path' ? inspectPath(value, skip) : inspect(value, { location, name, encoding }, skip)
       work += r.work
       if (r.truncated) truncated = true
       for (const f of r.findings) findings.push(f)
@@ -214,6 +244,18 @@ export function createInnateDetector (init: Partial<InnateParams> = {}): InnateD
         start = end + 1
       }
       work += raw.length
+    }
+    if (probes && obs.method != null && obs.method !== '' && obs.method !== 'GET' && obs.method !== 'POST') {
+      const ex = exclude?.('method', '') ?? false
+      if (ex !== true && !(ex !== false && ex.includes('probe'))) {
+        const w = { n: 0 }
+        const f = inspectMethod(obs.method, obs.path, w)
+        work += w.n
+        if (f != null) {
+          const base = { grammar: f.grammar, context: f.context, token: f.token, offset: f.offset, span: f.span, fingerprint: f.fingerprint, strength: f.strength, decodings: [], location: 'method' as const, name: '' }
+          findings.push({ ...base, explanation: explainFinding(base, f.why) })
+        }
+      }
     }
     one(obs.path, 'path', '', 'url')
     if (obs.query !== '') form(obs.query, 'query')

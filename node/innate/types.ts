@@ -3,8 +3,13 @@
  * decoded, and what a grammar found in it.
  */
 
-/** The grammars the innate layer checks a value against. */
-export const INNATE_GRAMMARS = ['sql', 'html', 'javascript', 'shell', 'path', 'template', 'ldap', 'http-header'] as const
+/**
+ * The grammars the innate layer checks a value against. `probe` is not an
+ * injection grammar: it reads the request path (and method) for the
+ * footprints of scanners (a backup copy of a file, VCS or server metadata, a
+ * write method on a server-side script; grammars/probe.ts).
+ */
+export const INNATE_GRAMMARS = ['sql', 'html', 'javascript', 'shell', 'path', 'template', 'ldap', 'http-header', 'probe'] as const
 export type InnateGrammar = typeof INNATE_GRAMMARS[number]
 
 /**
@@ -16,7 +21,7 @@ export type InnateGrammar = typeof INNATE_GRAMMARS[number]
 export type InnateStrength = 'weak' | 'strong'
 
 /** Where a value sits in a request. */
-export type InnateLocation = 'query' | 'body' | 'path' | 'header' | 'cookie' | 'json' | 'multipart' | 'value'
+export type InnateLocation = 'query' | 'body' | 'path' | 'method' | 'header' | 'cookie' | 'json' | 'multipart' | 'value'
 
 /** One decoding step applied to the value before a grammar read it, in order. */
 export type DecodingStep =

@@ -8,14 +8,22 @@
  *   quoted attribute `"` (or `'`) ends the value, then an attribute or `>`
  *                    and a tag follows (`" onmouseover=…`, `"><script>`);
  *   unquoted attribute whitespace, then an event handler (`x onload=…`);
- *   URL attribute    the value is a `javascript:`/`vbscript:`/`data:text/html`
- *                    URL (tab, CR, LF inside the scheme are ignored, as by browsers).
+ *   URL attribute    the value is a `javascript:`/`vbscript:` URL with code
+ *                    after the scheme, or a `data:text/html` URL (tab, CR, LF
+ *                    inside the scheme are ignored, as by browsers);
+ *   link in text     a script URL inside the value, where a link or an
+ *                    attribute made from the text would start (Markdown's
+ *                    `[x](javascript:…)`, an auto-linker, a payload appended
+ *                    to a value): `javascript:`/`vbscript:` followed by code
+ *                    (a call, a tagged template or an assignment), or a
+ *                    `data:` URL of HTML or SVG after a word boundary.
  *
  * Strong: a tag that runs script or loads content (script, iframe, object,
  * embed, svg, meta, base, link, style, …), an event-handler attribute, a
  * script URL in any attribute, CSS `expression(`/`url(javascript:`, a
  * server-side include, `<?php`. Weak: any other tag (`<b>`, `<a href=…>`),
- * an end tag, a comment or declaration.
+ * an end tag, a comment or declaration, a script URL inside text (a
+ * developers' forum may write `javascript:void(0)`).
  */
 import type { Work } from '../decode.js'
 import type { GrammarFinding } from './grammar.js'
@@ -243,14 +251,104 @@ export function inspectHtml (text: string, work: Work, out: GrammarFinding[]): v
       return
     }
   }
-  // URL attribute
+  // URL attribute: a script scheme followed by code (`javascript:alert(1)`); followed by words it runs
+  // nothing ("JavaScript: The Good Parts" in a search box)
   if (scriptUrl(text)) {
     let i = 0
     while (i < text.length && text.charCodeAt(i) <= 32) i++
     const colon = text.indexOf(':', i)
-    out.push({ grammar: 'html', context: 'URL attribute', token: text.slice(i, colon + 1), offset: i, span: text.slice(i, i + 256), fingerprint: 'scheme:', strength: 'strong', why: `is a script URL (${schemeAt(text, 0)}:)` })
-    return
+    const scheme = schemeAt(text, 0)
+    if (scheme === 'data' || codeStarts(text, colon + 1)) {
+      out.push({ grammar: 'html', context: 'URL attribute', token: text.slice(i, colon + 1), offset: i, span: text.slice(i, i + 256), fingerprint: 'scheme:', strength: 'strong', why: `is a script URL (${scheme}:)` })
+      return
+    }
   }
-  if (inText != null) out.push(inText)
+  if (inText != null) { out.push(inText); return }
+  const inside = scriptUrlInside(text, work)
+  if (inside != null) out.push(inside)
+}
+
+const MAX_COLONS = 64
+const INSIDE_SCHEMES = ['javascript', 'vbscript', 'livescript']
+const DATA_TYPES = ['text/html', 'image/svg', 'application/xhtml', 'text/xml', 'application/xml']
+
+function isIdent (c: number): boolean { return isAlpha(c) || (c >= 48 && c <= 57) || c === 95 || c === 36 }
+
+/**
+ * A script URL inside the text (not at its start: that is the URL-attribute
+ * context): the scheme read backwards from a ':' (tab, CR, LF inside it
+ * ignored), then code after it. Linear: at most MAX_COLONS colons, 16
+ * characters back and 96 forward from each.
+ */
+function scriptUrlInside (text: string, work: Work): GrammarFinding | null {
+  let colon = text.indexOf(':', 1)
+  for (let n = 0; colon >= 0 && n < MAX_COLONS; n++, colon = text.indexOf(':', colon + 1)) {
+    let i = colon - 1
+    let scheme = ''
+    while (i >= 0 && scheme.length < 16) {
+      const c = text.charCodeAt(i)
+      if (c === 9 || c === 10 || c === 13) { i--; continue }
+      if (!isAlpha(c)) break
+      scheme = String.fromCharCode(c | 0x20) + scheme
+      i--
+    }
+    work.n += colon - i + 96
+    if (scheme === '') continue
+    const glued = INSIDE_SCHEMES.find((x) => scheme.endsWith(x))
+    const start = glued != null ? colon - glued.length - countControls(text, i + 1, colon) : i + 1
+    if (glued != null) {
+      if (!codeAfter(text, colon + 1)) continue
+    } else if (scheme === 'data' && (i < 0 || !isAlpha(text.charCodeAt(i)))) {
+      const rest = text.slice(colon + 1, colon + 40).toLowerCase().trimStart()
+      if (!DATA_TYPES.some((t) => rest.startsWith(t))) continue
+    } else continue
+    const name = glued ?? 'data'
+    return { grammar: 'html', context: 'link in text', token: text.slice(start, colon + 1), offset: start, span: text.slice(start, start + 256), fingerprint: `in ${name}:`, strength: 'weak', why: `holds a script URL (${name}:) where a link made from the text would start` }
+  }
+  return null
+}
+
+/** Tab, CR, LF in text[from, to) (ignored inside a scheme). */
+function countControls (text: string, from: number, to: number): number {
+  let n = 0
+  for (let k = from; k < to; k++) { const c = text.charCodeAt(k); if (c === 9 || c === 10 || c === 13) n++ }
+  return n
+}
+
+/**
+ * Whether JavaScript starts at text[from…] (after a script scheme in a URL
+ * attribute): a comment, an opening bracket, quote, backquote or unary
+ * operator, or a name followed by `(` `.` `[` `=` or a backquote; not a word
+ * followed by a space and more words.
+ */
+function codeStarts (text: string, from: number): boolean {
+  let i = from
+  while (i < text.length && isSpace(text.charCodeAt(i))) i++
+  if (i >= text.length) return false
+  const c = text.charCodeAt(i)
+  if ('/([{\'"`!~+-%'.includes(text[i])) return true
+  if (!isIdent(c)) return false
+  let j = i
+  while (j < text.length && j < i + 64 && isIdent(text.charCodeAt(j))) j++
+  return j < text.length && '(.[=`'.includes(text[j])
+}
+
+/** Whether code follows a script scheme at text[from…]: spaces and `//` comments skipped, then a name (a.b.c) and `(`, a backquote or `=`. */
+function codeAfter (text: string, from: number): boolean {
+  const end = Math.min(text.length, from + 96)
+  let i = from
+  for (;;) {
+    while (i < end && isSpace(text.charCodeAt(i))) i++
+    if (i + 1 < end && text.charCodeAt(i) === 47 && text.charCodeAt(i + 1) === 47) {
+      while (i < end && text.charCodeAt(i) !== 10 && text.charCodeAt(i) !== 13) i++
+      continue
+    }
+    break
+  }
+  const s = i
+  while (i < end && (isIdent(text.charCodeAt(i)) || (text.charCodeAt(i) === 46 && i > s))) i++
+  if (i === s || !isAlpha(text.charCodeAt(s))) return false
+  const c = text.charCodeAt(i)
+  return c === 40 || c === 96 || (c === 61 && text.charCodeAt(i + 1) !== 61)
 }
 

@@ -10,12 +10,22 @@
  *               operating system or a server secret (`/etc/passwd`,
  *               `win.ini`, `WEB-INF/web.xml`, `.ssh/`, …);
  *   null byte   a NUL character, which C-based file APIs read as the end of
- *               the name (`x.php\0.jpg`).
+ *               the name (`x.php\0.jpg`);
+ *   system file inside a value: a separator then a system file, anywhere in
+ *               the value (`queso/etc/shadow`, `x file:///etc/passwd`,
+ *               `C:\data\..\boot.ini`), ending at a name boundary
+ *               (`/etc/hosts-guide` is not `/etc/hosts`). An appended
+ *               payload, or text about system files.
+ *
+ * A segment of three or more dots followed by a separator (`....//`) counts
+ * as a climb: a filter that strips `../` once turns it into one.
  *
  * Strong: climbing two or more levels, above the root of a URL path, or to a
  * system file; a system file by absolute path; a NUL followed by an
  * extension. Weak: one level up (`../img/a.png` is also a relative link),
- * any other NUL.
+ * any other NUL, a system file inside a value (a support ticket may name
+ * `/etc/hosts`). Not read in the request path itself (grammars/probe.ts
+ * reads that).
  */
 import type { Work } from '../decode.js'
 import type { GrammarFinding } from './grammar.js'
@@ -26,10 +36,42 @@ const SYSTEM_FILES = ['etc/passwd', 'etc/shadow', 'etc/group', 'etc/hosts', 'etc
 
 function isSep (c: number): boolean { return c === 47 || c === 92 }
 
+/** Whether text[from, to) is only dots. */
+function dotsOnly (text: string, from: number, to: number): boolean {
+  for (let k = from; k < to; k++) if (text.charCodeAt(k) !== 46) return false
+  return true
+}
+
 /** The system file named in text (lower-case, `\` read as `/`), or ''. */
 function systemFile (lower: string): string {
   for (const f of SYSTEM_FILES) if (lower.includes(f)) return f
   return ''
+}
+
+function isNameChar (c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45 || c === 95
+}
+
+/** A system file after a separator anywhere in `lower` (lower-case, `\` read as `/`) that ends at a name boundary: its offset and name, or null. */
+function systemFileInside (lower: string, work: Work): { offset: number, file: string } | null {
+  let best: { offset: number, file: string } | null = null
+  for (const f of SYSTEM_FILES) {
+    work.n += lower.length
+    const sepInside = f.charCodeAt(0) === 47
+    let i = lower.indexOf(f)
+    while (i >= 0) {
+      const before = sepInside || (i > 0 && lower.charCodeAt(i - 1) === 47)
+      const end = i + f.length
+      const after = f.charCodeAt(f.length - 1) === 47 || end >= lower.length || !isNameChar(lower.charCodeAt(end))
+      if (before && after) {
+        const at = sepInside ? i : i - 1
+        if (best == null || at < best.offset) best = { offset: at, file: f }
+        break
+      }
+      i = lower.indexOf(f, i + 1)
+    }
+  }
+  return best
 }
 
 /** Path findings of one decoded value; `urlPath` when the value is the request path itself. */
@@ -53,7 +95,8 @@ export function inspectPath (text: string, urlPath: boolean, work: Work, out: Gr
     for (let i = 0; i <= len; i++) {
       if (i < len && !isSep(text.charCodeAt(i))) continue
       const segLen = i - segStart
-      if (segLen >= 2 && text.charCodeAt(segStart) === 46 && text.charCodeAt(segStart + 1) === 46 && (segLen === 2 || text.charCodeAt(segStart + 2) === 59)) {
+      if ((segLen >= 2 && text.charCodeAt(segStart) === 46 && text.charCodeAt(segStart + 1) === 46 && (segLen === 2 || text.charCodeAt(segStart + 2) === 59)) ||
+        (segLen >= 3 && i < len && dotsOnly(text, segStart, i))) {
         depth--
         if (depth < 0) { climbs++; if (first < 0) first = segStart; depth = 0 }
       } else if (!(segLen === 0 || (segLen === 1 && text.charCodeAt(segStart) === 46))) {
@@ -80,6 +123,14 @@ export function inspectPath (text: string, urlPath: boolean, work: Work, out: Gr
     const target = systemFile(lower)
     if (target !== '' && !/\s/.test(lower.slice(0, lower.indexOf(target)))) {
       out.push({ grammar: 'path', context: 'file name', token: text.slice(i, i + (drive ? 3 : file ? 5 : 1)), offset: i, span: text.slice(i, Math.min(len, i + 256)), fingerprint: `abs ${target}`, strength: 'strong', why: `is an absolute path to a system file (${target})` })
+      return
+    }
+  }
+  // a system file anywhere in the value, after a separator
+  if (!urlPath && (text.indexOf('/') >= 0 || text.indexOf('\\') >= 0)) {
+    const inside = systemFileInside(text.toLowerCase().replace(/\\/g, '/'), work)
+    if (inside != null) {
+      out.push({ grammar: 'path', context: 'file name (inside the value)', token: text.slice(inside.offset, inside.offset + 1), offset: inside.offset, span: text.slice(inside.offset, Math.min(len, inside.offset + 256)), fingerprint: `in ${inside.file}`, strength: 'weak', why: `names a system file (${inside.file}) inside the value` })
     }
   }
 }

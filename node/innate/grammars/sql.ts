@@ -214,7 +214,7 @@ export function lexSql (text: string, pos: number, end: number, work: Work): Sql
 const isOperand = (t: number): boolean => t === T_STRING || t === T_NUMBER || t === T_WORD || t === T_VAR || t === T_CLOSE
 const FIRST_OK = new Set([T_LOGIC, T_CMP, T_UNION, T_SEMI, T_CLOSE, T_COMMA, T_COMMENT, T_OP])
 
-interface TailVerdict { ok: boolean, strong: boolean, last: number, why: string }
+interface TailVerdict { ok: boolean, strong: boolean, last: number, why: string, union?: boolean, stacked?: boolean }
 
 /**
  * Checks the tokens after the break (tokens[from…]) as the rest of a query
@@ -310,7 +310,7 @@ function judgeTail (lx: SqlLex, from: number, quote: number): TailVerdict {
   const strong = hasUnion || hasStacked || hasFunc || hasCmp || hasClause || (hasLogic && logicOperandReal)
   const why = hasUnion ? 'UNION SELECT' : hasStacked ? 'a stacked statement' : hasFunc ? 'a function call' : hasCmp ? 'a comparison' : hasClause ? 'a clause keyword'
     : hasLogic ? (logicOperandReal ? 'a logical operator' : 'a logical operator with an empty operand') : 'a comment that ends the query'
-  return { ok: true, strong, last: toks.length - 1, why }
+  return { ok: true, strong, last: toks.length - 1, why, union: hasUnion, stacked: hasStacked }
 }
 
 function fingerprint (lx: SqlLex, from: number, to: number): string {
@@ -363,7 +363,7 @@ export function inspectSql (text: string, work: Work, out: GrammarFinding[]): vo
   while (i < text.length && isSpace(text.charCodeAt(i))) i++
   if (i >= text.length) return
   const c = text.charCodeAt(i)
-  if (!(isDigit(c) || c === 41 || (c === 45 && i + 1 < text.length && isDigit(text.charCodeAt(i + 1))))) return
+  if (!(isDigit(c) || c === 41 || (c === 45 && i + 1 < text.length && isDigit(text.charCodeAt(i + 1))))) { inspectBareWord(text, i, work, out); return }
   const lx = lexSql(text, c === 45 ? i + 1 : i, text.length, work)
   if (lx.tokens.length < 2 && lx.tokens[0]?.t !== T_CLOSE) return
   const from = lx.tokens[0].t === T_CLOSE ? 0 : 1
@@ -380,5 +380,41 @@ export function inspectSql (text: string, work: Work, out: GrammarFinding[]): vo
     fingerprint: fingerprint(lx, 0, v.last),
     strength: v.strong ? 'strong' : 'weak',
     why: `ends the number, then ${v.why}`
+  })
+}
+
+/**
+ * The value placed bare (an identifier or a number the application did not
+ * quote, e.g. `IN (${v})`, `ORDER BY ${v}`) when it starts with a word: one
+ * word, then `)` or `;`, then UNION SELECT or a stacked statement, ending in a
+ * comment that cuts the query's own text off (`queso1; DROP TABLE t--`,
+ * `x) UNION SELECT a, b#`). Weak: the context is a guess, and the word may
+ * be text; English with a semicolon ("Done; call me") has no comment after.
+ */
+function inspectBareWord (text: string, i: number, work: Work, out: GrammarFinding[]): void {
+  // cheap test first: one word, then ')' or ';'
+  let j = i
+  while (j < text.length && isWordChar(text.charCodeAt(j))) j++
+  if (j === i) return
+  let k = j
+  while (k < text.length && isSpace(text.charCodeAt(k))) k++
+  work.n += k - i
+  if (k >= text.length || (text.charCodeAt(k) !== 41 && text.charCodeAt(k) !== 59)) return
+  const lx = lexSql(text, i, text.length, work)
+  const toks = lx.tokens
+  if (toks.length < 3 || toks[0].t !== T_WORD || !(toks[1].t === T_CLOSE || toks[1].t === T_SEMI)) return
+  if (!lx.inComment && toks[toks.length - 1].t !== T_COMMENT) return
+  const v = judgeTail(lx, 1, 0)
+  if (!v.ok || !(v.union === true || v.stacked === true)) return
+  const brk = toks[1]
+  out.push({
+    grammar: 'sql',
+    context: 'bare word',
+    token: text.slice(brk.s, brk.e),
+    offset: brk.s,
+    span: spanOf(text, brk.s, toks[v.last].e),
+    fingerprint: fingerprint(lx, 0, v.last),
+    strength: 'weak',
+    why: `ends a bare word, then ${v.why} and a comment`
   })
 }

@@ -8,6 +8,26 @@ const strong = d.inspect("x' OR '1'='1", { location: 'query', name: 'q' }).findi
 const weak = d.inspect('<b>hi</b>', { location: 'query', name: 'q' }).findings
 const view = (over: Partial<ProfileView>): ProfileView => ({ phase: 'guarding', unknownEndpoint: false, profileDanger: 0, learnedNormal: () => false, ...over })
 
+const probe = d.inspectHttp({ method: 'GET', path: '/cart.jsp.bak', query: '', body: '', headers: {} }).findings
+const probeWeak = d.inspectHttp({ method: 'PUT', path: '/cart.jsp', query: '', body: '', headers: {} }).findings
+
+describe('combineInnate: probe findings block the request only', () => {
+  it('marks a level the probe grammar raised as request-only, at every rule', () => {
+    expect(probe[0]).toMatchObject({ grammar: 'probe', strength: 'strong' })
+    expect(probeWeak[0]).toMatchObject({ grammar: 'probe', location: 'method', strength: 'weak' })
+    expect(combineInnate(probe, view({ phase: 'learning' }), defaultInnatePolicy)).toMatchObject({ danger: 2, rule: 'C1-learning', requestOnly: true })
+    expect(combineInnate(probeWeak, view({ phase: 'learning', unknownEndpoint: true, profileDanger: 1 }), defaultInnatePolicy)).toMatchObject({ danger: 2, rule: 'C3-unknown-endpoint', requestOnly: true })
+    expect(combineInnate(probeWeak, view({ profileDanger: 1 }), defaultInnatePolicy)).toMatchObject({ danger: 2, rule: 'C2-guarding', requestOnly: true })
+    // an injection finding decides when there is one of the same strength: the verdict is then not request-only
+    const both = combineInnate([...probeWeak, ...weak], view({ profileDanger: 1 }), defaultInnatePolicy)
+    expect(both).toMatchObject({ danger: 2, finding: weak[0] })
+    expect(both.requestOnly).toBeUndefined()
+    // what the profile alone decided is never marked
+    expect(combineInnate(probe, view({ profileDanger: 2 }), defaultInnatePolicy).requestOnly).toBeUndefined()
+    expect(combineInnate(strong, view({ phase: 'learning' }), defaultInnatePolicy).requestOnly).toBeUndefined()
+  })
+})
+
 describe('combineInnate (C0–C3)', () => {
   it('has fixtures of both strengths', () => {
     expect(strong[0].strength).toBe('strong')

@@ -10,13 +10,14 @@ import { createPrng } from '../../../core/index.js'
  * length, so no value can make it backtrack. Counted, never timed.
  */
 const d = createInnateDetector()
-/** Work allowed per character (8 grammars × 3 views × the bounded rescans each grammar documents) and per value. */
+/** Work allowed per character (9 grammars × 3 views × the bounded rescans each grammar documents) and per value. */
 const PER_CHAR = 400
 const PER_VALUE = 2000
 
 const ALPHABET = "aAzZ09 '\"`<>/\\;|&$(){}[]#%+=-*.,:!?@^~\r\n\t\0é€"
 const SEEDS = ["' OR '1'='1", '1 UNION SELECT a FROM b--', '<script>alert(1)</script>', '" onmouseover="x()', "';alert(1)//", 'x; cat /etc/passwd', '$(id)',
-  '../../etc/passwd', '{{7*7}}', '${T(x).exec()}', '*)(uid=*', 'a\r\nSet-Cookie: x', '%2527', '&lt;b&gt;', '%c0%ae%c0%ae/', '<!--#exec cmd="ls" -->', 'javascript:x()']
+  '../../etc/passwd', '{{7*7}}', '${T(x).exec()}', '*)(uid=*', 'a\r\nSet-Cookie: x', '%2527', '&lt;b&gt;', '%c0%ae%c0%ae/', '<!--#exec cmd="ls" -->', 'javascript:x()',
+  '/x.jsp.bak', '/.git/config', 'q javascript:alert(1)', 'x) union select a#', 'a/etc/passwd', '....//', '/a.jpg/b.php', 'x::$DATA', 'w; drop table t--']
 const ENCODINGS: InnateEncoding[] = ['none', 'form', 'url']
 
 function randomValue (r: ReturnType<typeof createPrng>): string {
@@ -48,7 +49,10 @@ describe('innate detector under fuzzing', () => {
     let findings = 0
     for (let i = 0; i < 100_000; i++) {
       const v = i % 2 === 0 ? randomValue(r) : mutate(r, SEEDS[r.nextInt(SEEDS.length)])
-      const res = d.inspect(v, { location: 'query', name: 'q', encoding: ENCODINGS[i % 3] })
+      // every fifth value is a request path (the probe grammar reads paths only), with a method on it
+      const asPath = i % 5 === 0
+      const res = asPath ? d.inspect(v, { location: 'path', name: '', encoding: 'url' }) : d.inspect(v, { location: 'query', name: 'q', encoding: ENCODINGS[i % 3] })
+      if (asPath) d.inspectHttp({ method: i % 10 === 0 ? v.slice(0, 12) : 'PUT', path: v, query: '', body: '', headers: {} })
       findings += res.findings.length
       const ratio = (res.work - PER_VALUE) / Math.max(1, v.length)
       if (ratio > worst) worst = ratio
@@ -65,12 +69,13 @@ describe('innate detector under fuzzing', () => {
     const K64 = 65_536
     const fill = (unit: string): string => unit.repeat(Math.ceil(K64 / unit.length)).slice(0, K64)
     const units = ["'", '"', '<', '<a ', '<!--', '</a', "' or ", '1 or ', '(', ')(', '/*', '`', '[', ';cat', '; x', '$(', '../', '..\\', '{{', '${', '#{', '<%',
-      '\r\n', '%25', '%', '&#', '&#0', '&lt;', '\\', ' on', 'x="', "'||'", '-- ', 'a', ' ', '\0', 'é', '%c0%ae']
+      '\r\n', '%25', '%', '&#', '&#0', '&lt;', '\\', ' on', 'x="', "'||'", '-- ', 'a', ' ', '\0', 'é', '%c0%ae', '.bak/', '/.git', '~', 'javascript:', ':',
+      '/etc/passwd', 'a) union select 1#', '....//', 'x;', '/a.gif', '::']
     let worstUnit = 0
     for (const u of units) {
       for (const encoding of ENCODINGS) {
         const v = fill(u)
-        const res = d.inspect(v, { location: 'query', name: 'q', encoding })
+        const res = d.inspect(v, { location: encoding === 'url' ? 'path' : 'query', name: 'q', encoding })
         expect(res.work, `${JSON.stringify(u)} ${encoding}`).toBeLessThanOrEqual(PER_CHAR * v.length + PER_VALUE)
         worstUnit = Math.max(worstUnit, res.work / v.length)
       }

@@ -123,3 +123,44 @@ describe('inspectHttp', () => {
     expect(d.inspectHttp(obs, (_l, n) => n === 'page' ? ['html'] : false).findings.map((f) => f.name)).toEqual(['sql'])
   })
 })
+
+describe('innate grammars: weak signals inside a value (issue 10 follow-up)', () => {
+  /** [value as the application sees it, grammar, context, breaking token, offset] — all weak */
+  const WEAK: Array<[string, string, string, string, number]> = [
+    ['queso/etc/shadow', 'path', 'file name (inside the value)', '/', 5],
+    ['vino tinto/etc/passwd', 'path', 'file name (inside the value)', '/', 10],
+    ['2file:///etc/passwd', 'path', 'file name (inside the value)', '/', 8],
+    ['report C:\\Windows\\win.ini', 'path', 'file name (inside the value)', '\\', 17],
+    ['quesojavascript:alert(\'x\')', 'html', 'link in text', 'javascript:', 5],
+    ['see [here](javascript:fetch(1))', 'html', 'link in text', 'javascript:', 11],
+    ['x data:text/html;base64,PHNjcmlwdD4=', 'html', 'link in text', 'data:', 2],
+    ['quesos1) UNION ALL SELECT NULL,NULL,version()#', 'sql', 'bare word', ')', 7],
+    ['queso1; DROP TABLE orders--', 'sql', 'bare word', ';', 6]
+  ]
+  for (const [value, grammar, context, token, offset] of WEAK) {
+    it(`${grammar}: ${JSON.stringify(value)}`, () => {
+      const f = inspect(value).find((x) => x.grammar === grammar)
+      expect(f, JSON.stringify(inspect(value))).toBeDefined()
+      expect(f).toMatchObject({ strength: 'weak', context, token, offset })
+    })
+  }
+
+  it('reads a run of three or more dots before a separator as a climb (a filter that strips ../ once makes one)', () => {
+    expect(inspect('....//....//etc/passwd').find((f) => f.grammar === 'path')).toMatchObject({ strength: 'strong', context: 'relative file name', fingerprint: '../×2 etc/passwd' })
+    expect(inspect('Loading.... please wait')).toEqual([])
+    expect(inspect('wait... / ok')).toEqual([])
+  })
+
+  const TEXT = ['see /etc/hosts-guide for help', 'etc/passwd', 'books, etc/group discounts', 'my ~/.bashrc file', 'I like javascript: it is fun', 'JavaScript: The Good Parts (2008)',
+    'javascript:The Good Parts', 'metadata:text/plain', 'Done; call me later', 'Tom; select your seat', 'European Union select committee', 'backup the db; then update',
+    'plan b) or c', 'C:\\Users\\Ana\\Desktop\\list.txt', '/home/ana/documents/report.docx', 'src/main/app.js']
+  for (const value of TEXT) {
+    it(`text: ${JSON.stringify(value)}`, () => { expect(inspect(value)).toEqual([]) })
+  }
+
+  it('keeps a script URL at the start of a value strong only when code follows the scheme', () => {
+    expect(inspect('javascript:alert(1)')[0]).toMatchObject({ grammar: 'html', context: 'URL attribute', strength: 'strong' })
+    expect(inspect('javascript://%0aalert(1)', 'form')[0]).toMatchObject({ grammar: 'html', strength: 'strong' })
+    expect(inspect("javascript:window['al'+'ert'](1)")[0]).toMatchObject({ grammar: 'html', strength: 'strong' })
+  })
+})

@@ -88,6 +88,36 @@ describe('innate layer in the daemon', () => {
     expect(u.score.reasons[0].feature).toBe('innate:html')
   })
 
+  it('probes: a backup copy or a write on a script is blocked (request only) and never learned; new REST methods and paths are not', async () => {
+    const det = await open()
+    // a learning member: a strong probe blocks from the first request, a weak one is suspicious
+    const git = det.observeHttp(WEB, req('/.git/config', ''))
+    expect(git).toMatchObject({ danger: 2, requestOnly: true, learned: false })
+    expect(git.innate?.[0]).toMatchObject({ grammar: 'probe', location: 'path', token: '.git' })
+    expect(det.observeHttp(WEB, req('/report.tmp', '')).danger).toBe(1)
+    await train(det, 400)
+    // a guarding member: at an unknown endpoint (level 1, D4) the probe lifts to level 2 (C3), and the scan path creates no context
+    const bak = det.observeHttp(WEB, req('/item.bak', ''))
+    expect(bak).toMatchObject({ danger: 2, requestOnly: true })
+    expect(bak.score.reasons[0].feature).toBe('innate:probe')
+    const put = det.observeHttp(WEB, { ...req('/admin/page.jsp', 'a=1'), method: 'PUT' })
+    expect(put).toMatchObject({ danger: 2, requestOnly: true })
+    expect(put.innate?.[0]).toMatchObject({ location: 'method', fingerprint: 'write .jsp' })
+    expect(det.contexts().map((c) => c.context).filter((c) => c.includes('.bak') || c.startsWith('put '))).toEqual([])
+    // living change: a new method on a REST route and a new page are suspicious at most
+    expect(det.observeHttp(WEB, { ...req('/item/7', ''), method: 'DELETE' }).danger).toBeLessThan(2)
+    expect(det.observeHttp(WEB, req('/item/7/reviews', 'page=2')).danger).toBeLessThan(2)
+  })
+
+  it('probes turned off for a prefix of endpoints (an application that stores users\' files)', async () => {
+    const det = await open({ ignore: [{ context: 'GET /files/*', grammars: ['probe'] }] })
+    await train(det, 400)
+    const own = det.observeHttp(WEB, req('/files/ana/thesis.old', ''))
+    expect(own.danger).toBeLessThan(2)
+    expect(own.innate).toBeUndefined()
+    expect(det.observeHttp(WEB, req('/thesis.old', '')).danger).toBe(2)
+  })
+
   it('C0: where the application takes HTML in a field and the profile learned it, learning wins', async () => {
     // the field is turned down while the member learns it, then turned back on: the learned values never block
     let det = await open({ ignore: [{ context: 'POST /admin/page', parameter: 'html' }] })
@@ -114,8 +144,8 @@ describe('innate layer in the daemon', () => {
   })
 
   it('config errors name the field (IMMUNE_ERR_CONFIG)', () => {
-    const { issues } = checkConfig({ cells: [{ name: 'web', type: 'http' }], innate: { learningBlock: 'always', grammars: ['sql', 'cobol'], cells: { nope: {} }, ignore: [{}] } })
-    expect(issues.map((i) => i.field).sort()).toEqual(['innate.cells.nope', 'innate.grammars[1]', 'innate.ignore[0]', 'innate.learningBlock'])
+    const { issues } = checkConfig({ cells: [{ name: 'web', type: 'http' }], innate: { learningBlock: 'always', grammars: ['sql', 'cobol'], cells: { nope: {} }, ignore: [{}, { context: 'GET /a*b' }] } })
+    expect(issues.map((i) => i.field).sort()).toEqual(['innate.cells.nope', 'innate.grammars[1]', 'innate.ignore[0]', 'innate.ignore[1].context', 'innate.learningBlock'])
     try { validateConfig({ innate: { guardingLift: 3 } }); expect.fail('accepted') } catch (err) {
       expect(err).toBeInstanceOf(ConfigError)
       expect((err as ConfigError).code).toBe('IMMUNE_ERR_CONFIG')
