@@ -20,6 +20,16 @@
  *   known endpoints, FPR and FPR on non-copies. observationsPerSecInnate: the
  *   same timing with the innate layer on (inspect + assess + combine),
  *   passes interleaved with the plain ones.
+ *   innate.guarding.level2.halves: level-2 TPR on the design half of
+ *   anomalousTrafficTest [0, h) (the innate signals were designed on it,
+ *   bench/detect-innate.ts) and on the report half [h, n).
+ *   innate.guarding.lifts: anomalies (and normal test requests: false
+ *   positives) that the innate layer lifted to level 2 where the profile
+ *   alone was below it, by the signal that decided (bench/support/
+ *   innate-signals.ts: a grammar, or a probe kind / weak in-value signal),
+ *   and how many of those verdicts were request-only (probe).
+ *   innate.daemonWiring: the same as the daemon wires it (the innate
+ *   inspector as the profile's value checker, training through the gate).
    (bannedPer10k: as the daemon runs it, the combined detector; bannedPer10kProfile: the profile alone)
  * - bannedPer10k: clients banned per 10,000 normal test requests by the
  *   default response policy (decide() + recordOffence(), as the decision
@@ -42,6 +52,9 @@ import { createHttpProfileSet } from '../node/profile/http/index.js'
 import { parseRawHttpRequests } from '../node/sensors/raw-http.js'
 import { loadavg } from 'node:os'
 import { createInnateDetector, createInnateGate, defaultInnatePolicy } from '../node/innate/index.js'
+import type { InnateGateResult } from '../node/innate/index.js'
+import { innateValueChecker } from '../node/daemon/index.js'
+import { bump, signalOf } from './support/innate-signals.js'
 import { createPolicy, decideWithBreakdown, emptyPolicyState, recordOffence } from '../node/respond/index.js'
 import { defaultPolicyConfig } from '../node/respond/policy-config.js'
 import { printResult, sharedDataDir, skipWithoutData } from './lib.js'
@@ -113,10 +126,35 @@ const gate = createInnateGate({ inspector: createInnateDetector(), policy: defau
 const fresh = createDetector({ clock: createManualClock(T0), profiles: createHttpProfileSet() }, { minObservations: MIN_OBS })
 const dangerInnate = new Uint8Array(test.length)
 const dangerLearning = new Uint8Array(test.length)
+const liftsAnomalies: Record<string, number> = {}
+const liftsNormal: Record<string, number> = {}
+let requestOnlyAnomalies = 0
+let requestOnlyNormal = 0
+const countLift = (g: InnateGateResult, anomaly: boolean): void => {
+  if (g.result.danger !== 2 || g.profileDanger === 2 || g.combination.finding == null) return
+  bump(anomaly ? liftsAnomalies : liftsNormal, signalOf(g.combination.finding))
+  if (g.combination.requestOnly === true) { if (anomaly) requestOnlyAnomalies++; else requestOnlyNormal++ }
+}
 for (let i = 0; i < test.length; i++) {
-  dangerInnate[i] = gate.decide(detector, test[i], false).result.danger
+  const g = gate.decide(detector, test[i], false)
+  dangerInnate[i] = g.result.danger
+  countLift(g, i >= normal.length)
   dangerLearning[i] = gate.decide(fresh, test[i], false).result.danger
 }
+// as the daemon wires it (node/daemon/detection.ts): the inspector is the profile's value checker, and training goes through the gate
+const daemonInspector = createInnateDetector()
+const daemonGate = createInnateGate({ inspector: daemonInspector, policy: defaultInnatePolicy })
+const daemonDetector = ((): Detector<HttpObservation> => {
+  const clock = createManualClock(T0)
+  const det = createDetector({ clock, profiles: createHttpProfileSet({ valueChecker: innateValueChecker(daemonInspector) }) }, { minObservations: MIN_OBS })
+  for (const o of train) {
+    if (o.time > clock.now()) clock.set(o.time)
+    daemonGate.decide(det, o, true)
+  }
+  return det
+})()
+const dangerDaemon = new Uint8Array(test.length)
+for (let i = 0; i < test.length; i++) dangerDaemon[i] = daemonGate.decide(daemonDetector, test[i], false).result.danger
 // Timed passes: the best of three (the machine is shared; the best pass is the least disturbed one), plain and with the innate layer interleaved.
 let cpu = Infinity
 let wall = Infinity
@@ -221,6 +259,17 @@ function level2 (d: Uint8Array): { tpr: number, fpr: number, fprNonCopies: numbe
 }
 const innateGuarding = level2(dangerInnate)
 const innateLearning = level2(dangerLearning)
+const innateDaemon = level2(dangerDaemon)
+// design / report halves of anomalousTrafficTest (as bench/detect-innate.ts splits it)
+const sameRequest = (a: HttpObservation, b: HttpObservation): boolean => a.query === b.query && a.body === b.body && a.path === b.path
+let half = Math.floor(anomalous.length / 2)
+while (half < anomalous.length && sameRequest(anomalous[half], anomalous[half - 1])) half++
+function halfTpr (d: Uint8Array, from: number, to: number): number {
+  let hit = 0
+  for (let k = from; k < to; k++) if (d[normal.length + k] === 2) hit++
+  return r4(hit / (to - from))
+}
+const halves = (d: Uint8Array): { design: number, report: number, split: string } => ({ design: halfTpr(d, 0, half), report: halfTpr(d, half, anomalous.length), split: `design [0, ${half}), report [${half}, ${anomalous.length})` })
 
 // clients banned by the default response policy on the normal test traffic
 const CLIENT_BLOCK = 10
@@ -261,8 +310,13 @@ printResult({
   level1: { tpr: l1.tpr, fpr: l1.fpr, fprNonCopies: l1.fprNonCopies },
   level2: { tpr: l2.tpr, fpr: l2.fpr, fprNonCopies: l2.fprNonCopies, tprKnownEndpoints: r4(knownL2 / knownAnomalies), anomaliesAtKnownEndpoints: knownAnomalies },
   innate: {
-    guarding: { level2: { tpr: innateGuarding.tpr, fpr: innateGuarding.fpr, fprNonCopies: innateGuarding.fprNonCopies, tprUnknownEndpoints: innateGuarding.tprUnknownEndpoints, tprKnownEndpoints: innateGuarding.tprKnownEndpoints }, level1: innateGuarding.level1 },
-    learning: { level2: { tpr: innateLearning.tpr, fpr: innateLearning.fpr, fprNonCopies: innateLearning.fprNonCopies }, level1: innateLearning.level1 },
+    guarding: {
+      level2: { tpr: innateGuarding.tpr, fpr: innateGuarding.fpr, fprNonCopies: innateGuarding.fprNonCopies, tprUnknownEndpoints: innateGuarding.tprUnknownEndpoints, tprKnownEndpoints: innateGuarding.tprKnownEndpoints, halves: halves(dangerInnate) },
+      level1: innateGuarding.level1,
+      lifts: { anomalies: liftsAnomalies, normalTest: liftsNormal, requestOnly: { anomalies: requestOnlyAnomalies, normalTest: requestOnlyNormal } }
+    },
+    learning: { level2: { tpr: innateLearning.tpr, fpr: innateLearning.fpr, fprNonCopies: innateLearning.fprNonCopies, halves: halves(dangerLearning) }, level1: innateLearning.level1 },
+    daemonWiring: { level2: { tpr: innateDaemon.tpr, fpr: innateDaemon.fpr, fprNonCopies: innateDaemon.fprNonCopies, tprUnknownEndpoints: innateDaemon.tprUnknownEndpoints, tprKnownEndpoints: innateDaemon.tprKnownEndpoints, halves: halves(dangerDaemon) }, level1: innateDaemon.level1 },
     policy: defaultInnatePolicy,
     targets: { level2Tpr: 0.95, level2FprNonCopies: 0.0002 }
   },

@@ -15,6 +15,8 @@
  *     new-page           a page never seen, used by 100 clients
  *     new-search-page    a page never seen that takes free text (punctuation, quotes), 100 clients
  *     optional-missing   an optional parameter left out
+ *     new-methods-files  a new REST section (PUT, PATCH, DELETE, OPTIONS on
+ *                        new routes), new hashed assets, .well-known, downloads
  *   attacks (SQL injection, XSS, command injection payloads; path traversal too in parameters):
  *     known-endpoint     the reference: at the pages seen in training
  *     header-injection   in the User-Agent, the Referer or a cookie of otherwise normal requests
@@ -22,6 +24,9 @@
  *     unseen-endpoint-similar at a new path taking the parameters of a page seen in training
  *     one-source-endpoint at an endpoint one source taught 300 requests
  *     new-endpoint       at the new page once learned from its 100 clients
+ *     scanner-probes     backup copies of the app's pages, VCS and server
+ *                        metadata, a write on a page, tracing (the innate
+ *                        probe grammar; request-only verdicts)
  *
  * Each class runs on a fresh detector trained on the same data, wired as
  * the daemon wires it (daemon defaults, the innate layer with its default
@@ -348,6 +353,26 @@ const benign: Record<string, (run: Run, t: Tally, r: Prng) => void> = {
       send(run, { kind: 'http', time: 0, method: 'GET', path: '/tienda1/publico/buscar.jsp', query: form(q), body: '', headers: { 'user-agent': train[0].headers['user-agent'] ?? '' }, source: clients[i % 100] }, t, false, 12_000)
     }
   },
+  'new-methods-files': (run, t, r) => {
+    // a release adds a REST section and assets; its clients use them (every method a REST client uses, on routes without script extensions)
+    const make = (): HttpObservation => {
+      const id = String(1 + r.nextInt(5000))
+      const x = r.nextInt(9)
+      const base = { kind: 'http' as const, time: 0, query: '', body: '', headers: { 'user-agent': train[0].headers['user-agent'] ?? '' } }
+      switch (x) {
+        case 0: return { ...base, method: 'PUT', path: `/tienda1/api/carrito/${id}`, body: JSON.stringify({ cantidad: 1 + r.nextInt(9) }), headers: { ...base.headers, 'content-type': 'application/json' } }
+        case 1: return { ...base, method: 'PATCH', path: `/tienda1/api/perfil/${id}`, body: JSON.stringify({ idioma: pick(r, ['es', 'en', 'ca']) }), headers: { ...base.headers, 'content-type': 'application/json' } }
+        case 2: return { ...base, method: 'DELETE', path: `/tienda1/api/carrito/${id}` }
+        case 3: return { ...base, method: 'OPTIONS', path: '/tienda1/api/carrito' }
+        case 4: return { ...base, method: 'GET', path: `/tienda1/static/${pick(r, ['app', 'vendor', 'main'])}.${hex(r, 8).toLowerCase()}.${pick(r, ['js', 'css', 'js.map'])}` }
+        case 5: return { ...base, method: 'GET', path: pick(r, ['/.well-known/security.txt', '/.well-known/openid-configuration', '/robots.txt', '/sitemap.xml', '/favicon.ico']) }
+        case 6: return { ...base, method: 'GET', path: `/tienda1/descargas/${pick(r, ['catalogo-2025.pdf', 'tarifas.xlsx', 'manual-v1.2.3.pdf', 'fotos.zip'])}` }
+        case 7: return { ...base, method: 'HEAD', path: `/tienda1/api/productos/${id}` }
+        default: return { ...base, method: 'GET', path: `/tienda1/api/productos/${id}`, query: form([{ name: 'campos', value: pick(r, ['nombre,precio', 'todo']) }] as FormParam[]) }
+      }
+    }
+    for (let i = 0; i < CASES; i++) session(run, t, r, make, 4, 1)
+  },
   'optional-missing': (run, t, r) => {
     const make = (): HttpObservation | undefined => {
       const o = templateWith(r, () => true)
@@ -422,6 +447,22 @@ const attacks: Record<string, (run: Run, t: Tally, r: Prng) => void> = {
     const clients = Array.from({ length: 100 }, () => newClient())
     for (let i = 0; i < 300; i++) send(run, { ...newPageRequest(r), source: clients[i % 100] }, null, false, 12_000)
     for (let i = 0; i < CASES; i++) send(run, { ...injectInto(newPageRequest(r), r), source: newClient() }, t, true)
+  },
+  'scanner-probes': (run, t, r) => {
+    // what dirb, nikto and nuclei's exposure templates ask for, around the app's own pages
+    const pages = [...new Set(train.map((o) => o.path))]
+    const dirs = [...new Set(pages.map((p) => p.replace(/\/[^/]*$/, '')))]
+    for (let i = 0; i < CASES; i++) {
+      const page = pick(r, pages)
+      const x = r.nextInt(6)
+      const path = x === 0 ? `${page}${pick(r, ['.bak', '.old', '.orig', '~', '.swp', '.BAK', '.save'])}`
+        : x === 1 ? `${pick(r, dirs)}/${pick(r, ['.git/HEAD', '.svn/entries', '.env', '.DS_Store', 'WEB-INF/web.xml', '.htaccess'])}`
+          : x === 2 ? `${page.replace(/\.[a-z]+$/, '')}.${pick(r, ['inc', 'java', 'sql', 'log', 'cfg'])}`
+            : page
+      const method = x === 3 ? pick(r, ['PUT', 'MOVE', 'DELETE']) : x === 4 ? pick(r, ['TRACE', 'TRACK', 'DEBUG']) : 'GET'
+      const o: HttpObservation = { kind: 'http', time: 0, method, path: x === 5 ? `${pick(r, dirs)}/${pick(r, ['backup.sql', 'db.sql', 'error.log', 'config.inc'])}` : path, query: '', body: method === 'PUT' ? 'x=1' : '', headers: { 'user-agent': train[0].headers['user-agent'] ?? '' }, source: newClient() }
+      send(run, o, t, true)
+    }
   }
 }
 

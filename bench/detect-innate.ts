@@ -17,6 +17,13 @@
  *   of the report half: count, tpr, tprStrong, libinjection's tpr.
  * - observationsPerSec: inspectHttp over the test requests, one core, CPU time, best of 3;
  *   libinjection's over the same values, measured in the same run.
+ * - signals: per signal added by the issue-10 follow-up (bench/support/innate-signals.ts:
+ *   the probe grammar's kinds, the weak in-value signals), requests with such a
+ *   finding in the report half, the design half, normalTrafficTest and
+ *   normalTrafficTraining (the last two: false positives).
+ * - corpus.probes: the probe grammar on generated scanner requests and on the
+ *   paths and methods of living applications (bench/support/innate-corpus.ts);
+ *   corpus.techProse: technical prose that names files, schemes and statements.
  *
  *     npm run bench -- detect-innate
  */
@@ -33,6 +40,7 @@ import type { CsicFamily } from './support/csic-families.js'
 import { CORPUS_FAMILIES, attackCorpus, benignCorpus, probeCorpus, techProseCorpus } from './support/innate-corpus.js'
 import { loadLibinjection } from './support/libinjection.js'
 import type { Libinjection } from './support/libinjection.js'
+import { NEW_SIGNALS, signalOf } from './support/innate-signals.js'
 import { printResult, sharedDataDir } from './lib.js'
 
 const BENCH = 'detect-innate'
@@ -192,6 +200,17 @@ function normalRates (set: readonly HttpObservation[], withCopies: boolean): { n
   }
 }
 
+/** Requests with a finding of each new signal. */
+function signalCounts (set: readonly HttpObservation[]): Record<string, number> {
+  const out: Record<string, number> = Object.fromEntries(NEW_SIGNALS.map((x) => [x, 0]))
+  for (const o of set) {
+    const seen = new Set(innate.inspectHttp(o).findings.map((f) => signalOf(f)))
+    for (const x of seen) if (x in out) out[x]++
+  }
+  return out
+}
+const signals = { reportHalf: signalCounts(report), designHalf: signalCounts(design), normalTest: signalCounts(normal), normalTraining: signalCounts(train) }
+
 const reportRates = anomalyRates(report)
 const designRates = anomalyRates(design)
 const allRates = anomalyRates(anomalous)
@@ -228,6 +247,7 @@ printResult({
   allAnomalies: { n: allRates.n, tpr: allRates.tpr, tprStrong: allRates.tprStrong, ...(lib != null ? { libinjection: allRates.libinjection } : {}) },
   normalTest: { n: testNormal.n, nonCopies: testNormal.nonCopies, fpr: testNormal.fpr, fprNonCopies: testNormal.fprNonCopies, ...(lib != null ? { libinjection: testNormal.libinjection } : {}) },
   normalTraining: { n: trainNormal.n, fpr: trainNormal.fpr, ...(lib != null ? { libinjection: trainNormal.libinjection } : {}) },
+  signals,
   corpus,
   observationsPerSec: Math.round(test.length / (innateMs / 1000)),
   ...(libMs != null ? { libinjectionObservationsPerSec: Math.round(test.length / (libMs / 1000)), libinjection: lib?.version } : {}),

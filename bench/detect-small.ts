@@ -17,6 +17,11 @@
  *     assess(); the detection rate is the share at level ≥ 1 and at level 2.
  * Rates are pooled over the runs; fpr2Upper95 is the one-sided 95 %
  * upper confidence bound of the level-2 rate (Poisson, Wilson–Hilferty).
+ * The profile alone decides the fpr and tpr figures; fpr2Innate / tpr2Innate are the same
+ * requests with the innate layer combined (node/innate, default policy,
+ * innate-gate.ts: the fresh traffic through decide() after the same
+ * training, the attacks assessed), so that the innate signals are checked
+ * against these apps' benign traffic too.
  *
  *     npm run bench -- detect-small [--sizes 30,60,100,200,1000] [--reps 8] [--fresh 5000] [--attacks 40]
  */
@@ -29,6 +34,8 @@ import { createPrng } from '../core/index.js'
 import { createHttpProfileSet } from '../node/profile/http/index.js'
 import { APPS, ATTACK_KINDS, injectAttack, toHttpObservation } from '../test/node/profile/http/traffic-generators.js'
 import type { AttackKind, TrafficApp } from '../test/node/profile/http/traffic-generators.js'
+import { createInnateDetector, createInnateGate, defaultInnatePolicy } from '../node/innate/index.js'
+import { loadavg } from 'node:os'
 import { printResult } from './lib.js'
 
 const BENCH = 'detect-small'
@@ -47,6 +54,7 @@ const APP_FILTER = arg('apps', APPS.map((a) => a.name).join(',')).split(',')
 const VERBOSE = process.argv.includes('--verbose')
 
 const poissonUpper95 = (k: number): number => poissonUpper(k, 0.95)
+const GATE = createInnateGate({ inspector: createInnateDetector(), policy: defaultInnatePolicy })
 
 interface Driver {
   app: TrafficApp
@@ -79,12 +87,16 @@ interface Cell {
   byKind: Record<string, { n: number, tp1: number, tp2: number }>
   fp2Features: Record<string, number>
   fp1Features: Record<string, number>
+  /** With the innate layer combined. */
+  fp2Innate: number
+  tp2Innate: number
+  fp2InnateFeatures: Record<string, number>
   thresholdMethods: Record<string, number>
   examples: string[]
 }
 
 function runCell (appName: string, create: (seed: number) => TrafficApp, N: number): Cell {
-  const cell: Cell = { app: appName, minObservations: N, trained: 0, fresh: 0, fp1: 0, fp2: 0, attacks: 0, tp1: 0, tp2: 0, byKind: {}, fp2Features: {}, fp1Features: {}, thresholdMethods: {}, examples: [] }
+  const cell: Cell = { app: appName, minObservations: N, trained: 0, fresh: 0, fp1: 0, fp2: 0, attacks: 0, tp1: 0, tp2: 0, byKind: {}, fp2Features: {}, fp1Features: {}, fp2Innate: 0, tp2Innate: 0, fp2InnateFeatures: {}, thresholdMethods: {}, examples: [] }
   for (const k of ATTACK_KINDS) cell.byKind[k] = { n: 0, tp1: 0, tp2: 0 }
   for (let rep = 0; rep < REPS; rep++) {
     const clock = createManualClock(T0)
@@ -109,10 +121,19 @@ function runCell (appName: string, create: (seed: number) => TrafficApp, N: numb
         cell.thresholdMethods[key] = (cell.thresholdMethods[key] ?? 0) + 1
       }
     }
-    // 2. fresh normal traffic through observe()
+    // 2. fresh normal traffic through observe() (inside the innate gate: every context guards, so it observes as before)
     for (let j = 0; j < FRESH; j++) {
-      const r = feed(d, obsOf(d, d.app.next()))
+      const o = obsOf(d, d.app.next())
+      if (o.time > d.clock.now()) d.clock.set(o.time)
+      const g = GATE.decide(d.det, o, true)
+      const r = { ...g.result, danger: g.profileDanger }
       if (r.phase !== 'guarding') continue
+      if (g.result.danger === 2) {
+        cell.fp2Innate++
+        const top = g.result.score.reasons[0]
+        const f = top == null ? 'none' : `${top.parameter ?? ''}:${top.feature}`
+        cell.fp2InnateFeatures[f] = (cell.fp2InnateFeatures[f] ?? 0) + 1
+      }
       cell.fresh++
       const top = r.score.reasons[0]
       const f = top == null ? 'none' : `${top.parameter ?? ''}:${top.feature}`
@@ -134,8 +155,10 @@ function runCell (appName: string, create: (seed: number) => TrafficApp, N: numb
         if (req == null) continue
         const o = obsOf(d, req)
         if (o.time > clock.now()) clock.set(o.time)
-        const r = d.det.assess(o)
+        const g = GATE.decide(d.det, o, false)
+        const r = { ...g.result, danger: g.profileDanger }
         if (r.phase !== 'guarding') continue
+        if (g.result.danger === 2) cell.tp2Innate++
         made++
         const b = cell.byKind[kind]
         b.n++
@@ -176,7 +199,10 @@ const byApp = cells.map((c) => ({
   tpr2: r4(c.tp2 / c.attacks),
   tpr1ByKind: Object.fromEntries(Object.entries(c.byKind).map(([k, b]) => [k, r4(b.tp1 / b.n)])),
   tpr2ByKind: Object.fromEntries(Object.entries(c.byKind).map(([k, b]) => [k, r4(b.tp2 / b.n)])),
-  fp2TopReasons: topN(c.fp2Features, 3)
+  fp2TopReasons: topN(c.fp2Features, 3),
+  fpr2Innate: r5(c.fp2Innate / c.fresh),
+  tpr2Innate: r4(c.tp2Innate / c.attacks),
+  fp2InnateTopReasons: topN(c.fp2InnateFeatures, 3)
 }))
 
 const bySize = SIZES.map((N) => {
@@ -192,7 +218,10 @@ const bySize = SIZES.map((N) => {
     fpr2Max: r5(Math.max(...cs.map((c) => c.fp2 / c.fresh))),
     fpr2Upper95: r5(poissonUpper95(sum((c) => c.fp2)) / fresh),
     tpr1: r4(sum((c) => c.tp1) / attacks),
-    tpr2: r4(sum((c) => c.tp2) / attacks)
+    tpr2: r4(sum((c) => c.tp2) / attacks),
+    fpr2Innate: r5(sum((c) => c.fp2Innate) / fresh),
+    fpr2InnateUpper95: r5(poissonUpper95(sum((c) => c.fp2Innate)) / fresh),
+    tpr2Innate: r4(sum((c) => c.tp2Innate) / attacks)
   }
 })
 
@@ -204,5 +233,6 @@ printResult({
   attacksPerKindPerRun: ATTACKS,
   bySize,
   byApp,
-  seconds: Math.round((performance.now() - t0) / 100) / 10
+  seconds: Math.round((performance.now() - t0) / 100) / 10,
+  loadAvg: loadavg().map((x) => Math.round(x * 100) / 100)
 })
