@@ -109,6 +109,18 @@ describe('innate layer in the daemon', () => {
     expect(det.observeHttp(WEB, req('/item/7/reviews', 'page=2')).danger).toBeLessThan(2)
   })
 
+  it('two signals agree at a renamed parameter: novelty (a new name, a missing one) plus an injection finding is level 2; novelty alone is not', async () => {
+    const det = await open()
+    await train(det, 400)
+    const renamed = det.observeHttp(WEB, req('/item', 'id=5&userA=ana'))
+    expect(renamed.danger, JSON.stringify(renamed.score.reasons)).toBeLessThan(2)
+    const injected = det.observeHttp(WEB, req('/item', 'id=5&userA=ana%27+OR+%27a%27%3D%27a'))
+    expect(injected.danger).toBe(2)
+    expect(injected.innate?.[0]).toMatchObject({ grammar: 'sql', name: 'userA' })
+    // a weak in-value signal (a system file after a separator) needs the same second signal
+    expect(det.observeHttp(WEB, req('/item', 'id=5&userA=ana%2Fetc%2Fshadow')).danger).toBe(2)
+  })
+
   it('probes turned off for a prefix of endpoints (an application that stores users\' files)', async () => {
     const det = await open({ ignore: [{ context: 'GET /files/*', grammars: ['probe'] }] })
     await train(det, 400)
