@@ -46,18 +46,23 @@ afterAll(async () => { await pool.cleanup() })
 
 describe('e2e: scan, then a new page, then an attack on it', () => {
   it('5,000 one-off paths from 3 sources leave the table bounded and the unknown-endpoint signal on', async () => {
+    // one-off names a wordlist scan asks for (no backup suffix: those are the innate layer's probes, below)
     const words = ['admin', 'backup', 'cgi-bin', 'old', 'test', 'wp-admin', 'phpmyadmin', '.git', 'config', 'db']
     let lastSuspicious = 0
     for (let i = 0; i < 5000; i += 500) {
-      const batch: IngestItem[] = Array.from({ length: 500 }, (_, k) => ({ kind: 'http', method: 'GET', path: `/${words[(i + k) % words.length]}${i + k}.bak`, source: `192.0.2.${1 + ((i + k) % 3)}` }))
+      const batch: IngestItem[] = Array.from({ length: 500 }, (_, k) => ({ kind: 'http', method: 'GET', path: `/${words[(i + k) % words.length]}${i + k}`, source: `192.0.2.${1 + ((i + k) % 3)}` }))
       const answers = await observe(batch)
       if (i === 4500) lastSuspicious = answers.filter((a) => a.danger === 1 && a.reasons[0]?.feature === 'unknown-endpoint').length
     }
     expect(lastSuspicious).toBe(500)
+    // backup copies are scanners' footprints (innate probe grammar): level 2 at once, and they create no context
+    const probes = await observe(Array.from({ length: 200 }, (_, k) => ({ kind: 'http' as const, method: 'GET', path: `/${words[k % words.length]}${k}.bak`, source: '192.0.2.4' })))
+    expect(probes.every((a) => a.danger === 2 && a.reasons[0]?.feature === 'innate:probe')).toBe(true)
     const s = await getOk<StatusBody>(node.apiUrl, '/status')
     const own = s.contexts.filter((c) => c.cell === 'ingest')
     // each scanning source may hold at most 64 contexts that never reached their quorum
     expect(own.length).toBeLessThanOrEqual(NORMAL_ENDPOINTS + 3 * 64)
+    expect(own.some((c) => c.context.endsWith('.bak'))).toBe(false)
   })
 
   it('a new page used by 100 clients is learned, and an injection into it is blocked', async () => {
