@@ -27,17 +27,15 @@
  *   npm run bench -- daemon --idle-sec 10 # a quicker look
  */
 import { Agent } from 'node:http'
-import { execFileSync, spawnSync } from 'node:child_process'
-import { copyFileSync, existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { execFileSync } from 'node:child_process'
+import { rmSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
-import { REPO_ROOT, createDaemonPool, tinyAppCell } from '../test/e2e/support/daemon.js'
+import { createDaemonPool, tinyAppCell } from '../test/e2e/support/daemon.js'
 import { getOk, httpRequest, procCpuTicks, procRssBytes, sleep } from '../test/e2e/support/http.js'
 import { NORMAL_ENDPOINTS, createNormalTraffic } from '../test/e2e/support/traffic.js'
-import { printResult } from './lib.js'
+import { buildDaemon, printResult } from './lib.js'
 
 const { values } = parseArgs({ options: { 'idle-sec': { type: 'string' }, single: { type: 'string' }, batches: { type: 'string' }, 'cpu-prof': { type: 'string' }, runtime: { type: 'string' } }, allowPositionals: true })
 const RUNTIME = values.runtime === 'tsx' ? 'tsx' : 'build'
@@ -77,19 +75,7 @@ async function drive (apiUrl: string, pid: number, bodies: string[]): Promise<{ 
   return { sec, cpuSec, blocked, errors }
 }
 
-/** tsc build of the sources into a temp dir (node_modules linked, package.json for the version). */
-function build (): { dir: string, bin: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'immune-bench-build-'))
-  symlinkSync(join(REPO_ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir')
-  copyFileSync(join(REPO_ROOT, 'package.json'), join(dir, 'package.json'))
-  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(REPO_ROOT, 'tsconfig.build.json'), '--outDir', join(dir, 'dist')], { encoding: 'utf8' })
-  const bin = join(dir, 'dist/bin/immune-node.js')
-  // type errors elsewhere (work in progress) do not stop tsc from emitting
-  if (!existsSync(bin)) throw new Error(`build failed (tsc exit ${r.status}): ${r.stdout.slice(0, 2000)}${r.stderr.slice(0, 2000)}`)
-  return { dir, bin }
-}
-
-const built = RUNTIME === 'build' ? build() : null
+const built = RUNTIME === 'build' ? buildDaemon() : null
 if (built != null) log(`built into ${built.dir}`)
 const pool = createDaemonPool()
 try {

@@ -1,6 +1,7 @@
 /** Helpers shared by the benchmarks. */
-import { existsSync } from 'node:fs'
-import { loadavg } from 'node:os'
+import { spawnSync } from 'node:child_process'
+import { copyFileSync, existsSync, mkdtempSync, symlinkSync } from 'node:fs'
+import { loadavg, tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -33,4 +34,20 @@ export function skipWithoutData (bench: string, what: string): never {
   process.stderr.write(`${bench}: skipped: ${what} not found (expected ../shared/data beside the project, or set IMMUNE_SHARED_DATA)\n`)
   printResult({ bench, skipped: true, reason: `${what} not found` })
   process.exit(0)
+}
+
+/**
+ * tsc build of the sources into a temp dir (node_modules linked, package.json
+ * for the version), so a benchmark runs the daemon as installed (package.json
+ * "bin"); the caller removes `dir`.
+ */
+export function buildDaemon (): { dir: string, bin: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'immune-bench-build-'))
+  symlinkSync(join(projectRoot, 'node_modules'), join(dir, 'node_modules'), 'dir')
+  copyFileSync(join(projectRoot, 'package.json'), join(dir, 'package.json'))
+  const r = spawnSync(process.execPath, [join(projectRoot, 'node_modules/typescript/bin/tsc'), '-p', join(projectRoot, 'tsconfig.build.json'), '--outDir', join(dir, 'dist')], { encoding: 'utf8' })
+  const bin = join(dir, 'dist/bin/immune-node.js')
+  // type errors elsewhere (work in progress) do not stop tsc from emitting
+  if (!existsSync(bin)) throw new Error(`build failed (tsc exit ${String(r.status)}): ${r.stdout.slice(0, 2000)}${r.stderr.slice(0, 2000)}`)
+  return { dir, bin }
 }
