@@ -102,7 +102,9 @@ const CSS = [
   'body{font-family:sans-serif;max-width:64rem;margin:1rem auto;padding:0 1rem;color:#222;line-height:1.4}',
   'table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:right;vertical-align:top}',
   'td{white-space:nowrap}td:first-child,th:first-child{text-align:left}th{background:#f6f6f6}',
-  'td.note,th.note{text-align:left;white-space:normal;font-size:.85rem;color:#444;min-width:14rem}',
+  'td.note,th.note{text-align:left;white-space:normal;font-size:.85rem;color:#444;min-width:10rem}',
+  // a wide table scrolls inside its own box (fonts differ between browsers): the page never goes sideways
+  'div.wide{max-width:100%;overflow-x:auto}',
   'table.figures td:first-child{white-space:normal;min-width:15rem}',
   'tr.not-run td{color:#888}tr.alarm td{background:#fff4e0}tr.alarm td.value-mesh{font-weight:bold;color:#8a3b00}',
   'svg{display:block;margin:1rem 0;max-width:100%;height:auto}code{background:#f4f4f4;padding:0 .2rem}',
@@ -186,18 +188,18 @@ Detection: TPR ${r.detection.tpr}, FPR ${r.detection.fpr} (${escapeXml(r.detecti
 ${glance(r, alarms).map(x => `<li>${x}</li>`).join('\n')}
 </ul>
 <h2>Figures</h2>
-<table class="figures"><thead><tr><th>figure</th><th>without the mesh</th><th>with the mesh</th>${alarms > 0 ? '<th class="note">what the alarming figures mean</th>' : ''}</tr></thead><tbody>
+<div class="wide"><table class="figures"><thead><tr><th>figure</th><th>without the mesh</th><th>with the mesh</th>${alarms > 0 ? '<th class="note">what the alarming figures mean</th>' : ''}</tr></thead><tbody>
 ${rows}
-</tbody></table>
+</tbody></table></div>
 <h2>Over time</h2>
 ${plots.join('\n')}
 <h2>Attacks</h2>
-<table class="attacks"><thead>
+<div class="wide"><table class="attacks"><thead>
 <tr><th rowspan="2">#</th><th rowspan="2">attack</th><th rowspan="2">kind</th><th rowspan="2">starts at</th><th colspan="2">infected (end)</th><th rowspan="2">immune with<br>the mesh</th><th colspan="3">immune with the mesh, after its start</th>${anyAttackNote ? '<th rowspan="2" class="note">note</th>' : ''}</tr>
 <tr><th>without</th><th>with</th><th>50%</th><th>90%</th><th>99%</th></tr>
 </thead><tbody>
 ${attacks}
-</tbody></table>
+</tbody></table></div>
 <p>Shares of members are of the vulnerable members; immunity counts members that hold the attack's signature and are not infected. Files: <code>${RESULTS_FILE}</code> (all figures and the resolved scenario), <code>${SERIES_FILE}</code> (time series). Model and limits: docs/simulator.md.</p>
 </body></html>
 `
