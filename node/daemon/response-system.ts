@@ -12,8 +12,7 @@ import type { Store } from '../store/index.js'
 import { createSupervisor } from '../supervisor/index.js'
 import type { Supervisor } from '../supervisor/index.js'
 import type { SupervisorParams } from '../supervisor/index.js'
-import { createLogResponder, createRaiseThreatResponder } from '../respond/index.js'
-import { createBlockSourceResponder } from '../respond/index.js'
+import { BUILTIN_ACTIONS } from '../respond/index.js'
 import { createCellResolver } from '../respond/index.js'
 import type { CellProcessResolver } from '../respond/index.js'
 import { createDecisionManager } from '../respond/index.js'
@@ -28,10 +27,8 @@ import type { Policy } from '../respond/index.js'
 import type { DangerEvent, DecideBreakdown, Decision } from '../respond/index.js'
 import { createBrain } from '../brain/index.js'
 import type { Brain } from '../brain/index.js'
-import { createQuarantineResponder } from '../respond/index.js'
 import { createResponderRegistry } from '../respond/index.js'
 import type { ResponderRegistry } from '../respond/index.js'
-import { createTerminateAndRenewResponder } from '../respond/index.js'
 import type { ThreatLevel, ThreatLevelValue } from '../respond/index.js'
 
 export interface ResponseSystemComponents {
@@ -94,13 +91,16 @@ export function createResponseSystem (components: ResponseSystemComponents, init
   const cells = createCellResolver({ cells: config.cells, supervisors })
   let firewall: Firewall | null = null
   let detection: NftablesDetection | null = null
-  const responders = createResponderRegistry([
-    createLogResponder({ logger: log }),
-    createRaiseThreatResponder({ clock, threat }),
-    createBlockSourceResponder({ clock, denyList, get firewall () { return firewall }, logger: log }),
-    createQuarantineResponder({ clock, cells, logger: log }),
-    createTerminateAndRenewResponder({ clock, cells, logger: log }, { cooldownMs: init.terminateCooldownMs })
-  ])
+  // every registered action kind brings its responder (node/respond/action-kinds.ts): nothing to name here
+  const responders = createResponderRegistry(BUILTIN_ACTIONS.map(kind => kind.createResponder({
+    clock,
+    logger: log,
+    denyList,
+    threat,
+    cells,
+    firewall: () => firewall,
+    options: { 'terminate-and-renew': init.terminateCooldownMs != null ? { cooldownMs: init.terminateCooldownMs } : undefined }
+  })))
   let decisions: DecisionManager | null = null
   const metrics = components.metrics
   decisions = createDecisionManager({ clock, store, responders, logger: log, metrics, logic: brain.logic }, { policy, applyTimeoutMs: init.applyTimeoutMs })

@@ -6,8 +6,31 @@
  * runs the plans; the responder (apply/undo) carries them out.
  */
 import type { Checker, Raw } from '../../core/index.js'
+import type { Clock, LogSink } from '../../core/index.js'
+import type { CellProcessResolver } from './cell-resolver.js'
+import type { DenyList } from './deny-list.js'
+import type { Firewall } from './nftables.js'
 import type { Policy } from './policy.js'
 import type { DangerEvent, DecisionTarget, EscalationStep, SkippedAction } from './policy-types.js'
+import type { Responder } from './responder.js'
+import type { ThreatLevel } from './threat-level.js'
+
+/**
+ * What a body (the daemon's response system) hands every action kind's
+ * responder factory: one shape for all, so the body builds its responders by
+ * walking the registry instead of naming each one.
+ */
+export interface ResponderContext {
+  clock: Clock
+  logger: LogSink
+  denyList: DenyList
+  threat: ThreatLevel
+  cells: CellProcessResolver
+  /** The host firewall when enabled (read at apply time: it is set up after the responders are built). */
+  firewall: () => Firewall | null
+  /** Per-action options by action type (e.g. `{ 'terminate-and-renew': { cooldownMs } }`). */
+  options: Readonly<Record<string, Record<string, unknown> | undefined>>
+}
 
 export interface ActionContext {
   event: DangerEvent
@@ -41,6 +64,8 @@ export interface ActionKind<S extends { type: string } = { type: string }> {
   read: (c: Checker, field: string, raw: Raw) => S
   /** Pure: the decision for this event. */
   plan: (spec: S, ctx: ActionContext) => ActionPlan | ActionSkip
+  /** Builds the responder that carries the decisions out (apply/undo) in a body with side effects. */
+  createResponder: (ctx: ResponderContext) => Responder
 }
 
 export const MAX_DURATION_SEC = 365 * 86400

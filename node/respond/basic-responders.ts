@@ -41,6 +41,7 @@ export const logAction: ActionKind<LogAction> = {
   localOnly: false,
   keys: [],
   read: () => ({ type: 'log' }),
+  createResponder: (ctx) => createLogResponder({ logger: ctx.logger }),
   plan: (_spec, ctx) => ({
     target: { kind: 'cell', cell: ctx.event.cell },
     params: {},
@@ -55,6 +56,7 @@ export const raiseThreatAction: ActionKind<RaiseThreatAction> = {
   localOnly: false,
   keys: ['durationSec'],
   read: (c, f, raw) => ({ type: 'raise-threat', durationSec: readDurationSec(c, f, raw, DEFAULT_RAISE_THREAT_SEC) }),
+  createResponder: (ctx) => createRaiseThreatResponder({ clock: ctx.clock, threat: ctx.threat }),
   plan: (spec, ctx) => ({
     target: { kind: 'cell', cell: ctx.event.cell },
     params: { durationSec: spec.durationSec, threatLevel: ctx.effectiveLevel },

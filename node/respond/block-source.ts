@@ -61,6 +61,7 @@ export const blockSourceAction: ActionKind<BlockSourceAction> = {
   localOnly: false,
   keys: ['durationSec'],
   read: (c, f, raw) => ({ type: 'block-source', durationSec: readDurationSec(c, f, raw, DEFAULT_BLOCK_SEC) }),
+  createResponder: (ctx) => createBlockSourceResponder({ clock: ctx.clock, denyList: ctx.denyList, get firewall () { return ctx.firewall() }, logger: ctx.logger }),
   plan (spec, ctx) {
     const e = ctx.event
     if (e.source == null || e.source === '') return { skip: 'no-source', detail: 'the event has no source address' }

@@ -166,6 +166,7 @@ export const quarantineAction: ActionKind<QuarantineAction> = {
   localOnly: true,
   keys: ['durationSec', 'hook'],
   read: (c, f, raw) => ({ type: 'quarantine', durationSec: readDurationSec(c, f, raw, DEFAULT_QUARANTINE_SEC), hook: readHook(c, joinPath(f, 'hook'), raw.hook) }),
+  createResponder: (ctx) => createQuarantineResponder({ clock: ctx.clock, cells: ctx.cells, logger: ctx.logger }, ctx.options.quarantine as Partial<QuarantineParams> | undefined),
   plan (spec, ctx) {
     const durationSec = ctx.escalated(spec.durationSec)
     return { target: { kind: 'cell', cell: ctx.event.cell }, params: { durationSec, baseDurationSec: spec.durationSec, hook: spec.hook }, expiresAtMs: ctx.nowMs + durationSec * 1000, what: `quarantine cell ${ctx.event.cell} for ${durationSec}s` }

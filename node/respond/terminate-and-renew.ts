@@ -103,5 +103,6 @@ export const terminateAndRenewAction: ActionKind<TerminateAndRenewAction> = {
   localOnly: true,
   keys: ['graceSec'],
   read: (c, f, raw) => ({ type: 'terminate-and-renew', graceSec: c.number(`${f}.graceSec`, raw.graceSec, DEFAULT_GRACE_SEC, { min: 0, max: 3600 }) }),
+  createResponder: (ctx) => createTerminateAndRenewResponder({ clock: ctx.clock, cells: ctx.cells, logger: ctx.logger }, ctx.options['terminate-and-renew'] as Partial<TerminateParams> | undefined),
   plan: (spec, ctx) => ({ target: { kind: 'cell', cell: ctx.event.cell }, params: { graceSec: spec.graceSec }, expiresAtMs: null, what: `terminate and renew cell ${ctx.event.cell} (grace ${spec.graceSec}s)` })
 }
