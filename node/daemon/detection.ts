@@ -1,7 +1,8 @@
 /**
  * Detection for the daemon: one HTTP detector (per-endpoint, per-parameter
  * profiles) per cell that receives HTTP observations, and one detector over
- * process samples for every process-backed cell and the host. Built on
+ * process samples for every process-backed cell and the host, each built
+ * through the detectors per observation kind (detector-kinds.ts). Built on
  * node/detector and node/profile.
  *
  * Nothing acknowledged is lost on kill -9 (DESIGN.md invariant 4): profiles
@@ -22,13 +23,14 @@
 import type { Clock, TimerHandle } from '../../core/index.js'
 import { detectorParamsFromConfig } from '../config/index.js'
 import type { Config, PriorConfig } from '../config/index.js'
-import { createDetector, createStatusMonitor } from '../detector/index.js'
+import { createStatusMonitor } from '../detector/index.js'
 import type { Detector, SensitivityTable, StatusMonitor } from '../detector/index.js'
 import type { DangerLevel, HttpObservation, HttpStatusReport, Observation, Phase, ProcessObservation } from '../observation.js'
-import { createHttpPriors, createHttpProfileSet, httpContextOf } from '../profile/http/index.js'
+import { createHttpPriors, httpContextOf } from '../profile/http/index.js'
 import type { HttpCharClass, HttpPriorRule, ValueChecker } from '../profile/http/index.js'
-import { ProfileSet } from '../profile/index.js'
-import { PROFILES_SUBLEVEL, createProcessModel, processContextOf, restoreProcessModel } from '../profile/index.js'
+import { PROFILES_SUBLEVEL } from '../profile/index.js'
+import { BUILTIN_DETECTOR_KINDS, createDetectorKindRegistry, httpDetectorKind, processDetectorKind } from './detector-kinds.js'
+import type { DetectorKind, DetectorKindContext, DetectorKindRegistry } from './detector-kinds.js'
 import type { Store, Sublevel } from '../store/index.js'
 import { createInnateDetector, createInnateGate, innateCellPolicy, innateExclusion } from '../innate/index.js'
 import type { InnateDetector, InnateGate, InnateGrammar, InnateLocation } from '../innate/index.js'
@@ -45,11 +47,12 @@ export interface DetectionComponents {
 
 export interface DetectionInit {
   config: Config
+  /** The detectors per observation kind (default: BUILTIN_DETECTOR_KINDS, node/daemon/detector-kinds.ts). */
+  kinds?: readonly DetectorKind<any>[]
   /** How often profiles are snapshotted (and the journal truncated). */
   snapshotIntervalMs?: number
 }
 
-const PROCESS_SET = 'process'
 /**
  * P-values of innate findings as evidence terms in the profile (value checker):
  * a strong finding (a tautology, a script tag) is as rare as evidence gets; a
@@ -67,8 +70,6 @@ interface JournalEntry {
   s?: number
 }
 
-/** The detector context of a journaled observation. */
-const contextOfEntry = (o: Observation): string => o.kind === 'http' ? httpContextOf(o) : processContextOf(o)
 
 /** Config priors (hard mode) → the HTTP detector's prior rules. */
 export function httpPriorRules (priors: PriorConfig[]): HttpPriorRule[] {
@@ -115,7 +116,18 @@ export function createDetection (c: DetectionComponents, init: DetectionInit): D
   const journal: Sublevel = store.sub(JOURNAL_SUBLEVEL)
   const detectorLogger = { warn: (o: Record<string, unknown>, m?: string) => { logger.warn(o, m) } }
 
-  const http = new Map<string, Detector<HttpObservation>>()
+  const kinds: DetectorKindRegistry = createDetectorKindRegistry(init.kinds ?? BUILTIN_DETECTOR_KINDS)
+  /** Every detector by its set name (`http:<cell>`, `process`), with its kind: journal, snapshots, replay and status walk this. */
+  const detectors = new Map<string, { kind: DetectorKind<any>, cell: string, detector: Detector<Observation> }>()
+  const detectorFor = <O extends Observation>(kind: DetectorKind<O>, cell: string): Detector<O> => {
+    const name = kind.setName(cell)
+    let d = detectors.get(name)
+    if (d == null) {
+      d = { kind, cell, detector: kind.create(kindContext, cell) as unknown as Detector<Observation> }
+      detectors.set(name, d)
+    }
+    return d.detector as unknown as Detector<O>
+  }
   const communityOf = new Map<string, string>([['ingest', config.ingest.community], ...config.cells.map((x): [string, string] => [x.name, x.community])])
   /** Per cell: response statuses per source and context (error storms). */
   const statuses = new Map<string, StatusMonitor>()
@@ -134,32 +146,8 @@ export function createDetection (c: DetectionComponents, init: DetectionInit): D
     if (lastDanger.size > 10_000) lastDanger.delete(lastDanger.keys().next().value as string)
   }
   const statusKey = (cell: string): string => `status\u0000${cell}`
-  const httpFor = (cell: string): Detector<HttpObservation> => {
-    let d = http.get(cell)
-    if (d == null) {
-      const community = communityOf.get(cell)
-      const sensitivity = community != null ? c.sensitivity?.(community) : undefined
-      const h = config.learning.http
-      // the innate layer judges the values no profile model knows (unknown parameters and cookies, the
-      // values seen by the app-wide second opinion at a new endpoint): issue 9's value-checker seam
-      const checker = gateFor(cell) != null ? valueCheckerFor(cell) : undefined
-      const profiles = createHttpProfileSet({ name: `http:${cell}`, model: { headers: h.headers, ignoreParameters: h.ignoreParameters, ignoreCookies: h.ignoreCookies }, ...(checker != null ? { valueChecker: checker } : {}) })
-      d = createDetector<HttpObservation>({ clock, store, logger: detectorLogger, profiles, ...(priors != null ? { priors } : {}), ...(sensitivity != null ? { sensitivity } : {}) }, params)
-      http.set(cell, d)
-    }
-    return d
-  }
-  const processDetector = createDetector<ProcessObservation>({
-    clock,
-    store,
-    logger: detectorLogger,
-    profiles: new ProfileSet<ProcessObservation>({
-      name: PROCESS_SET,
-      contextOf: processContextOf,
-      createModel: (context) => createProcessModel(context),
-      restoreModel: (_context, json) => restoreProcessModel(json)
-    })
-  }, params)
+  const httpFor = (cell: string): Detector<HttpObservation> => detectorFor(kinds.get('http') as DetectorKind<HttpObservation> ?? httpDetectorKind, cell)
+  const processDetector = (): Detector<ProcessObservation> => detectorFor(kinds.get('process') as DetectorKind<ProcessObservation> ?? processDetectorKind, '')
 
   // the innate layer (node/innate), one gate per cell (its policy and ignore rules); null when turned off for the cell
   const gates = new Map<string, InnateGate | null>()
@@ -177,8 +165,27 @@ export function createDetection (c: DetectionComponents, init: DetectionInit): D
 
   const valueCheckerFor = (cell: string): ValueChecker => innateValueChecker(inspector, innateExclusion(config.innate, cell) ?? undefined)
 
-  // every cell that can receive HTTP observations, plus the ingest pseudo-cell: created up front so their profiles load
-  const httpCells = ['ingest', ...config.cells.filter((cell) => cell.type !== 'host').map((cell) => cell.name)]
+  const kindContext: DetectorKindContext = {
+    clock,
+    store,
+    logger: detectorLogger,
+    config,
+    params,
+    sensitivity: (cell) => {
+      const community = communityOf.get(cell)
+      return community != null ? c.sensitivity?.(community) : undefined
+    },
+    // the innate layer judges the values no profile model knows (unknown parameters and cookies, the
+    // values seen by the app-wide second opinion at a new endpoint): issue 9's value-checker seam
+    valueChecker: (cell) => gateFor(cell) != null ? valueCheckerFor(cell) : undefined,
+    ...(priors != null ? { httpPriors: priors } : {})
+  }
+  /** Every kind's cells: their detectors are made up front so their profiles load before the journal replays. */
+  const startCells = (): Array<[DetectorKind<any>, string]> => kinds.kinds().flatMap((k) => {
+    const kind = kinds.get(k) as DetectorKind<any>
+    return kind.cells(config).map((cell): [DetectorKind<any>, string] => [kind, cell])
+  })
+  const httpCells = httpDetectorKind.cells(config)
 
   /** Journal position: the last observation recorded; pending holds (writtenSeq + in flight, seq]. */
   let seq = 0
@@ -191,11 +198,7 @@ export function createDetection (c: DetectionComponents, init: DetectionInit): D
   const key = (n: number): string => String(n).padStart(16, '0')
 
   /** Only detectors that exist (and were started) take part in a replay. */
-  const detectorByName = (name: string): Detector<Observation> | undefined => {
-    if (name === PROCESS_SET) return processDetector as unknown as Detector<Observation>
-    if (name.startsWith('http:')) return http.get(name.slice(5)) as unknown as Detector<Observation> | undefined
-    return undefined
-  }
+  const detectorByName = (name: string): { kind: DetectorKind<any>, detector: Detector<Observation> } | undefined => detectors.get(name)
 
   /**
    * Group commit: one journal record (keyed by its LAST seq) holds everything
@@ -231,7 +234,7 @@ export function createDetection (c: DetectionComponents, init: DetectionInit): D
       await commit()
       const upto = seq
       // no await between reading `upto` and the detectors capturing their state (their flush captures synchronously)
-      await Promise.all([...http.values(), processDetector].map(async (d) => { await d.flush() }))
+      await Promise.all([...detectors.values()].map(async (d) => { await d.detector.flush() }))
       if (statuses.size > 0) await store.sub(PROFILES_SUBLEVEL).batch([...statuses].map(([cell, m]) => ({ type: 'put' as const, key: statusKey(cell), value: m.toJSON() })))
       await journal.clear({ lte: key(upto) })
     }
@@ -254,8 +257,7 @@ export function createDetection (c: DetectionComponents, init: DetectionInit): D
     async start () {
       if (started) return
       started = true
-      for (const cell of httpCells) await httpFor(cell).start()
-      await processDetector.start()
+      for (const [kind, cell] of startCells()) await detectorFor(kind, cell).start()
       for (const cell of httpCells) {
         const saved = await store.sub(PROFILES_SUBLEVEL).get(statusKey(cell))
         if (saved === undefined) continue
@@ -270,12 +272,12 @@ export function createDetection (c: DetectionComponents, init: DetectionInit): D
           // a record of one commit ({e: [...]}), or one entry (journals written before group commit)
           const record = v as { e?: JournalEntry[] } & Partial<JournalEntry>
           for (const e of record.e ?? [record as JournalEntry]) {
-            const d = detectorByName(e.d)
-            if (d == null) continue
+            const x = detectorByName(e.d)
+            if (x == null || x.kind.kind !== e.o.kind) continue
             // already in the loaded profile (the detector saved it when the context turned to guarding)
-            if (e.s != null && e.s <= (d.status(contextOfEntry(e.o))?.seen ?? 0)) { skipped++; continue }
+            if (e.s != null && e.s <= (x.detector.status(x.kind.contextOf(e.o))?.seen ?? 0)) { skipped++; continue }
             replayTimeMs = Number.isFinite(e.o.time) ? e.o.time : null
-            d.observe(e.o)
+            x.detector.observe(e.o)
             replayed++
           }
         }
@@ -296,24 +298,24 @@ export function createDetection (c: DetectionComponents, init: DetectionInit): D
       if (timer != null) clock.clearInterval(timer)
       timer = null
       await snapshot()
-      for (const d of http.values()) await d.stop()
-      await processDetector.stop()
+      for (const d of detectors.values()) await d.detector.stop()
     },
 
     observeHttp (cell: CellRef, obs: HttpObservation) {
       const d = httpFor(cell.name)
+      const setName = httpDetectorKind.setName(cell.name)
       const gate = gateFor(cell.name)
       let out: DetectionResult
       let context: string
       if (gate == null) {
         const r = d.observe(obs)
-        record(`http:${cell.name}`, obs, d.status(r.context)?.seen)
+        record(setName, obs, d.status(r.context)?.seen)
         out = toResult(r)
         context = r.context
       } else {
         const x = gate.decide(d, obs, true)
         // an observation the innate layer blocked while learning was only assessed: nothing to replay
-        if (x.observed) record(`http:${cell.name}`, obs, d.status(x.result.context)?.seen)
+        if (x.observed) record(setName, obs, d.status(x.result.context)?.seen)
         out = toResult(x.result)
         context = x.result.context
         if (x.innate.findings.length > 0) out.innate = x.combination.finding != null ? [x.combination.finding, ...x.innate.findings.filter((f) => f !== x.combination.finding)] : x.innate.findings
@@ -337,20 +339,22 @@ export function createDetection (c: DetectionComponents, init: DetectionInit): D
       return statusFor(cell.name).record({ context, status: report.status, time: report.time, normal, ...(report.source != null ? { source: report.source } : {}) })
     },
 
-    observeProcess (_cell: CellRef, obs: ProcessObservation) {
-      const r = processDetector.observe(obs)
-      record(PROCESS_SET, obs, processDetector.status(r.context)?.seen)
+    observeProcess (cell: CellRef, obs: ProcessObservation) {
+      const d = processDetector()
+      const r = d.observe(obs)
+      record(processDetectorKind.setName(cell.name), obs, d.status(r.context)?.seen)
       return toResult(r)
     },
 
     assessHttp (cell: CellRef, obs: HttpObservation) {
-      const d = http.get(cell.name)
+      const d = detectors.get(httpDetectorKind.setName(cell.name))?.detector as Detector<HttpObservation> | undefined
       if (d == null || d.status(httpContextOf(obs))?.phase !== 'guarding') return null
       return toResult(d.assess(obs))
     },
 
     phaseOfHttp (cell: CellRef, obs: HttpObservation): Phase {
-      return http.get(cell.name)?.status(httpContextOf(obs))?.phase ?? 'learning'
+      const d = detectors.get(httpDetectorKind.setName(cell.name))?.detector
+      return d?.status(httpContextOf(obs))?.phase ?? 'learning'
     },
 
     raiseSensitivity (community, context, factor, untilMs) {
@@ -361,8 +365,7 @@ export function createDetection (c: DetectionComponents, init: DetectionInit): D
 
     contexts (): ContextStatus[] {
       const out: ContextStatus[] = []
-      for (const [cell, d] of http) for (const s of d.statuses()) out.push({ cell, context: s.context, phase: s.phase, count: s.seen })
-      for (const s of processDetector.statuses()) out.push({ cell: s.context.replace(/^process:/, ''), context: s.context, phase: s.phase, count: s.seen })
+      for (const d of detectors.values()) for (const s of d.detector.statuses()) out.push({ cell: d.kind.statusCell(d.cell, s.context), context: s.context, phase: s.phase, count: s.seen })
       return out
     }
   }

@@ -11,3 +11,5 @@ export type { ResponseSystem, ResponseSystemComponents, ResponseSystemInit } fro
 export type { StatusView, DecisionsView, PeerView, CellView } from './status.js'
 export type { ContextStatus } from './detection-types.js'
 export { innateValueChecker } from './detection.js'
+export { BUILTIN_DETECTOR_KINDS, createDetectorKindRegistry, httpDetectorKind, processDetectorKind } from './detector-kinds.js'
+export type { DetectorKind, DetectorKindContext, DetectorKindRegistry } from './detector-kinds.js'
