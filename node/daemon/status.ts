@@ -8,7 +8,7 @@ import { ApiErrorCode, UnknownCellError } from '../errors.js'
 import { HttpError } from '../api/index.js'
 import type { Clock } from '../../core/index.js'
 import type { Config } from '../config/index.js'
-import { ACTION_TYPES } from '../respond/index.js'
+import { BUILTIN_ACTIONS } from '../respond/index.js'
 import type { ResponseSystem } from './response-system.js'
 import type { Libp2pMesh } from '../../protocol/mesh/index.js'
 import type { NodeMetrics } from '../metrics.js'
@@ -240,7 +240,7 @@ export function createStatusSource (d: StatusDeps): StatusSource {
       d.metrics.peers.set({ state: 'known' }, ps.length)
       d.metrics.peers.set({ state: 'blacklisted' }, ps.filter((p) => p.blacklisted).length)
       d.metrics.peers.set({ state: 'selfish' }, ps.filter((p) => p.selfish).length)
-      const active = new Map<string, number>(ACTION_TYPES.map((a) => [a, 0]))
+      const active = new Map<string, number>(BUILTIN_ACTIONS.map((k) => [k.type, 0]))
       for (const x of d.respond.decisions.active()) active.set(x.action, (active.get(x.action) ?? 0) + 1)
       for (const [action, n] of active) d.metrics.decisionsActive.set({ action }, n)
       const contexts = d.detection.contexts()

@@ -17,7 +17,7 @@
 import { isIP } from 'node:net'
 import { ConfigError } from '../errors.js'
 import { Checker, joinPath } from '../../core/index.js'
-import { ACTION_TYPES, CELL_TYPES } from './policy-types.js'
+import { CELL_TYPES } from './policy-types.js'
 import { actionKind, BUILTIN_ACTIONS } from './action-kinds.js'
 import { DEFAULT_BLOCK_SEC } from './block-source.js'
 import { DEFAULT_RAISE_THREAT_SEC } from './basic-responders.js'
@@ -129,7 +129,7 @@ export function readPolicyConfig (c: Checker, field: string, raw: unknown, cells
     const level: 1 | 2 | undefined = r.level === 1 ? 1 : r.level === 2 ? 2 : undefined
     if (level == null) { c.add(joinPath(rf, 'level'), r.level, '1 or 2'); ok = false }
     const ruleDry = r.dryRun === undefined || r.dryRun === null ? null : c.boolean(joinPath(rf, 'dryRun'), r.dryRun, false)
-    if (!Array.isArray(r.actions)) { c.add(joinPath(rf, 'actions'), r.actions, `an array of actions (${ACTION_TYPES.join(', ')})`); ok = false }
+    if (!Array.isArray(r.actions)) { c.add(joinPath(rf, 'actions'), r.actions, `an array of actions (${BUILTIN_ACTIONS.map(k => k.type).join(', ')})`); ok = false }
     const actions = c.array(joinPath(rf, 'actions'), Array.isArray(r.actions) ? r.actions : [], [], (af, av) => readAction(c, af, av))
     if (ok && level != null) {
       const key = `${cell}/${level}`

@@ -4,11 +4,13 @@
  * allowlist and dry-run. This file holds only the shapes; `policy.ts` decides.
  */
 
-export const ACTION_TYPES = ['block-source', 'quarantine', 'terminate-and-renew', 'raise-threat', 'log'] as const
-export type ActionType = typeof ACTION_TYPES[number]
-
-/** Actions that act on the local workload itself: never taken on remote evidence alone (DESIGN.md invariant 1). */
-export const LOCAL_ONLY_ACTIONS: readonly ActionType[] = ['quarantine', 'terminate-and-renew']
+/**
+ * The type name of a registered action kind (node/respond/action-kinds.ts:
+ * block-source, quarantine, terminate-and-renew, raise-threat, log, or one a
+ * plug-in registers). Which act on the workload itself (never on remote
+ * evidence alone, DESIGN.md invariant 1) is each kind's `localOnly`.
+ */
+export type ActionType = string
 
 /** A command run when a cell is quarantined and again when it is released. */
 export interface HookConfig {
