@@ -54,10 +54,16 @@ export class ConfigError extends ImmuneErrorBase<ConfigIssue & { issues: ConfigI
   }
 }
 
-function formatConfigValue (v: unknown): string {
+/** A value as a config problem shows it: JSON, 80 characters at most; non-finite numbers by name (JSON would say null). */
+export function formatConfigValue (v: unknown): string {
   if (v === undefined) return 'missing'
+  if (typeof v === 'number' && !Number.isFinite(v)) return `${String(v)} (not a finite number)`
   let s: string
-  try { s = JSON.stringify(v) ?? String(v) } catch { s = String(v) }
+  try {
+    s = JSON.stringify(v, (_k, x: unknown) => typeof x === 'number' && !Number.isFinite(x) ? String(x) : typeof x === 'bigint' ? String(x) : x) ?? String(v)
+  } catch {
+    s = Array.isArray(v) ? '[...] (too deep to show)' : typeof v === 'object' && v != null ? '{...} (too deep to show)' : String(v)
+  }
   return s.length > 80 ? s.slice(0, 77) + '...' : s
 }
 

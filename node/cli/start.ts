@@ -3,7 +3,8 @@
  * Bad config, a busy port, a locked or unwritable data dir: one clear line on
  * stderr and exit code 2.
  */
-import { loadConfig, mergeOverrides } from '../config/index.js'
+import { checkConfigPaths, loadConfig, mergeOverrides } from '../config/index.js'
+import { ConfigError } from '../errors.js'
 import type { ConfigOverrides } from '../config/index.js'
 import { EXIT_OK } from './command.js'
 import type { Command } from './command.js'
@@ -46,7 +47,11 @@ examples:
     if (Array.isArray(v.bootstrap)) overrides.bootstrap = v.bootstrap.flatMap((x) => x.split(','))
     if (typeof v['api-port'] === 'string') overrides.apiPort = v['api-port']
     if (typeof v['api-host'] === 'string') overrides.apiHost = v['api-host']
-    const config = mergeOverrides(loadConfig(typeof v.config === 'string' ? v.config : undefined), overrides)
+    const file = typeof v.config === 'string' ? v.config : undefined
+    const config = mergeOverrides(loadConfig(file), overrides)
+    // a missing command, cwd or hook is a config problem (exit 2, naming the field), not a spawn error later
+    const pathIssues = checkConfigPaths(config)
+    if (pathIssues.length > 0) throw new ConfigError(pathIssues, file)
     // loaded here, not at the top: the other commands (status, release, config check, --help) start in a fraction of the time
     const { createDaemon } = await import('../daemon/index.js')
     const daemon = await createDaemon({ config, version: VERSION })

@@ -8,7 +8,9 @@ import { ConfigError } from '../errors.js'
 import type { ConfigIssue } from '../errors.js'
 import { Checker } from '../../core/index.js'
 import type { Config, ConfigOverrides } from './config-types.js'
-import { checkBootstrapAddr, checkListenAddr, freezeConfig, isLoopbackHost, resolveConfigPath, validateConfig } from './validate-config.js'
+import { inspectParsed, MAX_CONFIG_DEPTH, MAX_YAML_ALIAS_COUNT } from './inspect-parsed.js'
+import { checkConfigPaths } from './check-paths.js'
+import { checkConfig, checkBootstrapAddr, checkListenAddr, freezeConfig, isLoopbackHost, resolveConfigPath, validateConfig } from './validate-config.js'
 
 export type ConfigFormat = 'json' | 'yaml'
 
@@ -20,15 +22,26 @@ export function configFormatOf (path: string, text: string): ConfigFormat {
   return text.trimStart().startsWith('{') ? 'json' : 'yaml'
 }
 
-/** Parses config text; syntax errors become ConfigError with field `<file>` and the line/column. */
+function shortPath (path: string): string {
+  return path.length > 60 ? `${path.slice(0, 60)}...` : path
+}
+
+/** Parses config text; syntax errors, nesting and alias bombs become ConfigError with field `<file>` (or the path) and the line/column. */
 export function parseConfigText (text: string, format: ConfigFormat, file?: string): unknown {
-  const fail = (value: unknown, accepted: string): never => {
-    throw new ConfigError([{ field: '<file>', value, accepted }], file)
+  const fail = (value: unknown, accepted: string, field = '<file>'): never => {
+    throw new ConfigError([{ field, value, accepted }], file)
+  }
+  const checked = (v: unknown): unknown => {
+    const { tooDeep } = inspectParsed(v)
+    if (tooDeep != null) fail(`nested deeper than ${MAX_CONFIG_DEPTH} levels`, `a config at most ${MAX_CONFIG_DEPTH} levels deep (no config field is deeper than 6)`, shortPath(tooDeep))
+    return v
   }
   if (format === 'json') {
     try {
-      return JSON.parse(text)
+      return checked(JSON.parse(text))
     } catch (err) {
+      if (err instanceof ConfigError) throw err
+      if (err instanceof RangeError) return fail('nested too deep to parse', `a config at most ${MAX_CONFIG_DEPTH} levels deep`)
       const msg = (err as Error).message
       const m = /position (\d+)/.exec(msg)
       let where = ''
@@ -41,13 +54,29 @@ export function parseConfigText (text: string, format: ConfigFormat, file?: stri
       return fail(`JSON syntax error${where}: ${msg}`, 'valid JSON (or use a .yaml file)')
     }
   }
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true })
+  let doc: ReturnType<typeof parseDocument>
+  try {
+    doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true })
+  } catch (err) {
+    if (err instanceof RangeError) return fail('nested too deep to parse', `a config at most ${MAX_CONFIG_DEPTH} levels deep`)
+    throw err
+  }
   if (doc.errors.length > 0) {
     const e = doc.errors[0]
+    if (/Maximum call stack/.test(e.message)) return fail('nested too deep to parse', `a config at most ${MAX_CONFIG_DEPTH} levels deep`)
     const pos = e.linePos?.[0]
     return fail(`YAML syntax error${pos != null ? ` at line ${pos.line} column ${pos.col}` : ''}: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`, 'valid YAML')
   }
-  return doc.toJS({ maxAliasCount: 100 }) ?? {}
+  // an empty document is the default config; an explicit `null` is not a config (validation says so)
+  if (doc.contents == null) return {}
+  try {
+    return checked(doc.toJS({ maxAliasCount: MAX_YAML_ALIAS_COUNT }))
+  } catch (err) {
+    if (err instanceof ConfigError) throw err
+    if (err instanceof ReferenceError && /alias/i.test(err.message)) return fail(`YAML aliases expand to more than ${MAX_YAML_ALIAS_COUNT} nodes`, `a config whose aliases (*name) expand to at most ${MAX_YAML_ALIAS_COUNT} nodes (an alias bomb is refused)`)
+    if (err instanceof RangeError) return fail('nested too deep to parse', `a config at most ${MAX_CONFIG_DEPTH} levels deep`)
+    throw err
+  }
 }
 
 /**
@@ -58,6 +87,11 @@ export function parseConfigText (text: string, format: ConfigFormat, file?: stri
 export function loadConfig (path?: string): Config {
   if (path == null) return validateConfig({})
   const file = resolve(path)
+  const raw = readConfigFile(file)
+  return validateConfig(raw, { baseDir: dirname(file), file })
+}
+
+function readConfigFile (file: string): unknown {
   let text: string
   try {
     text = readFileSync(file, 'utf8')
@@ -65,8 +99,23 @@ export function loadConfig (path?: string): Config {
     const code = (err as NodeJS.ErrnoException).code ?? 'error'
     throw new ConfigError([{ field: '<file>', value: file, accepted: `a readable JSON or YAML config file (${code === 'ENOENT' ? 'not found' : code})` }], file)
   }
-  const raw = parseConfigText(text, configFormatOf(file, text), file)
-  return validateConfig(raw, { baseDir: dirname(file), file })
+  return parseConfigText(text, configFormatOf(file, text), file)
+}
+
+/**
+ * `config check`: every problem of a config file, its shape and its paths
+ * (commands, working directories, hooks, access logs), without throwing for
+ * them; a file that cannot be read or parsed still throws ConfigError.
+ */
+export function checkConfigFile (path: string): { file: string, config: Config, issues: ConfigIssue[] } {
+  const file = resolve(path)
+  const raw = readConfigFile(file)
+  const { config, issues } = checkConfig(raw, { baseDir: dirname(file), file })
+  const seen = new Set(issues.map(i => i.field))
+  // a field already wrong in shape is not checked again as a path; nor a cell whose shape is wrong
+  const badCells = new Set(issues.map(i => /^cells\[\d+\]/.exec(i.field)?.[0]).filter((x): x is string => x != null))
+  const pathIssues = checkConfigPaths(config, { accessLogs: true }).filter(i => !seen.has(i.field) && !badCells.has(/^cells\[\d+\]/.exec(i.field)?.[0] ?? ''))
+  return { file, config, issues: [...issues, ...pathIssues] }
 }
 
 export interface OverrideOptions {

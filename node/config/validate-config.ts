@@ -16,6 +16,7 @@ import { readInnateConfig } from '../innate/index.js'
 import { Checker, isPlainObject, joinPath } from '../../core/index.js'
 import type { Raw } from '../../core/index.js'
 import { CHAR_CLASSES } from './config-types.js'
+import { inspectParsed, MAX_CONFIG_DEPTH } from './inspect-parsed.js'
 import { createSensorRegistry } from '../sensors/index.js'
 import type { AccessLogConfig, CellConfig, CollaborationConfig, Config, LearningConfig, PriorConfig, SensorConfig } from './config-types.js'
 import { CELL_DEFAULTS, DEFAULT_COMMUNITY, DEFAULT_SAMPLE_INTERVAL_SEC, defaultCells, defaultConfig } from './default-config.js'
@@ -254,6 +255,12 @@ export function checkConfig (raw: unknown, opts: ValidateOptions = {}): { config
   const baseDir = opts.baseDir ?? process.cwd()
   const c = new Checker()
   const d = defaultConfig()
+  const inspected = inspectParsed(raw)
+  if (inspected.tooDeep != null) {
+    c.add(inspected.tooDeep.slice(0, 60), '(nested too deep)', `a config at most ${MAX_CONFIG_DEPTH} levels deep`)
+    return { config: defaultConfig(), issues: c.issues }
+  }
+  if (raw === null) c.add('', null, 'a config object (a mapping of keys such as dataDir, cells, policy; an empty file gives the defaults)')
   const o = c.object('', raw ?? {}, TOP_KEYS)
   if (o.version !== undefined && o.version !== 1) c.add('version', o.version, '1')
 
@@ -322,6 +329,11 @@ export function checkConfig (raw: unknown, opts: ValidateOptions = {}): { config
     threat: { peerRaiseSec },
     collaboration,
     logging
+  }
+  // a number that is not finite (JSON 1e309, YAML .inf) is named where it is, even in a field whose reader tolerated it
+  const reported = new Set(c.issues.map(i => i.field))
+  for (const field of inspected.nonFinite) {
+    if (!reported.has(field)) c.add(field, Infinity, 'a finite number')
   }
   return { config, issues: c.issues }
 }

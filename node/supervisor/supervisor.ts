@@ -7,7 +7,7 @@
  */
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import type { Clock, TimerHandle } from '../../core/index.js'
 import { SupervisorError } from '../errors.js'
@@ -133,6 +133,12 @@ export function createSupervisor (components: SupervisorComponents, params: Supe
   }
 
   const spawnInstance = async (): Promise<Instance> => {
+    // spawn reports a missing cwd as ENOENT of the command: say what is missing
+    if (params.cwd != null) {
+      let isDir = false
+      try { isDir = statSync(params.cwd).isDirectory() } catch {}
+      if (!isDir) throw new SupervisorError(cell, params.command, `its working directory (cwd) ${params.cwd} does not exist or is not a directory`)
+    }
     const child = spawn(params.command, params.args, {
       cwd: params.cwd ?? undefined,
       env: { ...process.env, ...params.env, IMMUNE_CELL: cell },

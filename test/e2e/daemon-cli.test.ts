@@ -96,10 +96,44 @@ describe('immune-node CLI', () => {
     expect(ok.stdout).toMatch(/good\.yaml: ok \(1 cell\(s\).*API 127\.0\.0\.1:7171\)/)
     expect(r.code).toBe(2)
     expect(r.stdout).toBe('')
+    // one problem per line, then the count
     const lines = r.stderr.trim().split('\n')
-    expect(lines).toHaveLength(1)
-    expect(lines[0]).toMatch(/api\.port: 70000/)
-    expect(lines[0]).toMatch(/cells\[0\]\.type: "supervisd"/)
+    expect(lines).toHaveLength(3)
+    expect(lines[0]).toMatch(/bad\.json: api\.port: 70000 \(accepted: /)
+    expect(lines[1]).toMatch(/bad\.json: cells\[0\]\.type: "supervisd" \(accepted: /)
+    expect(lines[2]).toMatch(/bad\.json: 2 problem\(s\)/)
+  })
+
+  it('config check checks paths, nesting and alias bombs, non-finite numbers and a null root: exit 2, no stack trace', async () => {
+    const paths = writeConfig('paths.yaml', [
+      'cells:',
+      '  - { name: web, type: supervised, command: /bin/sleep, cwd: ./no-such-dir, accessLog: ./no-such.log }',
+      '  - { name: app, type: supervised, command: no-such-command-xyz }',
+      'policy:',
+      '  rules:',
+      '    - { cell: web, level: 2, actions: [{ type: quarantine, hook: /no/such/hook }] }',
+      ''
+    ].join('\n'))
+    const deep = writeConfig('deep.json', '['.repeat(200_000) + ']'.repeat(200_000))
+    const aliases = writeConfig('bomb.yaml', 'a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n')
+    const nul = writeConfig('null.json', 'null')
+    const inf = writeConfig('inf.json', '{"api":{"port":1e309},"learning":{"minDurationSec":1e309}}')
+    const [p, d, a, n, i] = await Promise.all([paths, deep, aliases, nul, inf].map(async (f) => await runImmuneNode(['config', 'check', f])))
+    for (const r of [p, d, a, n, i]) {
+      expect(r.code, r.stderr).toBe(2)
+      expect(r.stderr).not.toMatch(/\n\s+at /)
+    }
+    const pl = p.stderr.trim().split('\n')
+    expect(pl).toHaveLength(5)
+    expect(pl[0]).toMatch(/cells\[0\]\.cwd: ".*no-such-dir" \(accepted: an existing directory/)
+    expect(pl[1]).toMatch(/cells\[0\]\.accessLog\.path: ".*no-such\.log" \(accepted: a readable access log file .*does not exist/)
+    expect(pl[2]).toMatch(/cells\[1\]\.command: "no-such-command-xyz" \(accepted: an executable file, or a name on PATH/)
+    expect(pl[3]).toMatch(/policy\.rules\[0\]\.actions\[0\]\.hook\.command: "\/no\/such\/hook"/)
+    expect(d.stderr).toMatch(/nested deeper than 32 levels/)
+    expect(a.stderr).toMatch(/<file>: "YAML aliases expand to more than 100 nodes"/)
+    expect(n.stderr).toMatch(/\(root\): null \(accepted: a config object/)
+    expect(i.stderr).toMatch(/api\.port: Infinity \(not a finite number\)/)
+    expect(i.stderr).toMatch(/learning\.minDurationSec: Infinity \(not a finite number\)/)
   })
 
   it('an unknown command or option is bad usage (exit 2)', async () => {

@@ -81,6 +81,13 @@ describe('immune-node start: start-up failures (one line, exit 2)', () => {
     expectOneErrorLine(r, /data dir .*a-file\/data is not usable \(ENOTDIR\)/)
   })
 
+  it('a supervised cell whose cwd does not exist names cells[0].cwd, not the command', async () => {
+    const cfg = writeConfig('no-cwd.yaml', `dataDir: ${join(dir, 'd-cwd')}\napi: { port: 0 }\nlisten: [/ip4/127.0.0.1/tcp/0]\ncells:\n  - { name: web, type: supervised, command: /bin/sleep, args: ['100'], cwd: ${join(dir, 'no-such-dir')} }\n`)
+    const r = await runImmuneNode(['start', '--config', cfg])
+    expectOneErrorLine(r, /cells\[0\]\.cwd: ".*no-such-dir" \(accepted: an existing directory/)
+    expect(r.stderr).not.toMatch(/ENOENT/)
+  })
+
   it('a data dir in use by another running node', async () => {
     const r = await runImmuneNode(['start', '--data-dir', node.dataDir, '--api-port', '0'])
     expectOneErrorLine(r, new RegExp(`${node.dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*(in use|locked).*${node.pid}`))
