@@ -22,7 +22,7 @@ import { open, readdir, stat } from 'node:fs/promises'
 import type { FileHandle } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import type { Clock, TimerHandle } from '../../core/index.js'
-import { InvalidParamsError } from '../errors.js'
+import { InvalidParamsError, StartupError } from '../errors.js'
 import { silentLogger } from './sensor.js'
 import type { SensorCheckpoint, SensorLogger } from './sensor.js'
 
@@ -153,6 +153,10 @@ export function createLogTailer (components: LogTailerComponents, init: Partial<
       throw err
     }
     const st = await fh.stat()
+    if (st.isDirectory()) {
+      await fh.close()
+      throw Object.assign(new Error(`${path} is a directory`), { code: 'EISDIR' })
+    }
     const off = offset === 'end' ? st.size : Math.min(offset, st.size)
     return { fh, name: path, dev: st.dev, ino: st.ino, offset: off, pending: [], pendingLen: 0, skipping }
   }
@@ -377,11 +381,18 @@ export function createLogTailer (components: LogTailerComponents, init: Partial<
         await openInitial()
       } catch (err) {
         started = false
+        const code = (err as NodeJS.ErrnoException).code
+        if (code != null) {
+          err = new StartupError('sensors', `cannot read the log ${params.path} (${code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : code}): it must be a readable file`)
+        }
         for (const f of draining) await close(f)
         draining = []
         if (current != null) await close(current)
         current = null
         throw err
+      }
+      if (current == null && draining.length === 0) {
+        logger.error({ path: params.path }, `log ${params.path} does not exist (yet): it is read from its start once it appears`)
       }
       timer = clock.setInterval(pollLogged, params.pollIntervalMs)
       if (params.watch) {

@@ -222,3 +222,35 @@ describe('access-log sensor', () => {
     }))
   })
 })
+
+describe('access-log sensor: a missing or unreadable log is named', () => {
+  const recorder = (): { logger: { debug: () => void, info: () => void, warn: (o: unknown, m: string) => void, error: (o: unknown, m: string) => void }, errors: Array<{ o: unknown, m: string }> } => {
+    const errors: Array<{ o: unknown, m: string }> = []
+    return { errors, logger: { debug: () => {}, info: () => {}, warn: () => {}, error: (o, m) => { errors.push({ o, m }) } } }
+  }
+
+  it('a log that does not exist yet: an error naming the path, then it is read from its start once it appears', async () => {
+    const clock = createManualClock()
+    const seen: HttpObservation[] = []
+    const { logger, errors } = recorder()
+    const sensor = createAccessLogSensor({ clock, logger, emit: (o: Observation) => { if (o.kind === 'http') seen.push(o) } }, { path: log, watch: false, pollIntervalMs: 1000 })
+    sensors.push(sensor)
+    await sensor.start()
+    expect(errors).toHaveLength(1)
+    expect(errors[0].m).toBe(`log ${log} does not exist (yet): it is read from its start once it appears`)
+    expect(errors[0].o).toEqual({ path: log })
+    await writeFile(log, lines(0, 2))
+    clock.advance(1000)
+    await sensor.poll()
+    expect(seen.map((o) => o.path)).toEqual(['/item/0', '/item/1'])
+  })
+
+  it('a path that cannot be read as a file fails start-up naming the path', async () => {
+    const clock = createManualClock()
+    const { logger } = recorder()
+    const { mkdir } = await import('node:fs/promises')
+    await mkdir(log)
+    const sensor = createAccessLogSensor({ clock, logger, emit: () => {} }, { path: log, watch: false })
+    await expect(sensor.start()).rejects.toMatchObject({ code: 'IMMUNE_ERR_STARTUP', message: expect.stringContaining(`cannot read the log ${log} (it is a directory)`) })
+  })
+})
