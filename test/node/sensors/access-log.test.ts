@@ -224,9 +224,9 @@ describe('access-log sensor', () => {
 })
 
 describe('access-log sensor: a missing or unreadable log is named', () => {
-  const recorder = (): { logger: { debug: () => void, info: () => void, warn: (o: unknown, m: string) => void, error: (o: unknown, m: string) => void }, errors: Array<{ o: unknown, m: string }> } => {
+  const recorder = (): { logger: { debug: () => void, info: () => void, warn: (o: unknown, m?: string) => void, error: (o: unknown, m?: string) => void }, errors: Array<{ o: unknown, m: string }> } => {
     const errors: Array<{ o: unknown, m: string }> = []
-    return { errors, logger: { debug: () => {}, info: () => {}, warn: () => {}, error: (o, m) => { errors.push({ o, m }) } } }
+    return { errors, logger: { debug: () => {}, info: () => {}, warn: () => {}, error: (o, m) => { errors.push({ o, m: m ?? "" }) } } }
   }
 
   it('a log that does not exist yet: an error naming the path, then it is read from its start once it appears', async () => {
