@@ -27,6 +27,13 @@ export interface NodeMetrics {
   peers: Gauge<'state'>
   threatLevel: Gauge
   ingestErrors: Counter<'code'>
+  /** Always 1; the labels say which build runs (Prometheus' `<x>_build_info` convention: join on it with `* on(instance) group_left(version)`). */
+  buildInfo: Gauge<'version' | 'protocol' | 'nodejs'>
+  /** Age of the oldest context still learning (0 when none is): the fleet's "stuck in learning" alert reads it. */
+  learningAgeSeconds: Gauge
+  /** The firewall mirror (nftables): 1 on its current state, 0 on the others. */
+  firewallState: Gauge<'state'>
+  firewallFailures: Counter<'op'>
 }
 
 export function createNodeMetrics (registry: Registry = new Registry()): NodeMetrics {
@@ -47,12 +54,34 @@ export function createNodeMetrics (registry: Registry = new Registry()): NodeMet
     contexts: new Gauge({ name: 'immune_profile_contexts', help: 'Learned contexts by phase', labelNames: ['phase'], registers }),
     peers: new Gauge({ name: 'immune_reputation_peers', help: 'Known peers by state', labelNames: ['state'], registers }),
     threatLevel: new Gauge({ name: 'immune_respond_threat_level', help: 'Current threat level (0 normal, 1 raised by peers or local suspicion, 2 local danger)', registers }),
-    ingestErrors: new Counter({ name: 'immune_api_ingest_errors_total', help: 'Rejected ingest requests by error code', labelNames: ['code'], registers })
+    ingestErrors: new Counter({ name: 'immune_api_ingest_errors_total', help: 'Rejected ingest requests by error code', labelNames: ['code'], registers }),
+    buildInfo: new Gauge({ name: 'immune_build_info', help: 'Always 1: the version of immune-mesh, the alert protocol and the Node.js runtime this node runs', labelNames: ['version', 'protocol', 'nodejs'], registers }),
+    firewallState: new Gauge({ name: 'immune_respond_firewall_state', help: 'The nftables mirror of blocked sources: 1 on its state (off, enforcing, failed: wanted but its setup failed), 0 on the others', labelNames: ['state'], registers }),
+    firewallFailures: new Counter({ name: 'immune_respond_firewall_failures_total', help: 'nft commands of the firewall mirror that failed (the deny list still blocks), by operation', labelNames: ['op'], registers }),
+    learningAgeSeconds: new Gauge({ name: 'immune_profile_learning_age_seconds', help: 'Seconds since the oldest context still learning was first seen (0 when every context guards)', registers })
   }
 }
 
 /** Every family the node defines (what /metrics must expose). */
 export const METRIC_FAMILIES: readonly string[] = Object.freeze(createNodeMetrics().registry.getMetricsAsArray().map(m => m.name))
+
+/** Sets immune_build_info to 1 for this build (once, at start). */
+export function setBuildInfo (m: NodeMetrics, build: { version: string, protocol: number | string, nodejs?: string }): void {
+  m.buildInfo.reset()
+  m.buildInfo.set({ version: build.version, protocol: String(build.protocol), nodejs: build.nodejs ?? process.versions.node }, 1)
+}
+
+const FIREWALL_STATES = ['off', 'enforcing', 'failed'] as const
+
+/** The response system's firewall hooks: the state as an enum gauge, failures counted (both series exist from the start, so `increase()` sees the first failure). */
+export function firewallHooks (m: NodeMetrics): { state: (s: typeof FIREWALL_STATES[number]) => void, failure: (op: 'add' | 'remove') => void } {
+  for (const state of FIREWALL_STATES) m.firewallState.set({ state }, state === 'off' ? 1 : 0)
+  for (const op of ['add', 'remove']) m.firewallFailures.inc({ op }, 0)
+  return {
+    state: (s) => { for (const state of FIREWALL_STATES) m.firewallState.set({ state }, state === s ? 1 : 0) },
+    failure: (op) => { m.firewallFailures.inc({ op }) }
+  }
+}
 
 /** The decision manager's hooks on the node's families: every decision counted, every responder failure counted. */
 export function respondHooks (m: NodeMetrics): RespondMetricsLike {

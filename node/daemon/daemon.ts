@@ -17,7 +17,7 @@ import type { Clock } from '../../core/index.js'
 import { intakeParamsFromConfig } from '../config/index.js'
 import type { Config, CellConfig } from '../config/index.js'
 import { IngestError, StartupError } from '../errors.js'
-import { createNodeMetrics, respondHooks } from '../metrics.js'
+import { createNodeMetrics, firewallHooks, respondHooks, setBuildInfo } from '../metrics.js'
 import type { NodeMetrics } from '../metrics.js'
 import type { Observation } from '../observation.js'
 import { createResponseSystem } from './response-system.js'
@@ -32,7 +32,7 @@ import type { Store } from '../store/index.js'
 import { createApiServer } from '../api/index.js'
 import type { ApiServer } from '../api/index.js'
 import { createFileSeqStore, createLibp2pMesh, loadOrCreateIdentity } from '../../protocol/mesh/index.js'
-import { ReplayGuard } from '../../protocol/alert/index.js'
+import { PROTOCOL_VERSION, ReplayGuard } from '../../protocol/alert/index.js'
 import type { Libp2pMesh, NodeIdentity } from '../../protocol/mesh/index.js'
 import { createCollaboration } from './collaboration.js'
 import type { Collaboration } from './collaboration.js'
@@ -159,12 +159,14 @@ export async function createDaemon (init: DaemonInit): Promise<Daemon> {
         }
         const registry = new Registry()
         const metrics: NodeMetrics = createNodeMetrics(registry)
+        setBuildInfo(metrics, { version: init.version, protocol: PROTOCOL_VERSION })
         respond = createResponseSystem({
           clock,
           store,
           logger,
           // every decision in immune_respond_decisions_total, every responder failure in immune_respond_failures_total
-          metrics: respondHooks(metrics)
+          metrics: respondHooks(metrics),
+          firewallMetrics: firewallHooks(metrics)
         }, { config, ...(init.supervisorOverrides != null ? { supervisorOverrides: init.supervisorOverrides } : {}) })
         await respond.start()
         const det = createDetection({ clock, store, logger, sensitivity: (community) => respond!.brain.sensitivity(community) }, { config })

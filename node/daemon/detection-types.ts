@@ -32,6 +32,8 @@ export interface ContextStatus {
   context: string
   phase: Phase
   count: number
+  /** When the context was first seen (epoch ms; the learning age in /metrics and the dashboard read it). */
+  firstSeenMs: number
 }
 
 export interface Detection {

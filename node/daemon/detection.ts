@@ -365,7 +365,7 @@ export function createDetection (c: DetectionComponents, init: DetectionInit): D
 
     contexts (): ContextStatus[] {
       const out: ContextStatus[] = []
-      for (const d of detectors.values()) for (const s of d.detector.statuses()) out.push({ cell: d.kind.statusCell(d.cell, s.context), context: s.context, phase: s.phase, count: s.seen })
+      for (const d of detectors.values()) for (const s of d.detector.statuses()) out.push({ cell: d.kind.statusCell(d.cell, s.context), context: s.context, phase: s.phase, count: s.seen, firstSeenMs: s.firstSeenMs })
       return out
     }
   }

@@ -40,6 +40,25 @@ export interface ResponseSystemComponents {
   metrics?: RespondMetricsLike
   /** The node's brain (its policy, escalation state, deny list and threat level); default: one built from the config. */
   brain?: Brain
+  /** The firewall mirror's metric hooks (node/metrics.ts firewallHooks): its state, and every nft add/remove that failed. */
+  firewallMetrics?: FirewallMetricsLike
+}
+
+/** What the firewall mirror is doing: not used (`off`), set up and blocking (`enforcing`), wanted but its setup failed (`failed`). */
+export type FirewallState = 'off' | 'enforcing' | 'failed'
+
+export interface FirewallMetricsLike {
+  state: (state: FirewallState) => void
+  failure: (op: 'add' | 'remove') => void
+}
+
+/** The firewall with each failed add/remove reported (and still thrown: the responder decides what follows). */
+function countingFirewall (fw: Firewall, m: FirewallMetricsLike | undefined): Firewall {
+  if (m == null) return fw
+  const counted = <A extends unknown[]>(op: 'add' | 'remove', f: (...a: A) => Promise<void>) => async (...a: A): Promise<void> => {
+    try { await f(...a) } catch (err) { m.failure(op); throw err }
+  }
+  return { ...fw, add: counted('add', fw.add), remove: counted('remove', fw.remove) }
 }
 
 
@@ -137,10 +156,14 @@ export function createResponseSystem (components: ResponseSystemComponents, init
         const fw = createNftablesFirewall({ nftPath: detection.nftPath })
         try {
           await fw.setup()
-          firewall = fw
+          firewall = countingFirewall(fw, components.firewallMetrics)
+          components.firewallMetrics?.state('enforcing')
         } catch (err) {
+          components.firewallMetrics?.state('failed')
           log.warn({ err: (err as Error).message }, 'nftables: setup failed; blocked sources are enforced by the node\'s deny list only')
         }
+      } else {
+        components.firewallMetrics?.state('off')
       }
       unlink = threat.onChange((level) => { for (const s of supervisors.values()) s.setThreatLevel(level) })
       try {

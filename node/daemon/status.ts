@@ -245,6 +245,9 @@ export function createStatusSource (d: StatusDeps): StatusSource {
       for (const [action, n] of active) d.metrics.decisionsActive.set({ action }, n)
       const contexts = d.detection.contexts()
       for (const phase of ['learning', 'guarding'] as const) d.metrics.contexts.set({ phase }, contexts.filter((c) => c.phase === phase).length)
+      let learningSince = Infinity
+      for (const c of contexts) if (c.phase === 'learning' && c.firstSeenMs < learningSince) learningSince = c.firstSeenMs
+      d.metrics.learningAgeSeconds.set(Number.isFinite(learningSince) ? Math.max(0, (d.clock.now() - learningSince) / 1000) : 0)
       for (const [status, n] of Object.entries(signatureCounts())) d.metrics.signatures.set({ status }, n)
       d.metrics.threatLevel.set(d.respond.threat.snapshot().level)
       d.metrics.deniedSources.set(d.respond.denyList.size())
