@@ -12,6 +12,12 @@
  *   daemonCpuUsPerObs   µs of daemon CPU (utime+stime) per observation, batched:
  *                       the cost of ingest per core whatever the client or the
  *                       neighbours do (daemonCpuUsPerObsSingle: one per request)
+ *   agentP50Ms, agentP99Ms  the in-process agent's added latency per request at
+ *                       AGENT_RATE requests/s: an app (node:http, this process)
+ *                       behind the agent and the same app bare are driven side
+ *                       by side, open loop, one request to each per tick; the
+ *                       figure is the agent's percentile minus the bare app's
+ *                       (both percentiles are printed too)
  *
  * The daemon runs as installed (package.json "bin": the tsc build): the
  * sources are compiled into a temp dir first (`--runtime tsx` runs them
@@ -26,7 +32,9 @@
  *   npm run bench -- daemon               # idle 60 s
  *   npm run bench -- daemon --idle-sec 10 # a quicker look
  */
-import { Agent } from 'node:http'
+import { Agent, createServer, request as httpRequestRaw } from 'node:http'
+import type { Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { execFileSync } from 'node:child_process'
 import { rmSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
@@ -36,8 +44,10 @@ import { createDaemonPool, tinyAppCell } from '../test/e2e/support/daemon.js'
 import { getOk, httpRequest, procCpuTicks, procRssBytes, sleep } from '../test/e2e/support/http.js'
 import { NORMAL_ENDPOINTS, createNormalTraffic } from '../test/e2e/support/traffic.js'
 import { buildDaemon, printResult } from './lib.js'
+import { createImmuneAgent } from '../node/agent/index.js'
+import type { IngestItem } from '../test/e2e/support/traffic.js'
 
-const { values } = parseArgs({ options: { 'idle-sec': { type: 'string' }, single: { type: 'string' }, batches: { type: 'string' }, 'cpu-prof': { type: 'string' }, runtime: { type: 'string' } }, allowPositionals: true })
+const { values } = parseArgs({ options: { 'idle-sec': { type: 'string' }, single: { type: 'string' }, batches: { type: 'string' }, 'cpu-prof': { type: 'string' }, runtime: { type: 'string' }, 'agent-rate': { type: 'string' }, 'agent-sec': { type: 'string' } }, allowPositionals: true })
 const RUNTIME = values.runtime === 'tsx' ? 'tsx' : 'build'
 const IDLE_SEC = Number(values['idle-sec'] ?? 60)
 const SETTLE_MS = 5000
@@ -46,6 +56,8 @@ const SINGLE_REQUESTS = Number(values.single ?? 20_000)
 const BATCH = 100
 const BATCH_REQUESTS = Number(values.batches ?? 600)
 const CONCURRENCY = 4
+const AGENT_RATE = Number(values['agent-rate'] ?? 1000)
+const AGENT_SEC = Number(values['agent-sec'] ?? 10)
 
 const clockTicks = ((): number => {
   try { return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100 } catch { return 100 }
@@ -73,6 +85,63 @@ async function drive (apiUrl: string, pid: number, bodies: string[]): Promise<{ 
   const cpuSec = (procCpuTicks(pid)! - cpu0) / clockTicks
   agent.destroy()
   return { sec, cpuSec, blocked, errors }
+}
+
+const listen = async (server: Server): Promise<string> => {
+  await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', resolve) })
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+}
+
+const percentile = (xs: number[], q: number): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.floor(q * s.length))]
+}
+
+/**
+ * The agent's added latency: the same app bare and behind the agent (asking
+ * the daemon at apiUrl), AGENT_RATE requests/s to each, open loop, for
+ * AGENT_SEC seconds (bounded: AGENT_RATE × AGENT_SEC requests each).
+ */
+async function agentLatency (apiUrl: string, items: IngestItem[]): Promise<{ bare: number[], agent: number[], blocked: number, errors: number, achievedPerSec: number }> {
+  const app = (_req: unknown, res: { writeHead: (s: number, h: Record<string, string>) => void, end: (b: string) => void }): void => { res.writeHead(200, { 'content-type': 'text/plain' }); res.end('ok\n') }
+  const immune = createImmuneAgent({ url: apiUrl, cell: 'web', trustProxy: true, reportStatus: true })
+  const bareServer = createServer((req, res) => { req.resume(); req.on('end', () => { app(req, res) }) })
+  const agentServer = createServer(immune.wrap((req, res) => { app(req, res) }))
+  const bareUrl = await listen(bareServer)
+  const agentUrl = await listen(agentServer)
+  const keep = new Agent({ keepAlive: true, maxSockets: 256 })
+  const bare: number[] = []
+  const agent: number[] = []
+  let blocked = 0
+  let errors = 0
+  const send = async (base: string, it: IngestItem, into: number[]): Promise<void> => {
+    const url = new URL(`${it.path}${it.query != null && it.query !== '' ? `?${it.query}` : ''}`, base)
+    const t0 = performance.now()
+    await new Promise<void>((resolve) => {
+      const req = httpRequestRaw(url, { method: it.method, agent: keep, headers: { ...(it.headers ?? {}), 'x-forwarded-for': it.source ?? '198.51.100.1' } }, (res) => {
+        res.resume()
+        res.on('end', () => { into.push(performance.now() - t0); if (res.statusCode === 403) blocked++; resolve() })
+      })
+      req.on('error', () => { errors++; resolve() })
+      req.end(it.body ?? '')
+    })
+  }
+  const n = Math.max(1, Math.round(AGENT_RATE * AGENT_SEC))
+  const pending: Array<Promise<void>> = []
+  const start = performance.now()
+  for (let i = 0; i < n; i++) {
+    const due = start + i * 1000 / AGENT_RATE
+    const wait = due - performance.now()
+    if (wait > 1) await sleep(wait)
+    const it = items[i % items.length]
+    pending.push(send(bareUrl, it, bare), send(agentUrl, it, agent))
+  }
+  await Promise.all(pending)
+  const sec = (performance.now() - start) / 1000
+  immune.close()
+  keep.destroy()
+  await Promise.all([bareServer, agentServer].map(async (s) => { await new Promise<void>((resolve) => { s.close(() => { resolve() }) }) }))
+  return { bare, agent, blocked, errors, achievedPerSec: n / sec }
 }
 
 const built = RUNTIME === 'build' ? buildDaemon() : null
@@ -118,6 +187,13 @@ try {
   log(`batched: ${BATCH_REQUESTS}×${BATCH} in ${b.sec.toFixed(2)} s = ${observeBatchPerSec.toFixed(0)}/s (daemon CPU ${b.cpuSec.toFixed(2)} s, ${b.errors} errors)`)
   const rssAfterLoadMb = procRssBytes(node.pid)! / 1e6
 
+  const a = await agentLatency(node.apiUrl, gen(2000))
+  const bareP50 = percentile(a.bare, 0.5)
+  const bareP99 = percentile(a.bare, 0.99)
+  const withP50 = percentile(a.agent, 0.5)
+  const withP99 = percentile(a.agent, 0.99)
+  log(`agent at ${AGENT_RATE}/s for ${AGENT_SEC} s: p50 ${withP50.toFixed(2)} ms vs bare ${bareP50.toFixed(2)} ms, p99 ${withP99.toFixed(2)} ms vs bare ${bareP99.toFixed(2)} ms (${a.blocked} blocked, ${a.errors} errors)`)
+
   await node.stop()
   printResult({
     bench: 'daemon',
@@ -138,12 +214,22 @@ try {
     usPerObservationBatch: Number((b.cpuSec / (BATCH_REQUESTS * BATCH) * 1e6).toFixed(1)),
     daemonCpuUsPerObs: Number((b.cpuSec / (BATCH_REQUESTS * BATCH) * 1e6).toFixed(1)),
     daemonCpuUsPerObsSingle: Number((s.cpuSec / SINGLE_REQUESTS * 1e6).toFixed(1)),
-    errors: s.errors + b.errors,
+    agentRate: AGENT_RATE,
+    // requests/s each app really got (sent and answered): below agentRate, the machine could not keep the pace
+    agentAchievedPerSec: Math.round(a.achievedPerSec),
+    agentP50Ms: Number((withP50 - bareP50).toFixed(3)),
+    agentP99Ms: Number((withP99 - bareP99).toFixed(3)),
+    agentWithP50Ms: Number(withP50.toFixed(3)),
+    agentWithP99Ms: Number(withP99.toFixed(3)),
+    agentBareP50Ms: Number(bareP50.toFixed(3)),
+    agentBareP99Ms: Number(bareP99.toFixed(3)),
+    agentBlocked: a.blocked,
+    errors: s.errors + b.errors + a.errors,
     blocked: s.blocked + b.blocked,
     contextsGuarding: guarding,
     cpus: cpus().length,
     loadavg1: Number(loadavg()[0].toFixed(2)),
-    targets: { idleCpuPct: 1, rssMb: 150, observeBatchPerSec: 10_000 }
+    targets: { idleCpuPct: 1, rssMb: 150, observeBatchPerSec: 10_000, daemonCpuUsPerObs: 20, observePerSec: 10_000 }
   })
 } finally {
   await pool.cleanup()
