@@ -5,6 +5,7 @@
  */
 import type { SignatureIndicator } from '../../protocol/alert/index.js'
 import type { DangerLevel, Phase } from '../observation.js'
+import type { ShareableReason } from '../intake/index.js'
 
 /** Where an adopted signature came from: made here from local evidence, or adopted from a peer after vetting. */
 export type SignatureOrigin = 'local' | 'peer'
@@ -29,8 +30,10 @@ export interface Danger {
   profile: { level: DangerLevel, score: number, phase?: Phase } | null
   /** An adopted signature that matched the observation. */
   signature?: { indicator: SignatureIndicator, origin: SignatureOrigin }
-  /** The detector's explanation (kept verbatim in decisions and alerts). */
+  /** The detector's explanation (kept verbatim in local decisions; never published: alerts carry `reasons` only). */
   explanation: string
+  /** The evidence as structured reasons (parameter, feature, surprise): what an alert may say about it (node/intake/shareable.ts). */
+  reasons?: readonly ShareableReason[]
 }
 
 /** The alert intake's quorum: peers' independent warnings about a source reached the reputation-weighted quorum. */

@@ -90,8 +90,8 @@ export function publicationFor (d: Danger, level: DangerLevel): Publication | nu
   if (level !== 2) return null
   if (d.signature == null && d.observation !== 'http') return null
   const danger: LocalDanger = d.signature != null
-    ? { community: d.community, level: 2, context: d.context, explanation: d.explanation, parameter: d.signature.indicator.parameter, score: 0, signature: d.signature.indicator }
-    : { community: d.community, level: 2, context: d.context, explanation: d.explanation, parameter: d.parameter ?? '', score: d.profile?.score ?? 0 }
+    ? { community: d.community, level: 2, context: d.context, parameter: d.signature.indicator.parameter, score: 0, signature: d.signature.indicator }
+    : { community: d.community, level: 2, context: d.context, parameter: d.parameter ?? '', score: d.profile?.score ?? 0, ...(d.reasons != null ? { reasons: d.reasons } : {}) }
   if (d.source != null) danger.source = d.source
   return { clonal: d.signature == null, danger }
 }

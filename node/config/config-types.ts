@@ -156,6 +156,12 @@ export interface CollaborationConfig {
   /** How often the intake closes selfish episodes and expires votes, warnings and blocks. */
   housekeepingIntervalSec: number
   selfish: SelfishConfig
+  /**
+   * Proxies and load balancers in front of the workloads (addresses or CIDR
+   * blocks): never published as attacking sources, like the policy's
+   * allowlist and the private ranges (docs/protocol.md "What leaves a host").
+   */
+  trustedProxies: string[]
 }
 
 export interface LoggingConfig {

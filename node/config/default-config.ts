@@ -62,7 +62,8 @@ export function defaultCollaborationConfig (): CollaborationConfig {
       episodeQuietSec: msToSec(i.selfish.episodeQuietMs),
       maxEpisodeSec: msToSec(i.selfish.maxEpisodeMs),
       cooldownSec: msToSec(i.selfish.cooldownMs)
-    }
+    },
+    trustedProxies: []
   }
 }
 

@@ -11,7 +11,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { ConfigError } from '../errors.js'
 import type { ConfigIssue } from '../errors.js'
 import { readPolicyConfig } from '../respond/index.js'
-import { CELL_TYPES } from '../respond/index.js'
+import { CELL_TYPES, checkAllowlistEntry } from '../respond/index.js'
 import { readInnateConfig } from '../innate/index.js'
 import { Checker, isPlainObject, joinPath } from '../../core/index.js'
 import type { Raw } from '../../core/index.js'
@@ -235,7 +235,7 @@ const MAX_SELFISH_EPISODES = 64
 
 function readCollaboration (c: Checker, raw: unknown): CollaborationConfig {
   const d = defaultConfig().collaboration
-  const o = c.object('collaboration', raw, ['housekeepingIntervalSec', 'selfish'])
+  const o = c.object('collaboration', raw, ['housekeepingIntervalSec', 'selfish', 'trustedProxies'])
   const housekeepingIntervalSec = c.number('collaboration.housekeepingIntervalSec', o.housekeepingIntervalSec, d.housekeepingIntervalSec, { min: 0.1, max: 3600 })
   const so = c.object('collaboration.selfish', o.selfish, ['minOrigins', 'minEpisodes', 'alpha', 'rateTolerance', 'episodeQuietSec', 'maxEpisodeSec', 'cooldownSec'])
   const f = (k: string): string => `collaboration.selfish.${k}`
@@ -247,7 +247,8 @@ function readCollaboration (c: Checker, raw: unknown): CollaborationConfig {
   const maxEpisodeSec = c.number(f('maxEpisodeSec'), so.maxEpisodeSec, Math.max(d.selfish.maxEpisodeSec, episodeQuietSec), { gt: 0, max: MAX_SEC })
   if (maxEpisodeSec < episodeQuietSec) c.add(f('maxEpisodeSec'), so.maxEpisodeSec, `a number >= collaboration.selfish.episodeQuietSec (${episodeQuietSec})`)
   const cooldownSec = c.number(f('cooldownSec'), so.cooldownSec, d.selfish.cooldownSec, { min: 0, max: MAX_SEC })
-  return { housekeepingIntervalSec, selfish: { minOrigins, minEpisodes, alpha, rateTolerance, episodeQuietSec, maxEpisodeSec, cooldownSec } }
+  const trustedProxies = c.stringList('collaboration.trustedProxies', o.trustedProxies, d.trustedProxies, checkAllowlistEntry, 'an IPv4/IPv6 address or CIDR block')
+  return { housekeepingIntervalSec, selfish: { minOrigins, minEpisodes, alpha, rateTolerance, episodeQuietSec, maxEpisodeSec, cooldownSec }, trustedProxies }
 }
 
 /** Reads and validates; returns the merged config and every issue found (empty when valid). */

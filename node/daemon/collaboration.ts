@@ -18,7 +18,8 @@ import type { Alert, SignatureIndicator } from '../../protocol/alert/index.js'
 import type { AlertEvent, Mesh } from '../../protocol/mesh/index.js'
 import type { ReplayGuard } from '../../protocol/alert/index.js'
 import { ReputationTable } from '../../protocol/reputation/index.js'
-import { createAlertIntake, createAlertPublisher } from '../intake/index.js'
+import { createAlertIntake, createAlertPublisher, createSourceFilter } from '../intake/index.js'
+import type { SourceFilterInit } from '../intake/index.js'
 import type { AlertIntake, AlertPublisher } from '../intake/index.js'
 import type { AlertIntakeInit } from '../intake/index.js'
 import type { AlertDecisionRecord } from '../intake/index.js'
@@ -109,6 +110,8 @@ function alertKey (atMs: number, id: string): string {
 export interface CollaborationInit {
   /** The intake's params (defaults: node/intake/intake-params.ts). */
   intake?: AlertIntakeInit
+  /** Addresses never published as attacking sources besides the fixed ranges: the policy's allowlist, the trusted proxies. */
+  sourceFilter?: SourceFilterInit
 }
 
 
@@ -120,6 +123,7 @@ export function createCollaboration (c: CollaborationComponents, init: Collabora
   const vetter = createSignatureVetter({ reservoir })
   const clonal = createClonalSelection({ reservoir, clock })
   const reputation = new ReputationTable()
+  const sourceFilter = createSourceFilter(init.sourceFilter)
   const collab: Sublevel = store.sub('collab')
   const alertsDb: Sublevel = store.sub('alerts')
   let received = 0
@@ -198,10 +202,11 @@ export function createCollaboration (c: CollaborationComponents, init: Collabora
       rec.decisionId = outcome.id
       void alertsDb.put(alertKey(rec.receivedAtMs, rec.id), rec).catch((err: unknown) => { logger.error({ err }, 'alert persistence failed') })
     },
-    logger
+    logger,
+    sourceFilter
   }, init.intake ?? {})
 
-  const publisher = createAlertPublisher({ clock, mesh: c.mesh, logger })
+  const publisher = createAlertPublisher({ clock, mesh: c.mesh, logger, sourceFilter })
 
   let chain: Promise<void> = Promise.resolve()
   /** Serialised writes of the snapshot: each one is the state after the alert that triggered it. */

@@ -64,17 +64,6 @@ function explain (reasons: ScoreReason[]): string {
   return reasons.slice(0, 3).map((r) => `${r.parameter != null && r.parameter !== '' ? `${r.parameter}: ` : ''}${r.feature} ${String(r.observed)} (expected ${r.expected})`).join('; ')
 }
 
-/**
- * The explanation an alert carries to peers: which parameter and feature,
- * and how surprising, never the observed values nor what normal values look
- * like here (DESIGN.md invariant 6: the member's traffic and its clients'
- * data stay on the host; issue 9: a signature explanation once published
- * a registration's province).
- */
-function shareable (reasons: ScoreReason[]): string {
-  return reasons.filter((r) => r.novelty !== true).slice(0, 3).map((r) => `${r.parameter != null && r.parameter !== '' ? `${r.parameter}: ` : ''}${r.feature} (surprise ${Number.isFinite(r.surprise) ? r.surprise.toFixed(1) : 'signature'})`).join('; ')
-}
-
 export function createPipeline (c: PipelineComponents, createMatcher: (sigs: ReturnType<SignatureStore['adopted']>) => SignatureMatcher): Pipeline {
   /** The reaction module (shared with the simulator): the response system's brain. */
   const brain: Brain = c.respond.brain
@@ -111,14 +100,14 @@ export function createPipeline (c: PipelineComponents, createMatcher: (sigs: Ret
     } else if (pub != null && obs.kind === 'http') {
       // cut around the breaking tokens the innate layer found (node/innate), if any
       const made = c.clonal.generate(danger.context, obs, reasons, (innate ?? []).map((f) => ({ parameter: f.location === 'path' ? '' : f.name, text: f.span })))
-      const explanation = shareable(reasons)
+      // the alert's explanation is made by the publisher from the structured reasons only (node/intake/shareable.ts)
       for (const sig of made.signatures) {
         void c.signatures.addLocal(sig, danger.explanation).catch((err: unknown) => { c.logger.error({ err }, 'signature persistence failed') })
-        publish({ ...pub.danger, explanation, parameter: sig.parameter, signature: sig }, 'signature')
+        publish({ ...pub.danger, parameter: sig.parameter, signature: sig }, 'signature')
       }
       if (made.signatures.length === 0) {
         c.logger.info({ context: danger.context, outcomes: made.outcomes.map((o) => ('reason' in o ? o.reason : o)) }, 'no signature generated for a level-2 observation')
-        publish({ ...pub.danger, explanation }, 'anomaly')
+        publish(pub.danger, 'anomaly')
       }
     }
     return { reaction, handled }
@@ -133,7 +122,8 @@ export function createPipeline (c: PipelineComponents, createMatcher: (sigs: Ret
     parameter: score.reasons[0]?.parameter ?? '',
     ...(obs.kind === 'http' && obs.source != null ? { source: obs.source } : {}),
     profile: { level, score: score.value, phase: score.phase },
-    explanation: explain(score.reasons)
+    explanation: explain(score.reasons),
+    reasons: score.reasons
   })
 
   /**

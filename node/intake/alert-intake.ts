@@ -39,6 +39,8 @@ import type {
   OriginWeight, RefutationEvent, RefutationRecord, SignatureDecision
 } from './decision-records.js'
 import { createAlertIntakeParams } from './intake-params.js'
+import { isReservedAddress } from './shareable.js'
+import type { SourceFilter } from './shareable.js'
 import type { AlertIntakeInit, AlertIntakeParams } from './intake-params.js'
 
 /**
@@ -79,6 +81,13 @@ export interface AlertIntakeComponents {
   subscribers?: (community: string) => Iterable<string>
   record?: (alert: Alert, outcome: AlertDecisionRecord) => void
   logger?: IntakeLogger
+  /**
+   * Source addresses this node never votes on (default: the fixed excluded
+   * ranges of shareable.ts): a peer naming a private, loopback or link-local
+   * address names nothing it can know about (another network's 10.0.0.5), and
+   * obeying it would let any peer block this node's own infrastructure.
+   */
+  sourceFilter?: SourceFilter
 }
 
 export interface CorroborationResult {
@@ -304,7 +313,8 @@ export class AlertIntake {
     this.counters.accepted++
     // remember the warning for later corroboration or refutation
     const keys = [contextKey(a.community, a.seen.context)]
-    const sources = a.sources.slice(0, this.params.maxSourcesPerAlert)
+    const excluded = this.c.sourceFilter != null ? (x: string) => !this.c.sourceFilter!.shareable(x) : isReservedAddress
+    const sources = a.sources.slice(0, this.params.maxSourcesPerAlert).filter(s => !excluded(s.address))
     for (const s of sources) keys.push(sourceKey(s.address))
     for (let i = 0; i < sigs.length; i++) if (vets[i].outcome !== 'error') keys.push(signatureKey(sigs[i].id))
     const warning: Warning = { origin: a.origin, alertId: a.id, atMs: now, credited: false, refuted: false }

@@ -10,6 +10,13 @@
  * context goes out at once; and a global token bucket (maxPerMinute) so an
  * attack burst never turns into an alert storm.
  *
+ * What leaves the host (shareable.ts, docs/protocol.md "What leaves a host"):
+ * a source is carried only when the source filter says it may be (never
+ * loopback, private, shared, link-local, unique-local, allowlisted or a
+ * trusted proxy); the explanation is built from structured reasons (names,
+ * features, surprise), never from free text, so no value, no expected set
+ * and no sample of normal traffic can be put into an alert by any caller.
+ *
  * decide() is synchronous and pure apart from the rate-limit state, so the
  * simulator can reuse it with its own delivery; onDanger() = decide() + mesh.publish().
  */
@@ -19,6 +26,8 @@ import type { Clock } from '../../core/index.js'
 import { InvalidParamsError } from '../errors.js'
 import type { IntakeLogger } from './alert-intake.js'
 import { evictOldest } from '../../core/index.js'
+import { createSourceFilter, shareableExplanation } from './shareable.js'
+import type { ShareableReason, SourceFilter } from './shareable.js'
 
 export interface AlertPublisherParams {
   /** Lowest local danger level that is shared. */
@@ -51,6 +60,7 @@ export const defaultAlertPublisherParams: AlertPublisherParams = Object.freeze({
 })
 
 const created = new WeakSet<object>()
+const defaultFilter = createSourceFilter()
 
 /** Merge over the defaults, validate, freeze; a params object it made before is returned as is (shared). */
 export function createAlertPublisherParams (init: Partial<AlertPublisherParams> = {}): AlertPublisherParams {
@@ -86,8 +96,9 @@ export interface LocalDanger {
   context: string
   parameter?: string
   score: number
-  explanation?: string
-  /** The client address of the offending request, when known. */
+  /** The evidence, as structured reasons: the alert's explanation is made of their names, features and surprise only. */
+  reasons?: readonly ShareableReason[]
+  /** The client address of the offending request, when known (published only if the source filter allows it). */
   source?: string
   /** A signature from clonal selection, already tested against our own normal sample. */
   signature?: SignatureIndicator
@@ -111,6 +122,8 @@ export interface AlertPublisherComponents {
   clock: Clock
   mesh?: Pick<Mesh, 'publish'>
   logger?: IntakeLogger
+  /** Which source addresses may be published; default: the fixed excluded ranges only (shareable.ts). */
+  sourceFilter?: SourceFilter
 }
 
 interface ContextState { lastAtMs: number, sigs: string[], sources: Map<string, number> }
@@ -125,18 +138,28 @@ export class AlertPublisher {
   private refillAtMs: number
   private published = 0
   private suppressed = 0
+  private withheld = 0
+  private readonly filter: SourceFilter
 
   constructor (components: AlertPublisherComponents, init: Partial<AlertPublisherParams> = {}) {
     this.c = components
+    this.filter = components.sourceFilter ?? defaultFilter
     this.params = createAlertPublisherParams(init)
     this.tokens = this.params.maxPerMinute
     this.refillAtMs = components.clock.now()
   }
 
   /** Decide whether (and what) to publish for a local danger; updates the rate-limit state when it says 'publish'. */
-  decide (d: LocalDanger, nowMs: number = this.c.clock.now()): PublishDecision {
+  decide (input: LocalDanger, nowMs: number = this.c.clock.now()): PublishDecision {
     const p = this.params
-    if (d.level < p.minLevel) return { reason: 'below-level' }
+    if (input.level < p.minLevel) return { reason: 'below-level' }
+    let d = input
+    if (d.source != null && !this.filter.shareable(d.source)) {
+      // an address that must not leave the host: the alert goes out without it (or not at all when it was all there was)
+      this.withheld++
+      const { source: _withheld, ...rest } = d
+      d = rest
+    }
     const key = d.community + SEP + d.context
     const st = this.contexts?.get(key)
     const newSig = d.signature != null && !(st?.sigs.includes(d.signature.id) ?? false)
@@ -180,7 +203,7 @@ export class AlertPublisher {
       community: d.community,
       danger: d.level === 1 ? 1 : 2,
       kind,
-      seen: { context: d.context, parameter: d.parameter ?? '', score: d.score, explanation: d.explanation ?? '' },
+      seen: { context: d.context, parameter: d.parameter ?? '', score: d.score, explanation: shareableExplanation(d.reasons, d.signature?.id) },
       sources: d.source != null && (kind === 'source' || kind === 'signature') ? [{ address: d.source, ttlSec: p.sourceTtlSec }] : [],
       signatures: kind === 'signature' && d.signature != null ? [d.signature] : [],
       ttlSec: p.ttlSec,
@@ -205,8 +228,9 @@ export class AlertPublisher {
     }
   }
 
-  stats (): { published: number, suppressed: number } {
-    return { published: this.published, suppressed: this.suppressed }
+  /** published, suppressed by the rate limits, and sources withheld because they must not leave the host. */
+  stats (): { published: number, suppressed: number, withheldSources: number } {
+    return { published: this.published, suppressed: this.suppressed, withheldSources: this.withheld }
   }
 }
 

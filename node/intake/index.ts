@@ -19,3 +19,5 @@ export {
   AlertPublisher, createAlertPublisher, defaultAlertPublisherParams, createAlertPublisherParams, validateAlertPublisherParams
 } from './alert-publisher.js'
 export type { AlertPublisherParams, AlertPublisherComponents, LocalDanger, PublishDecision, PublishOutcome, PublishReason } from './alert-publisher.js'
+export { EXCLUDED_SOURCE_RANGES, canonicalAddress, createSourceFilter, isReservedAddress, shareableExplanation } from './shareable.js'
+export type { ExclusionReason, ShareableReason, SourceFilter, SourceFilterInit } from './shareable.js'

@@ -1,14 +1,18 @@
 /**
  * Addresses in the simulated world, as the policy and the alerts see them
  * (real IPv4 strings, so node/respond's address checks apply unchanged):
- *   members and sybils  10.0.0.0/8      (host i → 10.x.y.z, i + 1 packed)
+ *   members and sybils  11.0.0.0/8      (host i → 11.x.y.z, i + 1 packed)
  *   outside attackers   198.18.0.0/15   (benchmark range): attack k, attacker j < 4096
- *   normal clients      100.64.0.0/16   (the source of a false positive)
+ *   normal clients      12.64.0.0/16    (the source of a false positive)
+ * Public unicast ranges on purpose: a member never publishes a private,
+ * shared (RFC 6598), loopback or link-local address as an attacking source
+ * (node/intake/shareable.ts), so simulated addresses there would never reach
+ * a peer's quorum.
  */
 
 export function hostAddress (i: number): string {
   const v = i + 1
-  return `10.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`
+  return `11.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`
 }
 
 export function attackerAddress (attack: number, j = 0): string {
@@ -17,5 +21,5 @@ export function attackerAddress (attack: number, j = 0): string {
 }
 
 export function clientAddress (k: number): string {
-  return `100.64.${(k >>> 8) & 255}.${k & 255}`
+  return `12.64.${(k >>> 8) & 255}.${k & 255}`
 }

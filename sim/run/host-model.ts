@@ -164,7 +164,6 @@ export class HostModel {
         context: at.spec.context,
         parameter: '',
         score: 1,
-        explanation: `simulated level-2 detection of ${at.spec.name} (signature from clonal selection)`,
         ...(src !== NO_SOURCE ? { source: sim.truth.sourceAddress(src) } : {}),
         signature: at.signature
       })

@@ -66,7 +66,7 @@ describe('alert intake: signatures', () => {
     const s = setup()
     s.establish('mallory', 5) // even a known peer gets no say for a poisoned alert
     const poison = makeSignature('sig-select', ['select', 'from'])
-    s.mesh.deliver(makeAlert({ origin: 'mallory', signatures: [poison], sources: [{ address: '10.0.0.9', ttlSec: 600 }] }))
+    s.mesh.deliver(makeAlert({ origin: 'mallory', signatures: [poison], sources: [{ address: '203.0.113.9', ttlSec: 600 }] }))
     expect(s.adopted).toEqual([])
     const rec = s.records[0]
     expect(rec.outcome).toBe('suspect')
@@ -129,7 +129,7 @@ describe('alert intake: signatures', () => {
     s.mesh.deliver(makeAlert({ origin: 'liar', signatures: [makeSignature('p2', ['admin'])] }))
     expect(s.reputation.isBlacklisted('liar', s.clock.now())).toBe(true)
     const calls = s.vetCalls.length
-    s.mesh.deliver(makeAlert({ origin: 'liar', signatures: [makeSignature('p3', ['harmless'])], sources: [{ address: '10.0.0.1', ttlSec: 60 }] }))
+    s.mesh.deliver(makeAlert({ origin: 'liar', signatures: [makeSignature('p3', ['harmless'])], sources: [{ address: '203.0.113.1', ttlSec: 60 }] }))
     expect(s.vetCalls.length).toBe(calls) // not even vetted
     expect(s.adopted).toEqual([])
     const last = s.records.at(-1)!

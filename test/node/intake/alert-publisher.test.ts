@@ -7,7 +7,7 @@ import { createFakeMesh, makeSignature } from './fake-mesh.js'
 const T0 = 1_700_000_000_000
 
 function danger (over: Partial<LocalDanger> = {}): LocalDanger {
-  return { community: 'shop', level: 2, context: 'GET /item', parameter: 'id', score: 12, explanation: 'rare 3-grams', ...over }
+  return { community: 'shop', level: 2, context: 'GET /item', parameter: 'id', score: 12, reasons: [{ parameter: 'id', feature: 'unseen-3grams', surprise: 9.5 }], ...over }
 }
 
 describe('alert publisher', () => {
@@ -61,7 +61,7 @@ describe('alert publisher', () => {
     expect(pub.decide(danger({ context: 'POST /login', signature: s1 })).reason).toBe('publish')
     clock.advance(30_000)
     expect(pub.decide(danger({ signature: s1 })).draft?.kind).toBe('anomaly')
-    expect(pub.stats()).toEqual({ published: 5, suppressed: 101 })
+    expect(pub.stats()).toEqual({ published: 5, suppressed: 101, withheldSources: 0 })
   })
 
   it('a global budget stops storms across many contexts, and refills with time', () => {
