@@ -26,6 +26,8 @@ import { createServer } from 'node:net'
 import type { Server } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { getJson, sleep, waitFor } from './http.js'
+import { checkPublishedAlerts } from './alert-privacy.js'
+import type { PrivacyReport } from './alert-privacy.js'
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
 export const IMMUNE_NODE_BIN = join(REPO_ROOT, 'bin/immune-node.ts')
@@ -96,8 +98,15 @@ export interface DaemonPool {
   tempDir: (prefix?: string) => string
   /** Every daemon started so far (running or not). */
   readonly daemons: RunningDaemon[]
-  /** Stops every daemon still running (SIGTERM, SIGKILL after a grace), then removes the pool's temp dirs. */
+  /**
+   * Stops every daemon still running (SIGTERM, SIGKILL after a grace), checks
+   * what every daemon published (support/alert-privacy.ts: no normal value of
+   * its publisher, no excluded address in any alert another daemon received;
+   * throws listing the violations), then removes the pool's temp dirs.
+   */
   cleanup: () => Promise<void>
+  /** The privacy check of the last cleanup (null before). */
+  readonly privacy: PrivacyReport | null
 }
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => v != null && typeof v === 'object' && !Array.isArray(v)
@@ -133,6 +142,7 @@ export function createDaemonPool (opts: { root?: string } = {}): DaemonPool {
   const root = opts.root ?? mkdtempSync(join(tmpdir(), 'immune-e2e-'))
   const daemons: RunningDaemon[] = []
   let counter = 0
+  let privacy: PrivacyReport | null = null
 
   const tempDir = (prefix = 'tmp'): string => mkdtempSync(join(root, `${prefix}-`))
 
@@ -226,9 +236,18 @@ export function createDaemonPool (opts: { root?: string } = {}): DaemonPool {
     },
     tempDir,
     daemons,
+    get privacy () { return privacy },
     async cleanup () {
       await Promise.all(daemons.map(async (d) => await d.stop(10_000)))
-      rmSync(root, { recursive: true, force: true })
+      try {
+        const report = await checkPublishedAlerts(daemons.map((d) => ({ peerId: d.peerId, dataDir: d.dataDir, config: d.config })))
+        privacy = report
+        if (report.violations.length > 0) {
+          throw new Error(`what left a host (${report.violations.length} violation(s) in ${report.checked} alerts):\n${report.violations.slice(0, 20).join('\n')}`)
+        }
+      } finally {
+        rmSync(root, { recursive: true, force: true })
+      }
     }
   }
 }
