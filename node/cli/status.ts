@@ -16,6 +16,8 @@ interface StatusView {
   peers: Array<{ id: string, reputation: number, blacklisted: boolean, selfish?: boolean, gossipsubScore: number }>
   alerts: { received: number, published: number }
   signatures: { adopted: number, rejected: number, local?: number }
+  /** Whole counts (the lists above are capped by budgets.statusEntries). */
+  totals?: { contexts: number, decisions: number, denyList: number }
 }
 
 function ago (sec: number): string {
@@ -33,10 +35,13 @@ export function formatStatus (s: StatusView, nowMs = Date.now()): string {
   lines.push(`cells (${s.cells.length}):`)
   for (const c of s.cells) lines.push(`  ${c.name.padEnd(16)} ${c.type.padEnd(12)} ${c.phase.padEnd(9)} ${c.pid != null ? `pid ${c.pid}` : ''}${c.state != null ? ` ${c.state}` : ''}`)
   const learning = s.contexts.filter((c) => c.phase === 'learning').length
-  lines.push(`contexts: ${s.contexts.length} (${s.contexts.length - learning} guarding, ${learning} learning)`)
+  const totalContexts = s.totals?.contexts ?? s.contexts.length
+  const shownNote = totalContexts > s.contexts.length ? `, ${s.contexts.length} shown: ${s.contexts.length - learning} guarding, ${learning} learning` : ` (${s.contexts.length - learning} guarding, ${learning} learning)`
+  lines.push(`contexts: ${totalContexts}${shownNote}`)
   for (const c of s.contexts.slice(0, 20)) lines.push(`  ${c.phase.padEnd(9)} ${String(c.count).padStart(7)}  ${c.context}`)
-  if (s.contexts.length > 20) lines.push(`  … ${s.contexts.length - 20} more (--json for all)`)
-  lines.push(`decisions in force: ${s.decisions.length}`)
+  if (totalContexts > 20) lines.push(`  … ${totalContexts - 20} more (GET /contexts for all)`)
+  const totalDecisions = s.totals?.decisions ?? s.decisions.length
+  lines.push(`decisions in force: ${totalDecisions}${totalDecisions > s.decisions.length ? ` (the newest ${s.decisions.length} below; GET /decisions for all)` : ''}`)
   for (const d of s.decisions) {
     const left = d.expiresAtMs != null ? ` (${ago(Math.max(0, (d.expiresAtMs - nowMs) / 1000))} left)` : ''
     lines.push(`  ${d.action.padEnd(20)} ${d.target}${left}${d.dryRun === true ? ' [dry-run]' : ''}  ${d.id}`)

@@ -4,6 +4,8 @@
  */
 import type { CellType, PolicyConfig } from '../respond/index.js'
 import type { InnateConfig } from '../innate/index.js'
+import type { BudgetsConfig } from './budgets.js'
+export type { BudgetsConfig }
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent'
 export type LogFormat = 'auto' | 'json' | 'pretty'
@@ -195,6 +197,8 @@ export interface Config {
   policy: PolicyConfig
   threat: ThreatConfig
   collaboration: CollaborationConfig
+  /** What each store and table may hold (node/config/budgets.ts). */
+  budgets: BudgetsConfig
   logging: LoggingConfig
 }
 

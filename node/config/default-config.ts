@@ -13,6 +13,7 @@ import { defaultAlertIntakeParams } from '../intake/index.js'
 import { defaultInnateConfig } from '../innate/index.js'
 import { defaultHttpModelParams } from '../profile/index.js'
 import { defaultDetectorParams } from '../detector/index.js'
+import { defaultBudgetsConfig } from './budgets.js'
 import type { CellConfig, CollaborationConfig, Config, LearningConfig } from './config-types.js'
 
 export const DEFAULT_COMMUNITY = 'default'
@@ -104,6 +105,7 @@ export function defaultConfig (): Config {
     policy: defaultPolicyConfig(),
     threat: { peerRaiseSec: 300 },
     collaboration: defaultCollaborationConfig(),
+    budgets: defaultBudgetsConfig(),
     logging: { level: 'info', format: 'auto' }
   }
 }

@@ -7,5 +7,6 @@ export { checkConfigPaths, commandProblem, directoryProblem, readableFileProblem
 export type { PathCheckOptions } from './check-paths.js'
 export { inspectParsed, MAX_CONFIG_DEPTH, MAX_YAML_ALIAS_COUNT } from './inspect-parsed.js'
 export type { ConfigFormat, OverrideOptions } from './load-config.js'
+export { defaultBudgetsConfig, BUDGET_KEYS } from './budgets.js'
 export { Checker } from '../../core/index.js'
 export { secToMs, msToSec, supervisorParamsFromCell, intakeParamsFromConfig, detectorParamsFromConfig, brainParamsFromConfig } from './params.js'

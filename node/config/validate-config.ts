@@ -17,11 +17,12 @@ import { Checker, isPlainObject, joinPath } from '../../core/index.js'
 import type { Raw } from '../../core/index.js'
 import { CHAR_CLASSES } from './config-types.js'
 import { inspectParsed, MAX_CONFIG_DEPTH } from './inspect-parsed.js'
+import { readBudgets } from './budgets.js'
 import { createSensorRegistry } from '../sensors/index.js'
 import type { AccessLogConfig, CellConfig, CollaborationConfig, Config, LearningConfig, PriorConfig, SensorConfig } from './config-types.js'
 import { CELL_DEFAULTS, DEFAULT_COMMUNITY, DEFAULT_SAMPLE_INTERVAL_SEC, defaultCells, defaultConfig } from './default-config.js'
 
-const TOP_KEYS = ['version', 'dataDir', 'listen', 'bootstrap', 'mdns', 'api', 'communities', 'cells', 'sensors', 'ingest', 'learning', 'innate', 'policy', 'threat', 'collaboration', 'logging'] as const
+const TOP_KEYS = ['version', 'dataDir', 'listen', 'bootstrap', 'mdns', 'api', 'communities', 'cells', 'sensors', 'ingest', 'learning', 'innate', 'policy', 'threat', 'collaboration', 'budgets', 'logging'] as const
 const COMMUNITY = /^[a-z0-9._-]{1,64}$/
 const COMMUNITY_ACCEPTED = 'a software id matching [a-z0-9._-]{1,64}'
 export const CELL_NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/
@@ -306,6 +307,7 @@ export function checkConfig (raw: unknown, opts: ValidateOptions = {}): { config
   const peerRaiseSec = c.number('threat.peerRaiseSec', th.peerRaiseSec, d.threat.peerRaiseSec, { integer: true, min: 1, max: 7 * 86_400 })
 
   const collaboration = readCollaboration(c, o.collaboration)
+  const budgets = readBudgets(c, o.budgets)
 
   const lg = c.object('logging', o.logging, ['level', 'format'])
   const logging = {
@@ -329,6 +331,7 @@ export function checkConfig (raw: unknown, opts: ValidateOptions = {}): { config
     policy,
     threat: { peerRaiseSec },
     collaboration,
+    budgets,
     logging
   }
   // a number that is not finite (JSON 1e309, YAML .inf) is named where it is, even in a field whose reader tolerated it

@@ -11,6 +11,7 @@
  */
 import type { Clock, TimerHandle } from '../../core/index.js'
 import type { Store, Sublevel } from '../store/index.js'
+import { createBoundedLog } from '../store/index.js'
 import type { Logger } from './logger.js'
 import type { NodeMetrics } from '../metrics.js'
 import type { ResponseSystem } from './response-system.js'
@@ -112,6 +113,8 @@ export interface CollaborationInit {
   intake?: AlertIntakeInit
   /** Addresses never published as attacking sources besides the fixed ranges: the policy's allowlist, the trusted proxies. */
   sourceFilter?: SourceFilterInit
+  /** Received-alert log records kept at most (config budgets.alertLogEntries; default 10,000). */
+  alertLogEntries?: number
 }
 
 
@@ -126,6 +129,7 @@ export function createCollaboration (c: CollaborationComponents, init: Collabora
   const sourceFilter = createSourceFilter(init.sourceFilter)
   const collab: Sublevel = store.sub('collab')
   const alertsDb: Sublevel = store.sub('alerts')
+  const alertLog = createBoundedLog(alertsDb, init.alertLogEntries ?? 10_000)
   let received = 0
   /** Alerts stored but not yet decided by the intake (bounded: the intake decides each one). */
   const pending = new Map<string, StoredAlert>()
@@ -200,7 +204,7 @@ export function createCollaboration (c: CollaborationComponents, init: Collabora
       pending.delete(alert.id)
       rec.outcome = outcome.outcome
       rec.decisionId = outcome.id
-      void alertsDb.put(alertKey(rec.receivedAtMs, rec.id), rec).catch((err: unknown) => { logger.error({ err }, 'alert persistence failed') })
+      void alertLog.put(alertKey(rec.receivedAtMs, rec.id), rec, false).catch((err: unknown) => { logger.error({ err }, 'alert persistence failed') })
     },
     logger,
     sourceFilter
@@ -258,6 +262,7 @@ export function createCollaboration (c: CollaborationComponents, init: Collabora
       started = true
       await reservoir.start()
       await signatures.start()
+      await alertLog.open()
       const saved = await collab.get(SNAPSHOT_KEY).catch(() => undefined) as { reputation?: unknown, intake?: unknown } | undefined
       if (saved != null) {
         try {
@@ -273,7 +278,7 @@ export function createCollaboration (c: CollaborationComponents, init: Collabora
         const rec = storedAlert(ev)
         pending.set(rec.id, rec)
         evictOldest(pending, 1000)
-        void alertsDb.put(alertKey(ev.receivedAtMs, ev.alert.id), rec).catch((err: unknown) => { logger.error({ err }, 'alert persistence failed') })
+        void alertLog.put(alertKey(ev.receivedAtMs, ev.alert.id), rec).catch((err: unknown) => { logger.error({ err }, 'alert persistence failed') })
         // handlers run in subscription order: this one first (the alert is stored as pending), then the
         // intake's (subscribed by intake.start() below), whose record() files the outcome; the snapshot
         // waits a macrotask, after both (and after a synchronous or promptly resolved vetting)

@@ -191,7 +191,7 @@ export async function createDaemon (init: DaemonInit): Promise<Daemon> {
         const r = respond
         collab = createCollaboration({
           clock, store, logger, mesh, respond: r, detection: det, metrics, replayGuard
-        }, { intake: intakeParamsFromConfig(config.collaboration), sourceFilter: { allowlist: config.policy.allowlist, trustedProxies: config.collaboration.trustedProxies } })
+        }, { intake: intakeParamsFromConfig(config.collaboration), sourceFilter: { allowlist: config.policy.allowlist, trustedProxies: config.collaboration.trustedProxies }, alertLogEntries: config.budgets.alertLogEntries })
         mesh.onAlert((ev) => {
           lastSeen.set(ev.from, ev.receivedAtMs)
           lastSeen.set(ev.alert.origin, ev.receivedAtMs)

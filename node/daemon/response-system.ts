@@ -12,7 +12,7 @@ import type { Store } from '../store/index.js'
 import { createSupervisor } from '../supervisor/index.js'
 import type { Supervisor } from '../supervisor/index.js'
 import type { SupervisorParams } from '../supervisor/index.js'
-import { BUILTIN_ACTIONS } from '../respond/index.js'
+import { BUILTIN_ACTIONS, createDenyList } from '../respond/index.js'
 import { createCellResolver } from '../respond/index.js'
 import type { CellProcessResolver } from '../respond/index.js'
 import { createDecisionManager } from '../respond/index.js'
@@ -100,7 +100,11 @@ export function createResponseSystem (components: ResponseSystemComponents, init
   const log = components.logger ?? silentLog
   const config = init.config
   // the brain holds the policy, escalation state, deny list and threat level; the decision manager persists and applies
-  const brain = components.brain ?? createBrain({ clock, policy: createPolicy(config.policy, config.cells.map(c => ({ name: c.name, type: c.type }))) }, brainParamsFromConfig(config))
+  const brain = components.brain ?? ((): Brain => {
+    const policy = createPolicy(config.policy, config.cells.map(c => ({ name: c.name, type: c.type })))
+    const denyList = createDenyList({ clock }, { allowlist: policy.allowlist, maxEntries: config.budgets.denyListEntries })
+    return createBrain({ clock, policy, denyList }, brainParamsFromConfig(config))
+  })()
   const { policy, denyList, threat } = brain
   const supervisors = new Map<string, Supervisor>()
   for (const cell of config.cells.filter((c): c is SupervisedCellConfig => c.type === 'supervised')) {
@@ -122,7 +126,7 @@ export function createResponseSystem (components: ResponseSystemComponents, init
   })))
   let decisions: DecisionManager | null = null
   const metrics = components.metrics
-  decisions = createDecisionManager({ clock, store, responders, logger: log, metrics, logic: brain.logic }, { policy, applyTimeoutMs: init.applyTimeoutMs })
+  decisions = createDecisionManager({ clock, store, responders, logger: log, metrics, logic: brain.logic }, { policy, applyTimeoutMs: init.applyTimeoutMs, maxRecords: config.budgets.decisionRecords })
   const manager: DecisionManager = decisions
   let unlink: (() => void) | null = null
   let started = false

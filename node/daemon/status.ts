@@ -55,10 +55,14 @@ export interface StatusView {
   threatLevel: ThreatSnapshot['level']
   threat: ThreatSnapshot
   cells: CellView[]
+  /** At most budgets.statusEntries contexts (guarding ones first, then the busiest); all of them: GET /contexts. */
   contexts: ContextStatus[]
-  /** Active decisions, with the seconds left. */
+  /** The newest budgets.statusEntries active decisions, with the seconds left; all of them: GET /decisions. */
   decisions: Array<Decision & { remainingSec: number | null }>
+  /** The budgets.statusEntries deny-list entries that last longest. */
   denyList: DenyEntry[]
+  /** Whole counts of what the three lists above may show in part. */
+  totals: { contexts: number, decisions: number, denyList: number }
   peers: PeerView[]
   alerts: { received: number, published: number }
   signatures: Record<string, number>
@@ -160,6 +164,12 @@ export function createStatusSource (d: StatusDeps): StatusSource {
       const contexts = d.detection.contexts()
       const now = d.clock.now()
       const active = d.respond.decisions.active()
+      const deny = d.respond.denyList.list(now)
+      const max = d.config.budgets.statusEntries
+      const shownContexts = contexts.length <= max
+        ? contexts
+        : [...contexts].sort((a, b) => Number(b.phase === 'guarding') - Number(a.phase === 'guarding') || b.count - a.count).slice(0, max)
+      const shownDeny = deny.length <= max ? deny : [...deny].sort((a, b) => b.expiresAtMs - a.expiresAtMs).slice(0, max)
       const threat = d.respond.threat.snapshot()
       const sigs = signatureCounts()
       return {
@@ -172,9 +182,10 @@ export function createStatusSource (d: StatusDeps): StatusSource {
         threatLevel: threat.level,
         threat,
         cells: cells(contexts),
-        contexts,
-        decisions: active.map((x) => ({ ...x, remainingSec: x.expiresAtMs != null ? Math.max(0, Math.round((x.expiresAtMs - now) / 1000)) : null })),
-        denyList: d.respond.denyList.list(now),
+        contexts: shownContexts,
+        decisions: active.slice(-max).map((x) => ({ ...x, remainingSec: x.expiresAtMs != null ? Math.max(0, Math.round((x.expiresAtMs - now) / 1000)) : null })),
+        denyList: shownDeny,
+        totals: { contexts: contexts.length, decisions: active.length, denyList: deny.length },
         peers: peers(),
         alerts: d.collab.counts(),
         signatures: sigs,
@@ -183,7 +194,7 @@ export function createStatusSource (d: StatusDeps): StatusSource {
       }
     },
 
-    alerts: async (sinceMs, limit) => await d.collab.alerts(sinceMs, limit),
+    alerts: async (sinceMs, limit) => await d.collab.alerts(sinceMs, Math.min(limit, d.config.budgets.alertsQueryLimit)),
 
     async decisions (limit) {
       return {
@@ -203,7 +214,7 @@ export function createStatusSource (d: StatusDeps): StatusSource {
       return remote != null ? { kind: 'intake', ...remote } : null
     },
 
-    audit: async (sinceMs, limit) => await d.respond.decisions.audit({ sinceMs, limit }),
+    audit: async (sinceMs, limit) => await d.respond.decisions.audit({ sinceMs, limit: Math.min(limit, d.config.budgets.alertsQueryLimit) }),
 
     peers,
 

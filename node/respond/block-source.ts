@@ -29,7 +29,7 @@ export function createBlockSourceResponder (components: BlockSourceComponents): 
       const expiresAtMs = decision.expiresAtMs ?? clock.now()
       const added = denyList.add(address, expiresAtMs, decision.id)
       if (!added) {
-        const why = denyList.isAllowlisted(address) ? 'allowlisted' : 'not blockable (invalid address or already expired)'
+        const why = denyList.isAllowlisted(address) ? 'allowlisted' : denyList.full() ? `deny list full (${denyList.maxEntries} entries, each lasting longer: budgets.denyListEntries)` : 'not blockable (invalid address or already expired)'
         return { added: false, why }
       }
       let firewall: string | null = null

@@ -7,12 +7,14 @@
  * alike), and the daemon's decision manager persists its state with the
  * decisions it applies (node/respond/decision-manager.ts).
  */
-import { decideWithBreakdown, emptyPolicyState, policyStateFromJSON, policyStateToJSON, pruneOffences, recordOffence } from './policy.js'
+import { decideWithBreakdown, emptyPolicyState, offenderKey, policyStateFromJSON, policyStateToJSON, pruneOffences, recordOffence } from './policy.js'
 import type { Policy } from './policy.js'
-import type { DangerEvent, DecideBreakdown, PolicyState, PolicyStateJSON } from './policy-types.js'
+import type { DangerEvent, DecideBreakdown, OffenceRecord, PolicyState, PolicyStateJSON } from './policy-types.js'
 
 export class DecisionLogic {
   private _state: PolicyState | undefined
+  /** Offender keys changed since the last takeDirty() (what the decision manager persists, incrementally). */
+  private readonly dirty = new Set<string>()
 
   constructor (readonly policy: Policy) {}
 
@@ -27,12 +29,23 @@ export class DecisionLogic {
     const state = this.state
     const bd = decideWithBreakdown(event, state, this.policy, nowMs)
     recordOffence(state, event, bd.effectiveLevel, this.policy, nowMs)
+    // bounded: a key evicted from the state (maxTracked) is persisted as a delete, then forgotten here
+    this.dirty.add(offenderKey(event))
+    if (this.dirty.size > this.policy.config.escalation.maxTracked) this.dirty.delete(this.dirty.values().next().value as string)
     return bd
   }
 
   /** Drops offences outside every window. */
   prune (nowMs: number): void {
     if (this._state != null) pruneOffences(this._state, this.policy, nowMs)
+  }
+
+  /** The offender keys changed since the last call, each with its offences now (null: gone, delete it). */
+  takeDirty (): Array<[string, OffenceRecord[] | null]> {
+    const out: Array<[string, OffenceRecord[] | null]> = []
+    for (const k of this.dirty) out.push([k, this.state.offences.get(k) ?? null])
+    this.dirty.clear()
+    return out
   }
 
   toJSON (): PolicyStateJSON { return policyStateToJSON(this.state) }

@@ -76,6 +76,12 @@ export interface DecisionManagerInit {
   applyTimeoutMs?: number
   /** Finished decisions and audit records older than this are deleted (checked at start and hourly). */
   retainMs?: number
+  /**
+   * Decision records kept at most (config budgets.decisionRecords; audit
+   * records: 4× this): beyond it the oldest finished ones are deleted, at the
+   * next prune, which also runs after every maxRecords/4 new decisions.
+   */
+  maxRecords?: number
   /** On stop(), resume quarantined cells (their decisions stay active and are re-applied at the next start). */
   resumeQuarantinesOnStop?: boolean
 }
@@ -105,7 +111,11 @@ export interface DecisionManager {
   readonly policy: Policy
 }
 
-const OFFENCES_KEY = 'state'
+/** Before incremental persistence the whole offences table was one value under this key (read once, then deleted). */
+const LEGACY_OFFENCES_KEY = 'state'
+/** The escalation state, incrementally: `seq` and one record per offender key (`o:<key>`). */
+const SEQ_KEY = 'seq'
+const OFFENDER_PREFIX = 'o:'
 const HOUR_MS = 3_600_000
 const MAX_TIMER_MS = 2 ** 31 - 1
 
@@ -121,6 +131,11 @@ export function createDecisionManager (components: DecisionManagerComponents, in
   const retainMs = init.retainMs ?? 30 * 24 * HOUR_MS
   const resumeOnStop = init.resumeQuarantinesOnStop ?? true
   const logic = components.logic ?? createDecisionLogic(policy)
+  const maxRecords = init.maxRecords ?? 20_000
+  const maxAudit = 4 * maxRecords
+  let auditCount = 0
+  let sincePrune = 0
+  let pruning: Promise<void> | null = null
 
   let decisionsDb: Sublevel
   let auditDb: Sublevel
@@ -155,13 +170,61 @@ export function createDecisionManager (components: DecisionManagerComponents, in
     expiresAtMs: d.expiresAtMs
   })
 
-  /** One atomic write: decision records + audit records (+ offences state). */
+  /**
+   * One atomic write: decision records + audit records (+ the offender keys
+   * the logic changed since the last write: a put or a delete each, never the
+   * whole table).
+   */
   const write = async (records: DecisionRecord[], audits: AuditRecord[], withState = false): Promise<void> => {
     const batch = store.db.batch()
     for (const r of records) batch.put(r.decision.id, r as never, { sublevel: decisionsDb as never })
     for (const a of audits) batch.put(auditKey(a.seq), a as never, { sublevel: auditDb as never })
-    if (withState) batch.put(OFFENCES_KEY, logic.toJSON() as never, { sublevel: offencesDb as never })
+    if (withState) putState(batch)
     await batch.write()
+    auditCount += audits.length
+  }
+
+  /** Counted when a decision is first written: past a quarter of the budget, prune (one at a time). */
+  const countNew = (n: number): void => {
+    sincePrune += n
+    if (pruning == null && started && (sincePrune >= Math.max(1, maxRecords >> 2) || auditCount > maxAudit)) {
+      sincePrune = 0
+      pruning = track(prune()).catch((err) => { log.warn({ err: String(err) }, 'pruning decisions failed') }).finally(() => { pruning = null })
+    }
+  }
+
+  const putState = (batch: ReturnType<Store['db']['batch']>): void => {
+    const changed = logic.takeDirty()
+    for (const [key, list] of changed) {
+      if (list == null) batch.del(OFFENDER_PREFIX + key, { sublevel: offencesDb as never })
+      else batch.put(OFFENDER_PREFIX + key, list as never, { sublevel: offencesDb as never })
+    }
+    if (changed.length > 0) batch.put(SEQ_KEY, logic.state.seq as never, { sublevel: offencesDb as never })
+  }
+
+  /** The escalation state from its records (or from the legacy one-value table, rewritten as records). */
+  const loadState = async (): Promise<void> => {
+    const legacy = await offencesDb.get(LEGACY_OFFENCES_KEY)
+    const json: { seq: unknown, offences: Record<string, unknown> } = { seq: 0, offences: {} }
+    if (legacy != null && typeof legacy === 'object') Object.assign(json, legacy)
+    const recs: Array<[string, unknown, number]> = []
+    for await (const [key, value] of offencesDb.iterator()) {
+      if (key === SEQ_KEY) json.seq = value
+      else if (key.startsWith(OFFENDER_PREFIX) && Array.isArray(value)) {
+        recs.push([key.slice(OFFENDER_PREFIX.length), value, Number((value[value.length - 1] as { atMs?: unknown } | undefined)?.atMs) || 0])
+      }
+    }
+    // key order is recency order (the least recent is evicted first): oldest last offence first
+    recs.sort((a, b) => a[2] - b[2])
+    for (const [k, v] of recs) json.offences[k] = v
+    logic.restore(json)
+    if (legacy != null) {
+      const batch = store.db.batch()
+      batch.del(LEGACY_OFFENCES_KEY, { sublevel: offencesDb as never })
+      for (const [k, list] of logic.state.offences) batch.put(OFFENDER_PREFIX + k, list as never, { sublevel: offencesDb as never })
+      batch.put(SEQ_KEY, logic.state.seq as never, { sublevel: offencesDb as never })
+      await batch.write()
+    }
   }
 
   const withTimeout = async <T>(p: Promise<T>, ms: number, what: string, d: Decision): Promise<T> => {
@@ -270,22 +333,42 @@ export function createDecisionManager (components: DecisionManagerComponents, in
     if (toApply.length + toUndo.length > 0) log.info({ restored: toApply.length, expired: toUndo.length }, 'decisions restored')
   }
 
+  /** Deletes what is older than retainMs, and the oldest beyond the record budgets. */
   const prune = async (): Promise<void> => {
     const horizon = clock.now() - retainMs
     const batch = store.db.batch()
     let n = 0
+    // audit keys are in seq order: the oldest first
+    let audits = 0
+    for await (const _ of auditDb.keys()) audits++
+    let auditOver = audits - maxAudit
     for await (const [key, value] of auditDb.iterator()) {
-      if ((value as AuditRecord).atMs >= horizon) break
+      if ((value as AuditRecord).atMs >= horizon && auditOver <= 0) break
       batch.del(key, { sublevel: auditDb as never })
+      auditOver--
+      audits--
       n++
     }
+    const finished: Array<[string, number]> = []
+    let kept = 0
     for await (const [key, value] of decisionsDb.iterator()) {
       const r = value as DecisionRecord
+      kept++
       if (r.status === 'active' || r.status === 'pending') continue
-      if ((r.undoneAtMs ?? r.appliedAtMs ?? r.decision.createdAtMs) < horizon) { batch.del(key, { sublevel: decisionsDb as never }); n++ }
+      const at = r.undoneAtMs ?? r.appliedAtMs ?? r.decision.createdAtMs
+      if (at < horizon) { batch.del(key, { sublevel: decisionsDb as never }); n++; kept-- } else finished.push([key, at])
     }
+    if (kept > maxRecords) {
+      finished.sort((a, b) => a[1] - b[1])
+      for (const [key] of finished.slice(0, kept - maxRecords)) { batch.del(key, { sublevel: decisionsDb as never }); n++; kept-- }
+    }
+    auditCount = audits
     logic.prune(clock.now())
-    batch.put(OFFENCES_KEY, logic.toJSON() as never, { sublevel: offencesDb as never })
+    // records of offenders pruned or evicted from the state (maxTracked) go too
+    for await (const key of offencesDb.keys()) {
+      if (key.startsWith(OFFENDER_PREFIX) && !logic.state.offences.has(key.slice(OFFENDER_PREFIX.length))) { batch.del(key, { sublevel: offencesDb as never }); n++ }
+    }
+    putState(batch)
     await batch.write()
     if (n > 0) log.debug({ deleted: n }, 'old decisions and audit records pruned')
   }
@@ -304,7 +387,7 @@ export function createDecisionManager (components: DecisionManagerComponents, in
       decisionsDb = store.sub('decisions')
       auditDb = store.sub('audit')
       offencesDb = store.sub('offences')
-      logic.restore(await offencesDb.get(OFFENCES_KEY))
+      await loadState()
       for await (const key of auditDb.keys({ reverse: true, limit: 1 })) auditSeq = Number(key)
       started = true
       await restore()
@@ -344,6 +427,7 @@ export function createDecisionManager (components: DecisionManagerComponents, in
         })
       }
       await write(records, audits, true)
+      countNew(records.length)
       for (const d of bd.decisions) components.metrics?.onDecision(d.action, d.dryRun)
       const statuses: Record<string, DecisionStatus> = {}
       const run = async (): Promise<void> => {

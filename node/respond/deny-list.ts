@@ -3,6 +3,11 @@
  * agent verdicts consult. Entries expire on their own (checked against the
  * Clock on every lookup); allowlisted addresses are never denied. One address
  * can be held by several decisions: it stays denied until the last one ends.
+ *
+ * Bounded (config budgets.denyListEntries): at the limit, expired entries are
+ * swept; then the entry that expires soonest gives way to a new one that
+ * lasts longer (a new block shorter than every held one is refused: `add`
+ * answers false and `full()` says why).
  */
 import type { BlockList } from 'node:net'
 import type { Clock } from '../../core/index.js'
@@ -27,6 +32,10 @@ export interface DenyList {
   /** Active entries (expired ones pruned). */
   list: (nowMs?: number) => DenyEntry[]
   size: (nowMs?: number) => number
+  /** At most this many addresses are held. */
+  readonly maxEntries: number
+  /** True when `maxEntries` addresses are held (after dropping the expired ones). */
+  full: (nowMs?: number) => boolean
   /** Listeners see every change (`add` / `remove` / `expire`) for mirroring (e.g. an nftables set). */
   onChange: (listener: (change: 'add' | 'remove' | 'expire', entry: DenyEntry) => void) => () => void
 }
@@ -41,7 +50,11 @@ export interface DenyListComponents {
 export interface DenyListInit {
   /** Addresses and CIDR blocks never denied (validated by the policy config). */
   allowlist?: readonly string[] | BlockList
+  /** Addresses held at most (default 10,000). */
+  maxEntries?: number
 }
+
+export const DEFAULT_DENY_LIST_ENTRIES = 10_000
 
 export function createDenyList (components: DenyListComponents, init: DenyListInit = {}): DenyList {
   const allow = init.allowlist == null ? createAddressSet([]) : Array.isArray(init.allowlist) ? createAddressSet(init.allowlist as string[]) : init.allowlist as BlockList
@@ -51,6 +64,7 @@ export function createDenyList (components: DenyListComponents, init: DenyListIn
    */
   const entries = new Map<string, Hold | Map<string, number>>()
   const listeners = new Set<(change: 'add' | 'remove' | 'expire', entry: DenyEntry) => void>()
+  const maxEntries = init.maxEntries ?? DEFAULT_DENY_LIST_ENTRIES
 
   const holdsOf = (h: Hold | Map<string, number>): Map<string, number> => h instanceof Map ? h : new Map([[h.id, h.expiresAtMs]])
   const toEntry = (address: string, h: Hold | Map<string, number>): DenyEntry => h instanceof Map
@@ -88,12 +102,42 @@ export function createDenyList (components: DenyListComponents, init: DenyListIn
     return out
   }
 
+  const sweep = (now: number): void => {
+    for (const a of [...entries.keys()]) live(a, now)
+  }
+
+  /** Makes room for one more address; false when every held entry outlasts `expiresAtMs`. */
+  const makeRoom = (expiresAtMs: number, now: number): boolean => {
+    if (entries.size < maxEntries) return true
+    sweep(now)
+    if (entries.size < maxEntries) return true
+    let soonest: string | null = null
+    let soonestMs = Infinity
+    for (const [a, h] of entries) {
+      const exp = h instanceof Map ? Math.max(...h.values()) : h.expiresAtMs
+      if (exp < soonestMs) { soonestMs = exp; soonest = a }
+    }
+    if (soonest == null || soonestMs >= expiresAtMs) return false
+    const h = entries.get(soonest)
+    entries.delete(soonest)
+    if (h != null) emit('remove', { ...toEntry(soonest, h), expiresAtMs: now })
+    return true
+  }
+
   return {
+    maxEntries,
+    full (nowMs) {
+      if (entries.size < maxEntries) return false
+      sweep(nowMs ?? components.clock.now())
+      return entries.size >= maxEntries
+    },
     add (address, expiresAtMs, decisionId) {
       const a = normalizeAddress(address)
       if (a == null || addressInSet(allow, a)) return false
-      if (!(expiresAtMs > components.clock.now())) return false
+      const now = components.clock.now()
+      if (!(expiresAtMs > now)) return false
       const h = entries.get(a)
+      if (h == null && !makeRoom(expiresAtMs, now)) return false
       let next: Hold | Map<string, number>
       if (h == null) {
         next = { id: decisionId, expiresAtMs }
