@@ -59,6 +59,49 @@ export function listPids (): number[] {
   return out
 }
 
+/** One scan of /proc: the stat of every process (those that vanish meanwhile are left out). */
+export function listProcStats (): ProcStat[] {
+  const out: ProcStat[] = []
+  for (const p of listPids()) {
+    const st = readProcStat(p)
+    if (st != null) out.push(st)
+  }
+  return out
+}
+
+/**
+ * True when the process's initial environment (/proc/<pid>/environ, what it
+ * was exec'd with) holds `entry` (`NAME=value`). Children inherit it through
+ * fork and exec, whatever session or process group they move to.
+ */
+export function environHas (pid: number, entry: string): boolean {
+  let buf: Buffer
+  try {
+    buf = readFileSync(`/proc/${pid}/environ`)
+  } catch {
+    return false
+  }
+  const needle = Buffer.from(entry + '\0')
+  const at = buf.indexOf(needle)
+  return at === 0 || (at > 0 && buf[at - 1] === 0)
+}
+
+/** The mount point of the cgroup v2 hierarchy (from /proc/self/mountinfo), or null. */
+export function cgroup2Mount (): string | null {
+  let text: string
+  try {
+    text = readFileSync('/proc/self/mountinfo', 'utf8')
+  } catch {
+    return null
+  }
+  for (const line of text.split('\n')) {
+    const sep = line.indexOf(' - ')
+    if (sep < 0) continue
+    if (line.slice(sep + 3).split(' ')[0] === 'cgroup2') return line.slice(0, sep).split(' ')[4] ?? null
+  }
+  return null
+}
+
 /** All descendants of `pid` (children, grandchildren...), from one scan of /proc. */
 export function descendantsOf (pid: number): number[] {
   const children = new Map<number, number[]>()

@@ -79,6 +79,10 @@ export function checkConfigPaths (config: Config, opts: PathCheckOptions = {}): 
       if (cwdProblem != null) issues.push({ field: `${f}.cwd`, value: cell.cwd, accepted: `an existing directory (${cwdProblem})` })
       const cmd = commandProblem(cell.command, cwdProblem == null ? cell.cwd : null, pathEnv)
       if (cmd != null) issues.push({ field: `${f}.command`, value: cell.command, accepted: `an executable file, or a name on PATH (${cmd})` })
+      if (cell.cgroupParent != null) {
+        const cg = directoryProblem(cell.cgroupParent) ?? (readableFileProblem(join(cell.cgroupParent, 'cgroup.procs')) != null ? `${cell.cgroupParent} is not a cgroup v2 directory (no cgroup.procs)` : null)
+        if (cg != null) issues.push({ field: `${f}.cgroupParent`, value: cell.cgroupParent, accepted: `a cgroup v2 directory delegated to the node (${cg})` })
+      }
     }
     if (opts.accessLogs === true && 'accessLog' in cell && cell.accessLog != null && cell.accessLog.path !== '') {
       const p = readableFileProblem(cell.accessLog.path)

@@ -58,6 +58,13 @@ export interface SupervisedCellConfig extends CellBase {
   accessLog: AccessLogConfig | null
   /** A cgroup v2 directory that holds only this cell (enables the cgroup freezer); null = signals. */
   cgroup: string | null
+  /**
+   * A cgroup v2 directory delegated to the node: each instance runs in a
+   * child cgroup of its own there, renewal ends it with cgroup.kill and
+   * quarantine freezes it. null: descendants are tracked by ancestry and
+   * environment instead (docs/detection.md "Process cells").
+   */
+  cgroupParent: string | null
 }
 
 export interface PidCellConfig extends CellBase {

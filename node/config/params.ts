@@ -39,6 +39,7 @@ export function supervisorParamsFromCell (cell: SupervisedCellConfig, dataDir?: 
     restartBackoffInitialMs: secToMs(cell.restartBackoffInitialSec),
     restartBackoffMaxMs: secToMs(cell.restartBackoffMaxSec),
     stdio: cell.stdio,
+    cgroupParent: cell.cgroupParent ?? null,
     pidFile: dataDir != null ? join(dataDir, 'cells', `${cell.name}.pid`) : null
   })
 }

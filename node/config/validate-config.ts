@@ -32,7 +32,7 @@ const MAX_SEC = 365 * 86_400
 const PID_MAX = 4_194_304
 
 const CELL_KEYS: Record<string, string[]> = {
-  supervised: ['name', 'type', 'community', 'sampleIntervalSec', 'command', 'args', 'env', 'cwd', 'renewIntervalSec', 'renewUnderThreatFactor', 'renewMode', 'stopGraceSec', 'restartBackoffInitialSec', 'restartBackoffMaxSec', 'restartBackoffInitialMs', 'restartBackoffMaxMs', 'stdio', 'accessLog', 'cgroup'],
+  supervised: ['name', 'type', 'community', 'sampleIntervalSec', 'command', 'args', 'env', 'cwd', 'renewIntervalSec', 'renewUnderThreatFactor', 'renewMode', 'stopGraceSec', 'restartBackoffInitialSec', 'restartBackoffMaxSec', 'restartBackoffInitialMs', 'restartBackoffMaxMs', 'stdio', 'accessLog', 'cgroup', 'cgroupParent'],
   pid: ['name', 'type', 'community', 'sampleIntervalSec', 'pid', 'accessLog', 'cgroup'],
   'process-name': ['name', 'type', 'community', 'sampleIntervalSec', 'processName', 'accessLog', 'cgroup'],
   http: ['name', 'type', 'community', 'accessLog'],
@@ -181,7 +181,8 @@ function readCell (c: Checker, f: string, v: unknown, defCommunity: string, base
         restartBackoffMaxSec,
         stdio,
         accessLog: readAccessLog(c, joinPath(f, 'accessLog'), o.accessLog, baseDir),
-        cgroup: readCgroup(c, joinPath(f, 'cgroup'), o.cgroup)
+        cgroup: readCgroup(c, joinPath(f, 'cgroup'), o.cgroup),
+        cgroupParent: readCgroup(c, joinPath(f, 'cgroupParent'), o.cgroupParent)
       }
     }
   }

@@ -17,6 +17,10 @@ export interface CellSupervisor {
   renew: (reason?: 'terminate', opts?: { graceMs?: number }) => Promise<{ oldPid: number | null, newPid: number | null }>
   setFrozen: (frozen: boolean) => void
   pid: () => number | null
+  /** The current instance's own cgroup (when the supervisor runs it in one). */
+  cgroupDir?: () => string | null
+  /** True while the supervisor replaces the instance. */
+  renewing?: () => boolean
 }
 
 export interface CellTargets {
@@ -50,7 +54,7 @@ export function createCellResolver (init: CellResolverInit): CellProcessResolver
           const sup = init.supervisors?.get(name)
           if (sup == null) return null
           const pid = sup.pid()
-          return { cell: name, pids: pid != null ? [pid] : [], supervisor: sup, cgroupDir: cell.cgroup ?? null }
+          return { cell: name, pids: pid != null ? [pid] : [], supervisor: sup, cgroupDir: cell.cgroup ?? sup.cgroupDir?.() ?? null }
         }
         case 'pid':
           return { cell: name, pids: isAlive(cell.pid) ? [cell.pid] : [], cgroupDir: cell.cgroup ?? null }

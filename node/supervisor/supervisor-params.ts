@@ -35,6 +35,15 @@ export interface SupervisorParams {
   stdio: 'inherit' | 'ignore'
   /** Where the current child's (pid, start time) is remembered, so a restarted node can end an orphan left by a crash. */
   pidFile: string | null
+  /**
+   * A cgroup v2 directory delegated to the node (it may create child cgroups
+   * in it): each instance then runs in a child cgroup of its own, and renewal
+   * ends it with `cgroup.kill`. null: descendants are tracked by ancestry and
+   * environment (node/supervisor/process-tree.ts).
+   */
+  cgroupParent: string | null
+  /** How often the instance's descendants are looked up in /proc (ancestry tracking). */
+  trackIntervalMs: number
 }
 
 export const defaultSupervisorParams: Readonly<Omit<SupervisorParams, 'name' | 'command'>> = Object.freeze({
@@ -50,7 +59,9 @@ export const defaultSupervisorParams: Readonly<Omit<SupervisorParams, 'name' | '
   restartBackoffFactor: 2,
   restartResetAfterMs: 10_000,
   stdio: 'inherit',
-  pidFile: null
+  pidFile: null,
+  cgroupParent: null,
+  trackIntervalMs: 1000
 })
 
 export function validateSupervisorParams (p: SupervisorParams): void {
@@ -69,6 +80,8 @@ export function validateSupervisorParams (p: SupervisorParams): void {
   need(Number.isFinite(p.restartBackoffFactor) && p.restartBackoffFactor >= 1, 'restartBackoffFactor', p.restartBackoffFactor, 'a number >= 1')
   need(Number.isFinite(p.restartResetAfterMs) && p.restartResetAfterMs >= 0, 'restartResetAfterMs', p.restartResetAfterMs, 'a number >= 0')
   need(p.stdio === 'inherit' || p.stdio === 'ignore', 'stdio', p.stdio, 'inherit or ignore')
+  need(p.cgroupParent === null || (typeof p.cgroupParent === 'string' && p.cgroupParent.startsWith('/')), 'cgroupParent', p.cgroupParent, 'an absolute cgroup v2 directory or null')
+  need(Number.isFinite(p.trackIntervalMs) && p.trackIntervalMs >= 10, 'trackIntervalMs', p.trackIntervalMs, 'a number >= 10')
 }
 
 export function createSupervisorParams (partial: Partial<SupervisorParams> & Pick<SupervisorParams, 'name' | 'command'>): SupervisorParams {
