@@ -34,6 +34,10 @@ export interface NodeMetrics {
   /** The firewall mirror (nftables): 1 on its current state, 0 on the others. */
   firewallState: Gauge<'state'>
   firewallFailures: Counter<'op'>
+  memoryItems: Counter<'community' | 'outcome'>
+  memorySyncs: Counter<'reason' | 'outcome'>
+  memoryLastSync: Gauge<'community'>
+  memoryHeld: Gauge<'community'>
 }
 
 export function createNodeMetrics (registry: Registry = new Registry()): NodeMetrics {
@@ -58,7 +62,11 @@ export function createNodeMetrics (registry: Registry = new Registry()): NodeMet
     buildInfo: new Gauge({ name: 'immune_build_info', help: 'Always 1: the version of immune-mesh, the alert protocol and the Node.js runtime this node runs', labelNames: ['version', 'protocol', 'nodejs'], registers }),
     firewallState: new Gauge({ name: 'immune_respond_firewall_state', help: 'The nftables mirror of blocked sources: 1 on its state (off, enforcing, failed: wanted but its setup failed), 0 on the others', labelNames: ['state'], registers }),
     firewallFailures: new Counter({ name: 'immune_respond_firewall_failures_total', help: 'nft commands of the firewall mirror that failed (the deny list still blocks), by operation', labelNames: ['op'], registers }),
-    learningAgeSeconds: new Gauge({ name: 'immune_profile_learning_age_seconds', help: 'Seconds since the oldest context still learning was first seen (0 when every context guards)', registers })
+    learningAgeSeconds: new Gauge({ name: 'immune_profile_learning_age_seconds', help: 'Seconds since the oldest context still learning was first seen (0 when every context guards)', registers }),
+    memoryItems: new Counter({ name: 'immune_memory_items_total', help: 'Items of memory answers (protocol/memory), by community and outcome (received, accepted, rejected)', labelNames: ['community', 'outcome'], registers }),
+    memorySyncs: new Counter({ name: 'immune_memory_syncs_total', help: 'Memory syncs, by reason (start, rejoin, anti-entropy, manual) and outcome (in-sync, updated, no-answer, junk)', labelNames: ['reason', 'outcome'], registers }),
+    memoryLastSync: new Gauge({ name: 'immune_memory_last_sync_timestamp_seconds', help: 'When the last memory sync of a community started (Unix seconds)', labelNames: ['community'], registers }),
+    memoryHeld: new Gauge({ name: 'immune_memory_held_items', help: 'Live alerts remembered per community', labelNames: ['community'], registers })
   }
 }
 

@@ -2,6 +2,7 @@
  * The shape of the node's configuration after defaults are merged and
  * validated. Every key is documented in docs/configuration.md.
  */
+import type { MemoryConfig } from './memory-config.js'
 import type { CellType, PolicyConfig } from '../respond/index.js'
 import type { InnateConfig } from '../innate/index.js'
 import type { BudgetsConfig } from './budgets.js'
@@ -206,6 +207,8 @@ export interface Config {
   collaboration: CollaborationConfig
   /** What each store and table may hold (node/config/budgets.ts). */
   budgets: BudgetsConfig
+  /** The memory protocol (node/config/memory-config.ts). */
+  memory: MemoryConfig
   logging: LoggingConfig
 }
 

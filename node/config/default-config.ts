@@ -6,6 +6,7 @@
  * software. Every value is documented in docs/configuration.md.
  */
 import { msToSec } from './params.js'
+import { defaultMemoryConfig } from './memory-config.js'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { defaultPolicyConfig } from '../respond/index.js'
@@ -106,6 +107,7 @@ export function defaultConfig (): Config {
     threat: { peerRaiseSec: 300 },
     collaboration: defaultCollaborationConfig(),
     budgets: defaultBudgetsConfig(),
+    memory: defaultMemoryConfig(),
     logging: { level: 'info', format: 'auto' }
   }
 }

@@ -19,10 +19,11 @@ import { CHAR_CLASSES } from './config-types.js'
 import { inspectParsed, MAX_CONFIG_DEPTH } from './inspect-parsed.js'
 import { readBudgets } from './budgets.js'
 import { createSensorRegistry } from '../sensors/index.js'
+import { readMemoryConfig } from './memory-config.js'
 import type { AccessLogConfig, CellConfig, CollaborationConfig, Config, LearningConfig, PriorConfig, SensorConfig } from './config-types.js'
 import { CELL_DEFAULTS, DEFAULT_COMMUNITY, DEFAULT_SAMPLE_INTERVAL_SEC, defaultCells, defaultConfig } from './default-config.js'
 
-const TOP_KEYS = ['version', 'dataDir', 'listen', 'bootstrap', 'mdns', 'api', 'communities', 'cells', 'sensors', 'ingest', 'learning', 'innate', 'policy', 'threat', 'collaboration', 'budgets', 'logging'] as const
+const TOP_KEYS = ['version', 'dataDir', 'listen', 'bootstrap', 'mdns', 'api', 'communities', 'cells', 'sensors', 'ingest', 'learning', 'innate', 'policy', 'threat', 'collaboration', 'budgets', 'memory', 'logging'] as const
 const COMMUNITY = /^[a-z0-9._-]{1,64}$/
 const COMMUNITY_ACCEPTED = 'a software id matching [a-z0-9._-]{1,64}'
 export const CELL_NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/
@@ -309,6 +310,7 @@ export function checkConfig (raw: unknown, opts: ValidateOptions = {}): { config
 
   const collaboration = readCollaboration(c, o.collaboration)
   const budgets = readBudgets(c, o.budgets)
+  const memory = readMemoryConfig(c, o.memory)
 
   const lg = c.object('logging', o.logging, ['level', 'format'])
   const logging = {
@@ -333,6 +335,7 @@ export function checkConfig (raw: unknown, opts: ValidateOptions = {}): { config
     threat: { peerRaiseSec },
     collaboration,
     budgets,
+    memory,
     logging
   }
   // a number that is not finite (JSON 1e309, YAML .inf) is named where it is, even in a field whose reader tolerated it

@@ -14,7 +14,7 @@ import { Registry } from 'prom-client'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createSystemClock } from '../../core/index.js'
 import type { Clock } from '../../core/index.js'
-import { intakeParamsFromConfig } from '../config/index.js'
+import { intakeParamsFromConfig, memoryParamsFromConfig } from '../config/index.js'
 import type { Config, CellConfig } from '../config/index.js'
 import { IngestError, StartupError } from '../errors.js'
 import { createNodeMetrics, firewallHooks, respondHooks, setBuildInfo } from '../metrics.js'
@@ -37,6 +37,8 @@ import type { Libp2pMesh, NodeIdentity } from '../../protocol/mesh/index.js'
 import { createCollaboration } from './collaboration.js'
 import type { Collaboration } from './collaboration.js'
 import { createDetection } from './detection.js'
+import { createDaemonMemory } from './memory.js'
+import type { DaemonMemory } from './memory.js'
 import type { CellRef, Detection } from './detection-types.js'
 import { createLogger } from './logger.js'
 import type { Logger } from './logger.js'
@@ -107,6 +109,7 @@ export async function createDaemon (init: DaemonInit): Promise<Daemon> {
   let detection: Detection | null = null
   let collab: Collaboration | null = null
   let mesh: Libp2pMesh | null = null
+  let memory: DaemonMemory | null = null
   let api: ApiServer | null = null
   const sensors: Sensor[] = []
   const lastSeen = new Map<string, number>()
@@ -125,6 +128,7 @@ export async function createDaemon (init: DaemonInit): Promise<Daemon> {
   const release = async (): Promise<void> => {
     await api?.stop().catch((err: unknown) => { logger.warn({ err }, 'api stop failed') })
     for (const s of sensors.splice(0)) await s.stop().catch((err: unknown) => { logger.warn({ err, sensor: s.name }, 'sensor stop failed') })
+    await memory?.stop().catch((err: unknown) => { logger.warn({ err }, 'memory stop failed') })
     await collab?.stop().catch((err: unknown) => { logger.warn({ err }, 'collaboration stop failed') })
     await mesh?.stop().catch((err: unknown) => { logger.warn({ err }, 'mesh stop failed') })
     await detection?.stop().catch((err: unknown) => { logger.warn({ err }, 'detection stop failed') })
@@ -202,6 +206,11 @@ export async function createDaemon (init: DaemonInit): Promise<Daemon> {
         } catch (err) {
           throw new StartupError('listen', `cannot start the mesh on ${config.listen.join(', ')}: ${(err as Error).message}`)
         }
+        // immune memory: catch up on the communities' live alerts (at start, after being cut off, anti-entropy)
+        if (config.memory.enabled) {
+          memory = createDaemonMemory({ clock, store, logger, mesh, replay: replayGuard, collab, metrics }, memoryParamsFromConfig(config.memory))
+          await memory.start()
+        }
         const pipeline: Pipeline = createPipeline({
           clock, logger, detection: det, respond: r, metrics,
           reservoir: collab.reservoir,
@@ -235,7 +244,7 @@ export async function createDaemon (init: DaemonInit): Promise<Daemon> {
             return out
           }
         })
-        status = createStatusSource({ clock, config, version: init.version, startedAtMs, mesh, respond: r, detection: det, collab, metrics, lastSeen, apiAddress: () => api?.address() ?? { host: config.api.host, port: config.api.port } })
+        status = createStatusSource({ clock, config, version: init.version, startedAtMs, mesh, respond: r, detection: det, collab, metrics, lastSeen, memory: () => memory?.stats() ?? null, apiAddress: () => api?.address() ?? { host: config.api.host, port: config.api.port } })
         api = createApiServer({
           host: config.api.host,
           port: config.api.port,

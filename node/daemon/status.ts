@@ -15,6 +15,7 @@ import type { NodeMetrics } from '../metrics.js'
 import type { Collaboration, StoredAlert } from './collaboration.js'
 import type { ContextStatus, Detection } from './detection-types.js'
 import type { Phase } from '../observation.js'
+import type { MemoryStats } from '../../protocol/memory/index.js'
 
 export interface PeerView {
   id: string
@@ -67,6 +68,8 @@ export interface StatusView {
   alerts: { received: number, published: number }
   signatures: Record<string, number>
   intake: AlertIntakeStats
+  /** The memory protocol: last sync per community, items received/accepted/rejected, what was served (null when memory.enabled is false). */
+  memory: MemoryStats | null
   nftables: NftablesDetection | null
 }
 
@@ -106,6 +109,8 @@ export interface StatusDeps {
   apiAddress: () => { host: string, port: number }
   /** Last time we heard from a peer (alerts, connections). */
   lastSeen: Map<string, number>
+  /** The memory protocol's stats (null when disabled). */
+  memory?: () => MemoryStats | null
 }
 
 export function createStatusSource (d: StatusDeps): StatusSource {
@@ -190,6 +195,7 @@ export function createStatusSource (d: StatusDeps): StatusSource {
         alerts: d.collab.counts(),
         signatures: sigs,
         intake: d.collab.intake.stats(),
+        memory: d.memory?.() ?? null,
         nftables: d.respond.nftables()
       }
     },
@@ -262,6 +268,7 @@ export function createStatusSource (d: StatusDeps): StatusSource {
       for (const [status, n] of Object.entries(signatureCounts())) d.metrics.signatures.set({ status }, n)
       d.metrics.threatLevel.set(d.respond.threat.snapshot().level)
       d.metrics.deniedSources.set(d.respond.denyList.size())
+      for (const m of d.memory?.()?.communities ?? []) d.metrics.memoryHeld.set({ community: m.community }, m.held)
       return await d.metrics.registry.metrics()
     },
 

@@ -123,6 +123,14 @@ export interface Libp2pMesh extends Mesh {
   scoreDump: () => PeerScoreStatsDump
   /** The underlying libp2p node (null before the first start / after stop). */
   readonly libp2p: Libp2p | null
+  /**
+   * Hand an alert that did not come by gossip (the memory protocol, protocol/memory)
+   * to the onAlert handlers, exactly as a validated gossiped alert is: the caller
+   * has validated it and recorded it in the replay guard. Not forwarded on gossip.
+   */
+  deliver: (event: AlertEvent) => void
+  /** Observe this node's own alerts as published (signed envelope included). */
+  onPublished: (handler: AlertHandler) => () => void
 }
 
 /** The gossipsub members we use beyond the service interface (see gossipsub.d.ts). */
@@ -236,6 +244,7 @@ export async function createLibp2pMesh (components: Libp2pMeshComponents, init: 
 
   const communities = new Set<string>(initialCommunities)
   const alertHandlers = new Set<AlertHandler>()
+  const publishedHandlers = new Set<AlertHandler>()
   const rejectHandlers = new Set<RejectHandler>()
   const validated = new WeakMap<Message, Alert>()
   const peerCommunities = new Map<string, Set<string>>()
@@ -533,7 +542,24 @@ export async function createLibp2pMesh (components: Libp2pMeshComponents, init: 
       replay.record(sent)
       await gs.publish(communityTopic(draft.community), envelope, { allowPublishToZeroTopicPeers: true })
       stats.published++
-      return { alert: sent, envelope, from: peerId, receivedAtMs: nowMs }
+      const event: AlertEvent = { alert: sent, envelope, from: peerId, receivedAtMs: nowMs }
+      for (const h of publishedHandlers) {
+        try { h(event) } catch (e) { logger?.warn({ err: (e as Error).message }, 'onPublished handler threw') }
+      }
+      return event
+    },
+
+    deliver: (event) => {
+      if (!started) return
+      stats.delivered++
+      for (const h of alertHandlers) {
+        try { h(event) } catch (e) { logger?.warn({ err: (e as Error).message }, 'onAlert handler threw') }
+      }
+    },
+
+    onPublished: (handler) => {
+      publishedHandlers.add(handler)
+      return () => { publishedHandlers.delete(handler) }
     },
 
     onAlert: (handler) => {
