@@ -72,6 +72,8 @@ describe('memory protocol (/immune/1/memory) on real libp2p nodes', () => {
     expect(await waitFor(() => a.mesh.meshPeers(COMMUNITY).length > 0)).toBe(true)
     for (let i = 0; i < 30; i++) await a.mesh.publish(draft(COMMUNITY, i))
     expect(await waitFor(() => b.memory.store.count(COMMUNITY) === 30)).toBe(true)
+    // b's own catch-up at start is over (it compared digests with a)
+    expect(await waitFor(() => ['in-sync', 'updated'].includes(b.memory.stats().communities.find((x) => x.community === COMMUNITY)?.lastSync?.outcome ?? ''))).toBe(true)
     // three alerts b never heard of (a remembers them, as if b had been away)
     const key = (a.mesh.libp2p as unknown as { components: { privateKey: Parameters<typeof signAlert>[1] } }).components.privateKey
     for (let i = 0; i < 3; i++) {
