@@ -60,6 +60,15 @@ export class DataFileInvalidError extends ImmuneError<{ path: string, reason: st
   }
 }
 
+/** identity.key is missing beside the state of an earlier identity (a database): refused unless the operator accepts a new peer id. */
+export class IdentityLostError extends ImmuneError<{ keyPath: string, evidence: string }> {
+  static readonly code = 'IMMUNE_ERR_IDENTITY_LOST'
+  constructor (keyPath: string, evidence: string) {
+    super(IdentityLostError.code, `${keyPath} is missing but ${evidence}: starting would give this node a new peer id beside its old state (peers know the old id). Restore identity.key from a backup, or start with --new-identity to accept a new peer id`, { keyPath, evidence })
+    this.name = 'IdentityLostError'
+  }
+}
+
 /** Alert bytes could not be turned into an Alert: too big, not protobuf, or a required field missing/invalid. */
 export class AlertDecodeError extends ImmuneError<{ reason: 'oversize' | 'malformed' | 'schema' | 'impossible-value' | 'unknown-kind' | 'unknown-field', field?: string }> {
   static readonly code = 'IMMUNE_ERR_ALERT_DECODE'

@@ -2,6 +2,7 @@
 import type { Command } from './command.js'
 import { configCheckCommand, configDefaultCommand } from './config-check.js'
 import { releaseCommand } from './release.js'
+import { repairCommand } from './repair.js'
 import { startCommand } from './start.js'
 import { statusCommand } from './status.js'
 import { VERSION } from './version.js'
@@ -16,7 +17,7 @@ export const versionCommand: Command = {
   }
 }
 
-export const immuneNodeCommands: Command[] = [startCommand, statusCommand, releaseCommand, configCheckCommand, configDefaultCommand, versionCommand]
+export const immuneNodeCommands: Command[] = [startCommand, statusCommand, releaseCommand, configCheckCommand, configDefaultCommand, repairCommand, versionCommand]
 
 export const IMMUNE_NODE_DESCRIPTION = 'immune-node: a peer-to-peer immune system for software. It learns what is normal for the\nworkloads it protects, reacts on its own, and shares signed alerts and vetted signatures with its peers.'
 

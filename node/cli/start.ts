@@ -22,6 +22,8 @@ export const startCommand: Command = {
   --bootstrap MULTIADDR    a peer to join through, ending in /p2p/<peerId> (repeatable)
   --api-port PORT          port of the local API (0: any free port)
   --api-host HOST          address of the local API (a token is required off loopback)
+  --new-identity           accept a new identity.key beside an existing database (refused otherwise:
+                           the node would get a new peer id beside its old state)
 
 Every config key and its default: docs/configuration.md. Check a file first with
 "immune-node config check FILE".
@@ -37,7 +39,8 @@ examples:
     listen: { type: 'string', multiple: true },
     bootstrap: { type: 'string', multiple: true },
     'api-port': { type: 'string' },
-    'api-host': { type: 'string' }
+    'api-host': { type: 'string' },
+    'new-identity': { type: 'boolean' }
   },
   async run (args, io) {
     const v = args.values
@@ -54,7 +57,7 @@ examples:
     if (pathIssues.length > 0) throw new ConfigError(pathIssues, file)
     // loaded here, not at the top: the other commands (status, release, config check, --help) start in a fraction of the time
     const { createDaemon } = await import('../daemon/index.js')
-    const daemon = await createDaemon({ config, version: VERSION })
+    const daemon = await createDaemon({ config, version: VERSION, allowNewIdentity: v['new-identity'] === true })
     let signals = 0
     const onSignal = (sig: NodeJS.Signals): void => {
       signals++

@@ -27,13 +27,14 @@ import { createObserveHandler, createSensorRegistry } from '../sensors/index.js'
 import type { ProcSampler, Sensor, SensorCheckpoint, SensorLogger, TailPosition } from '../sensors/index.js'
 import type { IngestItem, ObserveAnswer } from '../sensors/index.js'
 import { createSignatureMatcher } from '../signatures/index.js'
-import { createStore } from '../store/index.js'
+import { createStore, inspectStore } from '../store/index.js'
 import type { Store } from '../store/index.js'
 import { createApiServer } from '../api/index.js'
 import type { ApiServer } from '../api/index.js'
 import { createFileSeqStore, createLibp2pMesh, loadOrCreateIdentity } from '../../protocol/mesh/index.js'
 import { PROTOCOL_VERSION, ReplayGuard } from '../../protocol/alert/index.js'
 import type { Libp2pMesh, NodeIdentity } from '../../protocol/mesh/index.js'
+import { IdentityLostError } from '../../protocol/errors.js'
 import { createCollaboration } from './collaboration.js'
 import type { Collaboration } from './collaboration.js'
 import { createDetection } from './detection.js'
@@ -58,6 +59,8 @@ export interface DaemonInit {
   clock?: Clock
   /** Tests: supervisor overrides (stdio...). */
   supervisorOverrides?: Partial<SupervisorParams>
+  /** Accept a new identity.key beside an existing database (`start --new-identity`); default: refuse. */
+  allowNewIdentity?: boolean
 }
 
 export interface Daemon {
@@ -103,7 +106,16 @@ export async function createDaemon (init: DaemonInit): Promise<Daemon> {
   const startedAtMs = clock.now()
 
   checkDataDir(config.dataDir)
-  const identity: NodeIdentity = await loadOrCreateIdentity(config.dataDir, { logger })
+  const dbLocation = join(config.dataDir, 'db')
+  const repairHint = `run "immune-node repair --data-dir ${config.dataDir}" (LevelDB's repair recovers what the table and log files hold), or move ${dbLocation} aside to start empty`
+  const identity: NodeIdentity = await loadOrCreateIdentity(config.dataDir, {
+    logger,
+    // a lost key beside an existing database would give the node a new peer id beside its old state
+    requireExisting: init.allowNewIdentity === true || inspectStore(dbLocation).state === 'absent' ? null : `the data dir holds a database (${dbLocation})`
+  }).catch((err: unknown) => {
+    if ((err as { code?: string }).code === IdentityLostError.code) throw new StartupError('identity', (err as Error).message)
+    throw err
+  })
   let store: Store | null = null
   let respond: ResponseSystem | null = null
   let detection: Detection | null = null
@@ -155,11 +167,17 @@ export async function createDaemon (init: DaemonInit): Promise<Daemon> {
       if (state !== 'new') return
       state = 'starting'
       try {
+        // a damaged store is named and refused: level would start a new one over it and lose the data silently
+        const found = inspectStore(dbLocation)
+        if (found.state === 'damaged') throw new StartupError('store', `the store in ${dbLocation} is damaged (${found.reason}): starting would lose its data without a word. Nothing was changed; ${repairHint}`)
         store = createStore({ dataDir: config.dataDir })
         try {
           await store.open()
         } catch (err) {
-          throw new StartupError('store', `cannot open the store in ${store.location}: ${(err as Error).message}`)
+          const msg = (err as Error).message
+          const cause = String((err as { cause?: unknown }).cause ?? '')
+          if (/corrupt/i.test(msg + cause)) throw new StartupError('store', `the store in ${dbLocation} is damaged (${cause !== '' ? cause : msg}); ${repairHint}`)
+          throw new StartupError('store', `cannot open the store in ${store.location}: ${msg}`)
         }
         const registry = new Registry()
         const metrics: NodeMetrics = createNodeMetrics(registry)

@@ -4,18 +4,26 @@
  * hard-linked to `lock` (link(2) fails with EEXIST if the lock exists), so the
  * lock file is never seen half-written.
  *
- * A lock whose pid is no longer alive (`process.kill(pid, 0)` → ESRCH), or
- * whose content is not a pid, is stale (the owner was killed with -9): it is
- * removed and the lock taken again, at most a few times. A live pid, including
- * our own (a second node in the same process), means the dir is in use:
- * DataDirLockedError (IMMUNE_ERR_DATA_DIR_LOCKED).
+ * The lock holds `<pid> <start time>` (the start time in clock ticks since
+ * boot, /proc/<pid>/stat field 22: with the pid, one process's identity). A
+ * lock is stale, removed and taken again (at most a few times), when:
+ *   - its content is not a pid, or its pid is not alive (killed with -9);
+ *   - its pid is alive but started at another time (the pid was reused), or,
+ *     for a lock without a start time, its command line names no immune-node;
+ *   - its pid is this very process but this process does not hold the lock (a
+ *     container's PID 1 after `kill -9` or an out-of-memory crash: the new
+ *     process gets the same pid).
+ * A live holder otherwise, including a second node in this same process,
+ * means the dir is in use: DataDirLockedError (IMMUNE_ERR_DATA_DIR_LOCKED).
  *
  * This is checked before anything else in the data dir is opened (the key,
  * level, which also holds its own LOCK).
  */
 import { randomBytes } from 'node:crypto'
 import { link, mkdir, open, readFile, unlink } from 'node:fs/promises'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { readProcStat } from '../../core/proc.js'
 import { DataDirLockedError } from '../errors.js'
 
 export const LOCK_FILE_NAME = 'lock'
@@ -31,9 +39,15 @@ export interface DataDirLock {
 export interface DataDirLockOptions {
   /** The pid to record (default: this process). */
   pid?: number
-  /** Called when a stale lock is removed. */
-  onStale?: (stalePid: number | null) => void
+  /** Called when a stale lock is removed (why: the reason, for the log). */
+  onStale?: (stalePid: number | null, why?: string) => void
 }
+
+/** Lock paths this process holds now (a second node in this process must not take them over). */
+const heldHere = new Set<string>()
+
+/** The words a node's command line holds (bin/immune-node, dist/bin/immune-node.js, the npm bin). */
+const NODE_COMMAND = /immune-node|immune-mesh/
 
 function isErrno (e: unknown, code: string): boolean {
   return (e as NodeJS.ErrnoException | null)?.code === code
@@ -49,14 +63,36 @@ export function isProcessAlive (pid: number): boolean {
   }
 }
 
-async function readLockPid (path: string): Promise<number | null | undefined> {
+interface LockContent { pid: number, startTime: number | null }
+
+async function readLock (path: string): Promise<LockContent | null | undefined> {
   try {
-    const text = (await readFile(path, 'utf8')).trim()
-    return /^\d{1,10}$/.test(text) ? Number(text) : null
+    const m = /^(\d{1,10})(?: (\d{1,20}))?$/.exec((await readFile(path, 'utf8')).trim())
+    return m == null ? null : { pid: Number(m[1]), startTime: m[2] != null ? Number(m[2]) : null }
   } catch (e) {
     if (isErrno(e, 'ENOENT')) return undefined
     throw e
   }
+}
+
+async function readLockPid (path: string): Promise<number | null | undefined> {
+  const l = await readLock(path)
+  return l == null ? l : l.pid
+}
+
+/** Why a lock held by a live pid is stale (null: it is not, the holder runs). */
+function staleReason (path: string, holder: LockContent): string | null {
+  if (holder.pid === process.pid) return heldHere.has(path) ? null : 'the pid is this process, which does not hold the lock (restarted with the same pid)'
+  const st = readProcStat(holder.pid)
+  if (st == null) return isProcessAlive(holder.pid) ? null : 'the process is gone'
+  if (holder.startTime != null) return st.startTime === holder.startTime ? null : `pid ${holder.pid} was reused by another process (${st.comm})`
+  let cmdline: string
+  try {
+    cmdline = readFileSync(`/proc/${holder.pid}/cmdline`, 'utf8').replace(/\0/g, ' ')
+  } catch {
+    return null // cannot tell: assume it runs
+  }
+  return NODE_COMMAND.test(cmdline) ? null : `pid ${holder.pid} is not an immune-node (${st.comm})`
 }
 
 /** Takes the data dir lock or throws DataDirLockedError. Creates the dir (0700) if missing. */
@@ -69,7 +105,8 @@ export async function acquireDataDirLock (dataDir: string, options: DataDirLockO
     const tmp = join(dataDir, `.${LOCK_FILE_NAME}.${pid}.${randomBytes(6).toString('hex')}`)
     const fh = await open(tmp, 'wx', 0o600)
     try {
-      await fh.writeFile(`${pid}\n`)
+      const startTime = readProcStat(pid)?.startTime
+      await fh.writeFile(startTime != null ? `${pid} ${startTime}\n` : `${pid}\n`)
       await fh.sync()
     } finally {
       await fh.close()
@@ -77,6 +114,7 @@ export async function acquireDataDirLock (dataDir: string, options: DataDirLockO
     try {
       await link(tmp, path)
       await unlink(tmp)
+      heldHere.add(path)
       let released = false
       return {
         path,
@@ -84,6 +122,7 @@ export async function acquireDataDirLock (dataDir: string, options: DataDirLockO
         release: async () => {
           if (released) return
           released = true
+          heldHere.delete(path)
           // only remove a lock that is still ours
           if (await readLockPid(path) === pid) await unlink(path).catch(() => {})
         }
@@ -93,12 +132,14 @@ export async function acquireDataDirLock (dataDir: string, options: DataDirLockO
       if (!isErrno(e, 'EEXIST')) throw e
     }
 
-    const holder = await readLockPid(path)
+    const holder = await readLock(path)
     if (holder === undefined) continue // vanished between link and read: try again
-    if (holder !== null && isProcessAlive(holder)) throw new DataDirLockedError(dataDir, holder)
+    const why = holder === null ? 'the lock file holds no pid' : isProcessAlive(holder.pid) ? staleReason(path, holder) : 'the process is gone'
+    if (why == null) throw new DataDirLockedError(dataDir, (holder as LockContent).pid)
     // stale: re-read right before removing so we never remove a lock another process just took
-    if (await readLockPid(path) !== holder) continue
-    options.onStale?.(holder)
+    const again = await readLock(path)
+    if (again?.pid !== holder?.pid || again?.startTime !== holder?.startTime) continue
+    options.onStale?.(holder?.pid ?? null, why)
     await unlink(path).catch((err: unknown) => { if (!isErrno(err, 'ENOENT')) throw err })
   }
   throw new DataDirLockedError(dataDir, (await readLockPid(path)) ?? undefined)

@@ -20,7 +20,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { randomBytes } from 'node:crypto'
 import { open, readFile, rename, stat, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
-import { DataFileInvalidError, KeyFilePermissionsError } from '../errors.js'
+import { DataFileInvalidError, IdentityLostError, KeyFilePermissionsError } from '../errors.js'
 import { acquireDataDirLock } from './data-dir-lock.js'
 import { SEQ_FILE_NAME } from './seq-store.js'
 import type { DataDirLock } from './data-dir-lock.js'
@@ -53,6 +53,11 @@ export interface LoadIdentityOptions {
   logger?: IdentityLogger
   /** pid recorded in the lock (default: this process). */
   pid?: number
+  /**
+   * When the key is missing: why it must exist (e.g. "the data dir holds a
+   * database"): IdentityLostError instead of a new key. Unset: a new key is made.
+   */
+  requireExisting?: string | null
 }
 
 async function fsyncDir (dir: string): Promise<void> {
@@ -107,13 +112,14 @@ async function readKeyFile (path: string): Promise<PrivateKey | null> {
 export async function loadOrCreateIdentity (dataDir: string, options: LoadIdentityOptions = {}): Promise<NodeIdentity> {
   const lock: DataDirLock = await acquireDataDirLock(dataDir, {
     pid: options.pid,
-    onStale: (stalePid) => options.logger?.warn({ dataDir, stalePid }, 'removed a stale data dir lock (previous node did not stop cleanly)')
+    onStale: (stalePid, why) => options.logger?.warn({ dataDir, stalePid, why }, `removed a stale data dir lock (${why ?? 'previous node did not stop cleanly'})`)
   })
   const keyPath = join(dataDir, KEY_FILE_NAME)
   try {
     let privateKey = await readKeyFile(keyPath)
     let created = false
     if (privateKey == null) {
+      if (options.requireExisting != null) throw new IdentityLostError(keyPath, options.requireExisting)
       privateKey = await generateKeyPair('Ed25519')
       await writeKeyFile(dataDir, keyPath, privateKeyToProtobuf(privateKey))
       created = true

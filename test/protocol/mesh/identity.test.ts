@@ -46,7 +46,7 @@ describe('node identity in the data dir', () => {
       expect((err as DataDirLockedError).code).toBe('IMMUNE_ERR_DATA_DIR_LOCKED')
       expect((err as DataDirLockedError).details.pid).toBe(process.pid)
       // the failed attempt did not remove the holder's lock
-      expect((await readFile(join(dir, LOCK_FILE_NAME), 'utf8')).trim()).toBe(String(process.pid))
+      expect((await readFile(join(dir, LOCK_FILE_NAME), 'utf8')).trim().split(' ')[0]).toBe(String(process.pid))
     } finally {
       await first.release()
     }
@@ -64,10 +64,31 @@ describe('node identity in the data dir', () => {
     try {
       expect(id.peerId).toBe(created.peerId)
       expect(stale).toHaveLength(1)
-      expect((await readFile(join(dir, LOCK_FILE_NAME), 'utf8')).trim()).toBe(String(process.pid))
+      expect((await readFile(join(dir, LOCK_FILE_NAME), 'utf8')).trim().split(' ')[0]).toBe(String(process.pid))
     } finally {
       await id.release()
     }
+  })
+
+  it('takes over a lock holding this very pid when this process does not hold it (a container PID 1 restarted), never one it holds', async () => {
+    await writeFile(join(dir, LOCK_FILE_NAME), `${process.pid}\n`)
+    const why: Array<string | undefined> = []
+    const lock = await acquireDataDirLock(dir, { onStale: (_pid, w) => { why.push(w) } })
+    expect(why[0]).toMatch(/this process/)
+    // held by us now: a second node in this process is refused
+    await expect(acquireDataDirLock(dir)).rejects.toBeInstanceOf(DataDirLockedError)
+    await lock.release()
+  })
+
+  it('takes over a lock whose live pid started at another time (the pid was reused)', async () => {
+    // pid 1 is alive; its start time is not 1
+    await writeFile(join(dir, LOCK_FILE_NAME), '1 1\n')
+    const why: Array<string | undefined> = []
+    const lock = await acquireDataDirLock(dir, { onStale: (_pid, w) => { why.push(w) } })
+    expect(why[0]).toMatch(/reused/)
+    // the new lock records pid and start time
+    expect((await readFile(join(dir, LOCK_FILE_NAME), 'utf8')).trim()).toMatch(new RegExp(`^${process.pid} \\d+$`))
+    await lock.release()
   })
 
   it('treats a garbage lock file as stale', async () => {
