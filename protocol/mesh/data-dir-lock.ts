@@ -23,7 +23,7 @@ import { randomBytes } from 'node:crypto'
 import { link, mkdir, open, readFile, unlink } from 'node:fs/promises'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { readProcStat } from '../../core/proc.js'
+import { readProcStat } from '../../core/index.js'
 import { DataDirLockedError } from '../errors.js'
 
 export const LOCK_FILE_NAME = 'lock'
