@@ -147,6 +147,11 @@ export function createPipeline (c: PipelineComponents, createMatcher: (sigs: Ret
     }, { kind: 'http', time: obs.time, method: obs.method, path: obs.path, query: '', body: '', headers: {}, source: storm.source }, reasons).handled
   }
 
+  /** Process cells whose danger is being acted on (quarantine or renewal being applied). */
+  const responding = new Set<string>()
+  /** Process cells whose samples are skipped now (logged once per incident). */
+  const inIncident = new Set<string>()
+
   /** Per signature: requests it matched that the profile judged normal, and from how many sources. */
   const contradictions = new Map<string, { count: number, sources: Set<string> }>()
   /**
@@ -255,9 +260,29 @@ export function createPipeline (c: PipelineComponents, createMatcher: (sigs: Ret
     },
 
     async observeProcess (cell, obs) {
+      // incidents, not samples: a cell being frozen or renewed is neither judged nor learned from until that ends
+      const incident = c.respond.incident(cell.name) ?? (responding.has(cell.name) ? { kind: 'responding' } : null)
+      if (incident != null) {
+        if (!inIncident.has(cell.name)) {
+          inIncident.add(cell.name)
+          c.logger.info({ cell: cell.name, incident: incident.kind }, `cell ${cell.name}: ${incident.kind}; its samples are not judged until that ends`)
+        }
+        return 0
+      }
+      if (inIncident.delete(cell.name)) c.logger.info({ cell: cell.name }, `cell ${cell.name}: judged again`)
       const r = c.detection.observeProcess(cell, obs)
       c.metrics?.observations.inc({ kind: 'process', danger: String(r.danger) })
-      if (r.danger > 0) await react(profileDanger(cell, r.score, r.danger as 1 | 2, obs), obs, r.score.reasons).handled
+      if (r.danger > 0) {
+        const { reaction, handled } = react(profileDanger(cell, r.score, r.danger as 1 | 2, obs), obs, r.score.reasons)
+        // a decision that acts on the process opens an incident: later samples wait until it is applied (then the freeze or renewal holds them)
+        const acts = reaction.breakdown?.decisions.some((d) => !d.dryRun && (d.action === 'quarantine' || d.action === 'terminate-and-renew')) === true
+        if (acts) {
+          responding.add(cell.name)
+          try { await handled } finally { responding.delete(cell.name) }
+        } else {
+          await handled
+        }
+      }
       return r.danger
     }
   }

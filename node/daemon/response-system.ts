@@ -14,7 +14,7 @@ import type { Supervisor } from '../supervisor/index.js'
 import type { SupervisorParams } from '../supervisor/index.js'
 import { BUILTIN_ACTIONS, createDenyList } from '../respond/index.js'
 import { createCellResolver } from '../respond/index.js'
-import type { CellProcessResolver } from '../respond/index.js'
+import type { CellProcessResolver, QuarantineResponder } from '../respond/index.js'
 import { createDecisionManager } from '../respond/index.js'
 import type { DecisionManager, HandleResult, RespondMetricsLike } from '../respond/index.js'
 import type { DenyList } from '../respond/index.js'
@@ -91,8 +91,20 @@ export interface ResponseSystem {
   /** Persist and apply what the brain decided. */
   commit: (event: DangerEvent, breakdown: DecideBreakdown) => Promise<HandleResult>
   release: (cell: string) => Promise<Decision[]>
+  /**
+   * What the cell is going through now, while its detector must not judge it
+   * again (issue 11: incidents, not samples): `frozen` (a quarantine holds
+   * it), `renewing` (its supervisor is replacing it), or null.
+   */
+  incident: (cell: string) => CellIncident | null
   /** A peer alert raises the threat level to 1 for config.threat.peerRaiseSec. */
   raisePeerThreat: (reason: string) => ThreatLevelValue
+}
+
+export interface CellIncident {
+  kind: 'frozen' | 'renewing'
+  /** The decisions holding it (quarantine), if any. */
+  decisionIds: string[]
 }
 
 export function createResponseSystem (components: ResponseSystemComponents, init: ResponseSystemInit): ResponseSystem {
@@ -169,7 +181,16 @@ export function createResponseSystem (components: ResponseSystemComponents, init
       } else {
         components.firewallMetrics?.state('off')
       }
-      unlink = threat.onChange((level) => { for (const s of supervisors.values()) s.setThreatLevel(level) })
+      const unlinkThreat = threat.onChange((level) => { for (const s of supervisors.values()) s.setThreatLevel(level) })
+      // a quarantine holds an instance: when that instance is replaced (it died and was restarted, or was renewed), the quarantine ends
+      const unlinkPids = [...supervisors.entries()].map(([name, sup]) => sup.onPidChange((change) => {
+        if (change.newPid == null || change.reason === 'start') return
+        for (const d of manager.active().filter((x) => x.action === 'quarantine' && x.cell === name)) {
+          void manager.revoke(d.id, `the quarantined instance (pid ${change.oldPid ?? '-'}) is gone: replaced by pid ${change.newPid} (${change.reason})`)
+            .catch((err: unknown) => { log.warn({ err: String(err), decisionId: d.id }, 'ending the quarantine of a replaced instance failed') })
+        }
+      }))
+      unlink = () => { unlinkThreat(); for (const u of unlinkPids) u() }
       try {
         for (const s of supervisors.values()) await s.start()
         await manager.start()
@@ -182,6 +203,14 @@ export function createResponseSystem (components: ResponseSystemComponents, init
     handle: async (event) => await manager.handle(event),
     commit: async (event, breakdown) => await manager.commit(event, breakdown),
     release: async (cell) => await manager.release(cell),
+    incident (cell) {
+      const sup = supervisors.get(cell)
+      if (sup?.renewing() === true) return { kind: 'renewing', decisionIds: [] }
+      const q = responders.get('quarantine') as Partial<QuarantineResponder> | undefined
+      const held = q?.frozen?.().find((f) => f.cell === cell)
+      if (held != null && held.decisionIds.length > 0) return { kind: 'frozen', decisionIds: held.decisionIds }
+      return null
+    },
     raisePeerThreat (reason) {
       return threat.raise({ level: 1, durationMs: brain.params.peerThreatMs, origin: 'remote', reason })
     }

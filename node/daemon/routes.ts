@@ -81,7 +81,8 @@ export function createRoutes (d: RouteDeps): Route[] {
     {
       method: 'POST',
       path: '/cells/:cell/release',
-      json: async ({ params }) => ({ body: await s.release(params.cell) })
+      // ?renew=true: also replace the instance (release --renew)
+      json: async ({ params, query }) => ({ body: await s.release(params.cell, { renew: /^(1|true|yes)$/i.test(query.get('renew') ?? '') }) })
     }
   ]
 }

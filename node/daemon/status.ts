@@ -16,6 +16,8 @@ import type { Collaboration, StoredAlert } from './collaboration.js'
 import type { ContextStatus, Detection } from './detection-types.js'
 import type { Phase } from '../observation.js'
 import type { MemoryStats } from '../../protocol/memory/index.js'
+import type { KillReport } from '../supervisor/index.js'
+import { readProcStat } from '../../core/index.js'
 
 export interface PeerView {
   id: string
@@ -37,8 +39,16 @@ export interface CellView {
   contexts: number
   observations: number
   pid?: number | null
+  /** From /proc: running, frozen (quarantined by the node), suspended (stopped by someone else), renewing, gone; or backoff, stopping, stopped. */
   state?: string
+  /** What the supervisor intends (running, backoff, stopping, stopped). */
+  supervisorState?: string
   frozen?: boolean
+  /** Live processes of the cell (a supervised instance: the child and its tracked descendants). */
+  members?: number
+  cgroupDir?: string | null
+  /** How the last renewal ended the old instance (what survived it: `remaining`). */
+  lastKill?: KillReport | null
   restarts?: number
   renewals?: number
   lastRenewAtMs?: number | null
@@ -73,6 +83,16 @@ export interface StatusView {
   nftables: NftablesDetection | null
 }
 
+/** POST /cells/:cell/release[?renew=true]. */
+export interface ReleaseView {
+  cell: string
+  released: Decision[]
+  /** Present with `renew`: the old and new pid, and how the old instance was ended. */
+  renewed?: { oldPid: number | null, newPid: number | null, kill: KillReport | null }
+  /** What a release does not do. */
+  note: string
+}
+
 /** GET /decisions. */
 export interface DecisionsView {
   active: Decision[]
@@ -92,7 +112,8 @@ export interface StatusSource {
   signatures: () => unknown[]
   contexts: () => ContextStatus[]
   metrics: () => Promise<string>
-  release: (cell: string) => Promise<{ cell: string, released: unknown[] }>
+  /** Ends the cell's quarantine; with `renew`, also replaces its instance (supervised cells). */
+  release: (cell: string, opts?: { renew?: boolean }) => Promise<ReleaseView>
 }
 
 export interface StatusDeps {
@@ -149,9 +170,35 @@ export function createStatusSource (d: StatusDeps): StatusSource {
       phase,
       contexts: own.length,
       observations: own.reduce((n, c) => n + c.count, 0),
-      ...(sup != null ? { pid: sup.pid, state: sup.state, frozen: sup.frozen, restarts: sup.restarts, renewals: sup.renewals, lastRenewAtMs: sup.lastRenewAtMs, nextRenewAtMs: sup.nextRenewAtMs } : {})
+        ...(sup != null
+        ? {
+            pid: sup.pid,
+            // what the process really does (/proc), not only what the supervisor intends
+            state: sup.processState,
+            supervisorState: sup.state,
+            frozen: sup.processState === 'frozen',
+            members: sup.members,
+            cgroupDir: sup.cgroupDir,
+            lastKill: sup.lastKill,
+            restarts: sup.restarts,
+            renewals: sup.renewals,
+            lastRenewAtMs: sup.lastRenewAtMs,
+            nextRenewAtMs: sup.nextRenewAtMs
+          }
+        : processView(cell.name))
     }
   })
+
+  /** A pid or process-name cell: its processes' real state (frozen by the node, suspended by someone else, gone). */
+  const processView = (name: string): Partial<CellView> => {
+    const t = d.respond.cells.resolve(name)
+    if (t == null) return {}
+    const incident = d.respond.incident(name)
+    const states = t.pids.map((p) => readProcStat(p)?.state).filter((x): x is string => x != null && x !== 'Z' && x !== 'X')
+    const stopped = states.length > 0 && states.every((x) => x === 'T' || x === 't')
+    const state = states.length === 0 ? 'gone' : incident?.kind === 'frozen' ? 'frozen' : stopped ? 'suspended' : 'running'
+    return { pid: t.pids[0] ?? null, state, frozen: state === 'frozen', members: t.pids.length }
+  }
 
   const signatureCounts = (): Record<string, number> => {
     const counts: Record<string, number> = { adopted: 0, rejected: 0, pending: 0, local: 0 }
@@ -272,15 +319,28 @@ export function createStatusSource (d: StatusDeps): StatusSource {
       return await d.metrics.registry.metrics()
     },
 
-    async release (cell) {
+    async release (cell, opts = {}) {
+      const sup = d.respond.supervisors.get(cell)
+      if (opts.renew === true && sup == null) {
+        if (!d.config.cells.some((c) => c.name === cell)) throw new HttpError(404, ApiErrorCode.UNKNOWN_CELL, `cell ${JSON.stringify(cell)}: no such cell`)
+        throw new HttpError(400, ApiErrorCode.BAD_REQUEST, `cell ${JSON.stringify(cell)} is not supervised by the node: it cannot be renewed (release without --renew, then restart it yourself)`)
+      }
+      let released: Decision[] = []
       try {
-        const released = await d.respond.release(cell)
-        return { cell, released }
+        released = await d.respond.release(cell)
       } catch (err) {
         const e = err as { code?: string, message?: string }
-        if (e.code === UnknownCellError.code) throw new HttpError(404, ApiErrorCode.UNKNOWN_CELL, e.message ?? `unknown cell ${cell}`)
-        throw err
+        // with --renew, a cell that is not quarantined is simply renewed
+        if (e.code !== UnknownCellError.code || opts.renew !== true || sup == null) {
+          if (e.code === UnknownCellError.code) throw new HttpError(404, ApiErrorCode.UNKNOWN_CELL, e.message ?? `unknown cell ${cell}`)
+          throw err
+        }
       }
+      if (opts.renew === true && sup != null) {
+        const r = await sup.renew('manual')
+        return { cell, released, renewed: { oldPid: r.oldPid, newPid: r.newPid, kill: r.kill ?? null }, note: 'renewed: the old instance and every process it started are gone; a fresh one runs from the command as configured' }
+      }
+      return { cell, released, note: `release does not remove the cause: the same process resumes as it was${sup != null ? ` (immune-node release ${cell} --renew replaces it with a fresh instance)` : ''}` }
     }
   }
 }

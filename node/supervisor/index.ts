@@ -3,3 +3,6 @@ export type { Supervisor, SupervisorComponents, SupervisorInfo, SupervisorState,
 export { createSupervisorParams, defaultSupervisorParams, validateSupervisorParams } from './supervisor-params.js'
 export type { RenewMode } from './supervisor-params.js'
 export type { SupervisorParams } from './supervisor-params.js'
+export type { CellProcessState } from './supervisor.js'
+export { createInstanceTree } from './process-tree.js'
+export type { InstanceTree, InstanceTreeInit, KillReport } from './process-tree.js'
