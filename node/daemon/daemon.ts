@@ -246,16 +246,13 @@ export async function createDaemon (init: DaemonInit): Promise<Daemon> {
           limits: { maxBodyBytes: config.api.maxBodyBytes },
           onReject: (code) => { metrics.ingestErrors.inc({ code }) },
           logger: pinoAsSensorLogger(logger),
-          observe: async (batch: IngestItem[]): Promise<ObserveAnswer[]> => {
-            const refs = batch.map((o) => {
+          observe: async (batch: IngestItem[]): Promise<Array<ObserveAnswer | IngestError>> => {
+            const out: Array<ObserveAnswer | IngestError> = []
+            for (const o of batch) {
               const ref = cellRef(o.cell)
-              if (ref == null) throw new IngestError(IngestError.INVALID, 400, `observation names cell ${JSON.stringify(o.cell)}, which is not configured (configured: ${[...cellsByName.keys()].join(', ') || 'none'})`)
-              return ref
-            })
-            const out: ObserveAnswer[] = []
-            for (let i = 0; i < batch.length; i++) {
-              const o = batch[i]
-              out.push(o.kind === 'http-status' ? await pipeline.observeStatus(refs[i], o) : await pipeline.observeHttp(refs[i], o))
+              // an item naming a cell that is not configured fails alone: the others are scored
+              if (ref == null) { out.push(new IngestError(IngestError.INVALID, 400, `observation names cell ${JSON.stringify(o.cell)}, which is not configured (configured: ${[...cellsByName.keys()].join(', ') || 'none'})`, { field: 'cell' })); continue }
+              out.push(o.kind === 'http-status' ? await pipeline.observeStatus(ref, o) : await pipeline.observeHttp(ref, o))
             }
             // acknowledged = journaled: a kill -9 after this answer loses none of what was learned
             await det.commit()

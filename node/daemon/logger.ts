@@ -11,7 +11,19 @@ export type { Logger }
 
 export function createLogger (config: LoggingConfig, stream: NodeJS.WritableStream = process.stderr): Logger {
   const usePretty = config.format === 'pretty' || (config.format === 'auto' && (stream as { isTTY?: boolean }).isTTY === true)
-  const opts = { level: config.level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }
+  const opts = {
+    level: config.level,
+    base: { pid: process.pid },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: {
+      // one `level` per record, pino's: a danger level logged as `level` would make a second key (jq and Python read the last one)
+      log: (obj: Record<string, unknown>): Record<string, unknown> => {
+        if (!Object.hasOwn(obj, 'level')) return obj
+        const { level, ...rest } = obj
+        return { ...rest, danger: level }
+      }
+    }
+  }
   if (usePretty) {
     return pino(opts, pretty({ destination: stream, colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', sync: true }))
   }

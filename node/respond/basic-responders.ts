@@ -13,7 +13,7 @@ export function createLogResponder (components: { logger?: LogSink }): Responder
   return {
     name: 'log',
     async apply (d) {
-      log.warn({ decisionId: d.id, cell: d.cell, level: d.level, origin: d.origin, context: d.context, source: d.target.kind === 'source' ? d.target.address : undefined, explanation: d.explanation }, d.reason)
+      log.warn({ decisionId: d.id, cell: d.cell, danger: d.level, origin: d.origin, context: d.context, source: d.target.kind === 'source' ? d.target.address : undefined, explanation: d.explanation }, d.reason)
     },
     async undo () {}
   }

@@ -186,14 +186,58 @@ export function parseObserveRequest (raw: Buffer | string, limits: IngestLimits,
   return { observations: [checkItem(value, limits, now, undefined)], batch: false }
 }
 
+/**
+ * The handler's reading of a body: like parseObserveRequest, except that in a
+ * batch one invalid item fails only that item (its IngestError stands in its
+ * place; the others are scored). A malformed body, an oversized one, or a
+ * single object that is invalid still fails the request.
+ */
+export function parseObserveItems (raw: Buffer | string, limits: IngestLimits, now: number): { items: Array<IngestItem | IngestError>, batch: boolean } {
+  const size = typeof raw === 'string' ? Buffer.byteLength(raw) : raw.length
+  if (size > limits.maxBodyBytes) throw new IngestError(IngestError.TOO_LARGE, 413, `request body of ${size} bytes exceeds ${limits.maxBodyBytes} bytes`)
+  let value: unknown
+  try {
+    value = JSON.parse(typeof raw === 'string' ? raw : raw.toString('utf8'))
+  } catch (err) {
+    throw new IngestError(IngestError.JSON, 400, `malformed JSON: ${(err as Error).message}`)
+  }
+  if (!Array.isArray(value)) return { items: [checkItem(value, limits, now, undefined)], batch: false }
+  if (value.length > limits.maxBatch) throw new IngestError(IngestError.BATCH_TOO_LARGE, 413, `batch of ${value.length} observations exceeds ${limits.maxBatch}`)
+  return {
+    batch: true,
+    items: value.map((v, i) => {
+      try {
+        return checkItem(v, limits, now, i)
+      } catch (err) {
+        if (err instanceof IngestError) return err
+        throw err
+      }
+    })
+  }
+}
+
+/** The answer in a batch for an item that could not be scored: the error, where it is, and nothing else. */
+export interface ObserveItemError {
+  error: { code: string, message: string, index: number, field?: string }
+}
+
+export function itemError (err: IngestError, index: number): ObserveItemError {
+  const field = (err.details as { field?: unknown } | undefined)?.field
+  return { error: { code: err.code, message: err.message, index, ...(typeof field === 'string' && field !== '' ? { field } : {}) } }
+}
+
 /** Like parseObserveRequest, for callers that do not care whether the body was an array. */
 export function parseObserveBody (raw: Buffer | string, limits: IngestLimits, now: number): IngestItem[] {
   return parseObserveRequest(raw, limits, now).observations
 }
 
 export interface ObserveHandlerInit {
-  /** Scores the observations (and applies the node's decisions); one answer per observation, in order. */
-  observe: (obs: IngestItem[]) => Promise<ObserveAnswer[]> | ObserveAnswer[]
+  /**
+   * Scores the observations (and applies the node's decisions); one answer
+   * per observation, in order. An item it cannot take (e.g. an unknown cell)
+   * answers an IngestError in its place: in a batch, only that item fails.
+   */
+  observe: (obs: IngestItem[]) => Promise<Array<ObserveAnswer | IngestError>> | Array<ObserveAnswer | IngestError>
   clock: Clock
   limits?: Partial<IngestLimits>
   logger?: SensorLogger
@@ -250,17 +294,18 @@ export function createObserveHandler (init: ObserveHandlerInit): ObserveHandler 
   }
 
   const answer = async (res: ServerResponse, body: Buffer): Promise<void> => {
-    let parsed: { observations: IngestItem[], batch: boolean }
+    let parsed: { items: Array<IngestItem | IngestError>, batch: boolean }
     try {
-      parsed = parseObserveRequest(body, limits, init.clock.now())
+      parsed = parseObserveItems(body, limits, init.clock.now())
     } catch (err) {
       if (err instanceof IngestError) { reject(res, err); return }
       throw err
     }
-    const { observations, batch } = parsed
-    let answers: ObserveAnswer[]
+    const { items, batch } = parsed
+    const observations = items.filter((x): x is IngestItem => !(x instanceof IngestError))
+    let scored: Array<ObserveAnswer | IngestError>
     try {
-      answers = observations.length > 0 ? await init.observe(observations) : []
+      scored = observations.length > 0 ? await init.observe(observations) : []
     } catch (err) {
       if (err instanceof IngestError) { reject(res, err); return }
       stats.failed++
@@ -268,14 +313,27 @@ export function createObserveHandler (init: ObserveHandlerInit): ObserveHandler 
       sendJson(res, 500, { error: { code: ApiErrorCode.INTERNAL, message: 'the node could not score the observations' } })
       return
     }
-    if (!Array.isArray(answers) || answers.length !== observations.length) {
+    if (!Array.isArray(scored) || scored.length !== observations.length) {
       stats.failed++
-      logger.error({ expected: observations.length, got: Array.isArray(answers) ? answers.length : typeof answers }, 'observe returned the wrong number of answers')
+      logger.error({ expected: observations.length, got: Array.isArray(scored) ? scored.length : typeof scored }, 'observe returned the wrong number of answers')
       sendJson(res, 500, { error: { code: ApiErrorCode.INTERNAL, message: 'the node could not score the observations' } })
       return
     }
+    // put the answers back in the items' order; an item that failed answers its error
+    let next = 0
+    const answers: Array<ObserveAnswer | ObserveItemError> = items.map((x, i) => {
+      const a = x instanceof IngestError ? x : scored[next++]
+      return a instanceof IngestError ? itemError(a, i) : a
+    })
     stats.observations += observations.length
-    sendJson(res, 200, batch ? answers : answers[0])
+    if (!batch) {
+      const only = answers[0]
+      if ('error' in only) { reject(res, items[0] instanceof IngestError ? items[0] : scored[0] as IngestError); return }
+      sendJson(res, 200, only)
+      return
+    }
+    for (const a of answers) if ('error' in a) init.onReject?.(a.error.code)
+    sendJson(res, 200, answers)
   }
 
   const handler = (req: IncomingMessage, res: ServerResponse): void => {

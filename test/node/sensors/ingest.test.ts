@@ -132,6 +132,22 @@ describe('observe handler on a real HTTP server', () => {
     return { status: res.status, json: text.length > 0 ? JSON.parse(text) : null, headers: Object.fromEntries(res.headers) }
   }
 
+  it('one invalid item in a batch fails only that item: its answer carries the error, the others are scored', async () => {
+    const r = await post(JSON.stringify([valid, { ...valid, path: 'no-slash' }, 'x', { ...valid, path: '/attack' }]))
+    expect(r.status).toBe(200)
+    expect(r.json).toHaveLength(4)
+    expect(r.json[0]).toMatchObject({ verdict: 'allow', danger: 0 })
+    expect(r.json[1]).toEqual({ error: { code: 'IMMUNE_ERR_INGEST_INVALID', message: expect.stringContaining('[1].path must start with "/"'), index: 1, field: '[1].path' } })
+    expect(r.json[2].error).toMatchObject({ code: 'IMMUNE_ERR_INGEST_INVALID', index: 2 })
+    expect(r.json[3]).toMatchObject({ verdict: 'block', danger: 2 })
+    // only the valid items reached the node, in order
+    expect(seen.at(-1)?.map((o) => o.path)).toEqual(['/shop/item.jsp', '/attack'])
+    // a single invalid object still fails the request
+    const one = await post(JSON.stringify({ ...valid, path: 'no-slash' }))
+    expect(one.status).toBe(400)
+    expect(one.json.error.code).toBe('IMMUNE_ERR_INGEST_INVALID')
+  })
+
   it('answers one verdict for one observation and an array for an array', async () => {
     const one = await post(JSON.stringify(valid))
     expect(one.status).toBe(200)
