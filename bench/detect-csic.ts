@@ -30,14 +30,16 @@
  *   and how many of those verdicts were request-only (probe).
  *   innate.daemonWiring: the same as the daemon wires it (the innate
  *   inspector as the profile's value checker, training through the gate).
-   (bannedPer10k: as the daemon runs it, the combined detector; bannedPer10kProfile: the profile alone)
- * - bannedPer10k: clients banned per 10,000 normal test requests by the
- *   default response policy (decide() + recordOffence(), as the decision
- *   manager runs it: a level-2 verdict blocks the source, ten level-1 ones in
- *   ten minutes count as level 2). CSIC has no client addresses: the test
+ * - sourcesBlockedPer10k (issue 11, target ≤ 1): sources blocked per 10,000
+ *   normal test requests that are not copies of training, by the node's
+ *   brain (node/brain: policy decisions, deny list, scanner rule) under the
+ *   default policy, on the daemon wiring's verdicts (request-only probe
+ *   verdicts and score margins included). CSIC has no client addresses: the
  *   requests, replayed one second apart, are grouped in contiguous blocks of
- *   10 (one client each). bannedPer10kRepeated: the same with a "repeated
- *   offences" rule (three level-2 verdicts within ten minutes).
+ *   10 (one client each); ...Clients100: blocks of 100 (busier clients).
+ *   ...SingleVerdict: side by side, the policy before issue 11 (one level-2
+ *   verdict blocks the source: sourceBan.maxRetry 1, no scanner rule).
+ *   bannedPer10k*: the same brain on all normal test requests (copies too).
  *
  *     npm run bench -- detect-csic [--folds 10] [--min-observations 1000]
  */
@@ -55,8 +57,8 @@ import { createInnateDetector, createInnateGate, defaultInnatePolicy } from '../
 import type { InnateGateResult } from '../node/innate/index.js'
 import { innateValueChecker } from '../node/daemon/index.js'
 import { bump, signalOf } from './support/innate-signals.js'
-import { createPolicy, decideWithBreakdown, emptyPolicyState, recordOffence } from '../node/respond/index.js'
-import { defaultPolicyConfig } from '../node/respond/policy-config.js'
+import { createPolicy } from '../node/respond/index.js'
+import { createBrain } from '../node/brain/index.js'
 import { printResult, sharedDataDir, skipWithoutData } from './lib.js'
 
 const BENCH = 'detect-csic'
@@ -154,7 +156,15 @@ const daemonDetector = ((): Detector<HttpObservation> => {
   return det
 })()
 const dangerDaemon = new Uint8Array(test.length)
-for (let i = 0; i < test.length; i++) dangerDaemon[i] = daemonGate.decide(daemonDetector, test[i], false).result.danger
+const requestOnlyDaemon = new Uint8Array(test.length)
+const marginDaemon = new Float64Array(test.length).fill(NaN)
+for (let i = 0; i < test.length; i++) {
+  const g = daemonGate.decide(daemonDetector, test[i], false)
+  dangerDaemon[i] = g.result.danger
+  if (g.combination.requestOnly === true) requestOnlyDaemon[i] = 1
+  const t2 = g.result.thresholds?.dangerous
+  if (g.result.danger === 2 && t2 != null && t2 > 0) marginDaemon[i] = g.result.score.value / t2
+}
 // Timed passes: the best of three (the machine is shared; the best pass is the least disturbed one), plain and with the innate layer interleaved.
 let cpu = Infinity
 let wall = Infinity
@@ -271,29 +281,37 @@ function halfTpr (d: Uint8Array, from: number, to: number): number {
 }
 const halves = (d: Uint8Array): { design: number, report: number, split: string } => ({ design: halfTpr(d, 0, half), report: halfTpr(d, half, anomalous.length), split: `design [0, ${half}), report [${half}, ${anomalous.length})` })
 
-// clients banned by the default response policy on the normal test traffic
-const CLIENT_BLOCK = 10
-function bans (d: Uint8Array): { banned: number, repeated: number } {
-  const policy = createPolicy(defaultPolicyConfig())
-  let policyState = emptyPolicyState()
-  const banned = new Set<string>()
-  const level2Times = new Map<string, number[]>()
+// sources blocked by the node's brain (default policy) on the normal test traffic
+function sourcesBlocked (d: Uint8Array, nonCopiesOnly: boolean, perClient: number, policyData: unknown = {}): { blocked: number, requests: number, per10k: number } {
+  const clock = createManualClock(tEnd)
+  const brain = createBrain({ clock, policy: createPolicy(policyData) })
+  const blocked = new Set<string>()
+  let n = 0
   for (let i = 0; i < normal.length; i++) {
-    if (d[i] === 0) continue
-    const source = `10.${Math.floor(i / CLIENT_BLOCK / 250) % 250}.${Math.floor(i / CLIENT_BLOCK / 62_500) % 250}.${1 + Math.floor(i / CLIENT_BLOCK) % 250}`
-    const event = { cell: 'web', level: d[i] as 1 | 2, source, context: test[i].method, explanation: '', origin: 'local' as const }
-    const bd = decideWithBreakdown(event, policyState, policy, normal[i].time)
-    policyState = recordOffence(policyState, event, bd.effectiveLevel, policy, normal[i].time)
-    if (bd.decisions.some((x) => x.action === 'block-source')) banned.add(source)
-    if (d[i] === 2) { const l = level2Times.get(source) ?? []; l.push(normal[i].time); level2Times.set(source, l) }
+    if (nonCopiesOnly && isCopy[i]) continue
+    const c = Math.floor(n / perClient)
+    n++
+    const source = `10.${Math.floor(c / 62_500) % 250}.${Math.floor(c / 250) % 250}.${1 + c % 250}`
+    const t = normal[i].time
+    if (t > clock.now()) clock.set(t)
+    if (brain.isDenied(source, t)) continue
+    if (d[i] === 0) { brain.onRequest(source, t); continue }
+    const r = brain.onDanger({
+      cell: 'web', community: 'csic', observation: 'http', context: test[i].method + ' ' + test[i].path, source,
+      profile: { level: d[i] as 1 | 2, score: 0 }, explanation: '', atMs: t,
+      ...(requestOnlyDaemon[i] === 1 ? { requestOnly: true as const } : {}),
+      ...(Number.isFinite(marginDaemon[i]) ? { scoreMargin: marginDaemon[i] } : {})
+    })
+    if (r.breakdown?.decisions.some((x) => x.action === 'block-source') === true) blocked.add(source)
   }
-  let repeated = 0
-  for (const times of level2Times.values()) for (let k = 2; k < times.length; k++) if (times[k] - times[k - 2] <= 600_000) { repeated++; break }
-  return { banned: banned.size, repeated }
+  return { blocked: blocked.size, requests: n, per10k: Math.round(blocked.size / n * 1e4 * 100) / 100 }
 }
-const bansCombined = bans(dangerInnate)
-const bansProfile = bans(danger)
-const per10k = (n: number): number => Math.round(n / normal.length * 1e4 * 100) / 100
+const SINGLE_VERDICT = { sourceBan: { maxRetry: 1, scanner: { enabled: false } } }
+const blockedNc = sourcesBlocked(dangerDaemon, true, 10)
+const blockedNc100 = sourcesBlocked(dangerDaemon, true, 100)
+const blockedNcSingle = sourcesBlocked(dangerDaemon, true, 10, SINGLE_VERDICT)
+const blockedAll = sourcesBlocked(dangerDaemon, false, 10)
+const blockedAllSingle = sourcesBlocked(dangerDaemon, false, 10, SINGLE_VERDICT)
 
 const missed: Record<string, number> = {}
 for (let i = normal.length; i < test.length; i++) if (scores[i] <= t01) missed[topFeature[i] || 'none'] = (missed[topFeature[i] || 'none'] ?? 0) + 1
@@ -326,10 +344,12 @@ printResult({
   fprNonCopies1: at1.fprNonCopies,
   fprNonCopies01: at01.fprNonCopies,
   thresholds: { atFpr1: t1, atFpr01: t01 },
-  bannedPer10k: per10k(bansCombined.banned),
-  bannedPer10kRepeated: per10k(bansCombined.repeated),
-  bannedPer10kProfile: per10k(bansProfile.banned),
-  clientsBanned: { combined: bansCombined.banned, profile: bansProfile.banned },
+  sourcesBlockedPer10k: blockedNc.per10k,
+  sourcesBlockedPer10kClients100: blockedNc100.per10k,
+  sourcesBlockedPer10kSingleVerdict: blockedNcSingle.per10k,
+  sourcesBlocked: { nonCopies: blockedNc, nonCopiesClients100: blockedNc100, nonCopiesSingleVerdict: blockedNcSingle, target: { sourcesBlockedPer10k: 1 } },
+  bannedPer10k: blockedAll.per10k,
+  bannedPer10kSingleVerdict: blockedAllSingle.per10k,
   folds: K,
   contexts: statuses.length,
   contextsGuarding: guarding,

@@ -234,7 +234,7 @@ function send (run: Run, o: HttpObservation, t: Tally | null, attack = false, st
   if (r.danger >= 1 && obs.source != null) {
     const event = { cell: 'web', level: r.danger as 1 | 2, source: obs.source, context: r.context, explanation: '', origin: 'local' as const }
     const bd = decideWithBreakdown(event, policyState, policy, run.t)
-    policyState = recordOffence(policyState, event, bd.effectiveLevel, policy, run.t)
+    policyState = recordOffence(policyState, event, bd, policy, run.t)
     if (bd.decisions.some((d) => d.action === 'block-source')) t.banned.add(obs.source)
   }
   return r.danger

@@ -122,10 +122,10 @@ export class Brain {
     const policy = this.c.policy
     const event = dangerEvent(d, level, signals)
     const breakdown = this.decide(event)
-    const dryRun = isDryRun(policy, d.cell, level)
+    const dryRun = isDryRun(policy, d.cell, breakdown.effectiveLevel)
     return {
       level,
-      verdict: verdictOf(level, dryRun),
+      verdict: verdictOf(breakdown.effectiveLevel, dryRun),
       dryRun,
       signals,
       event,
@@ -133,6 +133,15 @@ export class Brain {
       corroboration: corroborationFor(d, level),
       publication: publicationFor(d, level)
     }
+  }
+
+  /**
+   * A request of `source` that was scored normal, at its event time: the
+   * scanner rule's denominator (a busy client is judged on its own share of
+   * anomalies). Bodies that do not model normal traffic (the simulator) skip it.
+   */
+  onRequest (source: string, atMs: number = this.c.clock.now()): void {
+    this.logic.observeRequest(source, atMs)
   }
 
   /** The intake's quorum on a source: a remote-evidence event (the policy never quarantines or terminates on it). */
@@ -161,6 +170,7 @@ export class Brain {
     if (ids == null) return []
     this._remote!.delete(address)
     for (const id of ids) this._deny?.remove(address, id)
+    this._logic?.endBlock(address)
     return ids
   }
 

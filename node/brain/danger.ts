@@ -34,6 +34,12 @@ export interface Danger {
   explanation: string
   /** The evidence as structured reasons (parameter, feature, surprise): what an alert may say about it (node/intake/shareable.ts). */
   reasons?: readonly ShareableReason[]
+  /** When it was observed (event time: escalation and the policy's windows count by it); default: now. */
+  atMs?: number
+  /** The danger rests on evidence that blocks the request only (an innate probe finding alone): never bans the source on its own. */
+  requestOnly?: true
+  /** The profile's score over its context's level-2 threshold, when it guards. */
+  scoreMargin?: number
 }
 
 /** The alert intake's quorum: peers' independent warnings about a source reached the reputation-weighted quorum. */

@@ -47,6 +47,10 @@ export function dangerEvent (d: Danger, level: 1 | 2, signals: readonly Signal[]
     explanation: d.explanation,
     origin: 'local',
     ...(d.source != null ? { source: d.source } : {}),
+    ...(d.atMs != null ? { atMs: d.atMs } : {}),
+    ...(sig != null ? { signatureHit: true as const } : {}),
+    ...(sig == null && d.requestOnly === true ? { requestOnly: true as const } : {}),
+    ...(sig == null && d.scoreMargin != null && Number.isFinite(d.scoreMargin) ? { scoreMargin: d.scoreMargin } : {}),
     refs: { score, signals: signals.map(s => s.kind).join('+'), ...(sig != null ? { signature: sig.id, signatureOrigin: sig.origin } : {}) }
   }
 }
@@ -56,7 +60,7 @@ export function isDryRun (policy: Policy, cell: string, level: 1 | 2): boolean {
   return findRule(policy, cell, level)?.dryRun ?? policy.config.dryRun
 }
 
-/** Danger 2 blocks the request that carried it, unless dry-run; level 1 never blocks. */
+/** Danger 2 blocks the request that carried it, unless dry-run; level 1 never blocks (the scanner rule's bump makes it 2). */
 export function verdictOf (level: DangerLevel, dryRun: boolean): 'allow' | 'block' {
   return level === 2 && !dryRun ? 'block' : 'allow'
 }

@@ -21,6 +21,8 @@ export interface DetectionResult {
   innate?: InnateFinding[]
   /** The danger rests on an innate probe finding alone (a scanner's footprint): block the request, do not ban the source on it alone. */
   requestOnly?: true
+  /** At level 2 when the context guards: the score over the context's level-2 threshold. */
+  scoreMargin?: number
   /** The response status of this observation completed an error storm of its source (access logs). */
   storm?: StormFinding
   /** Its source is in an error storm (its suspicious requests then count as dangerous). */

@@ -26,7 +26,7 @@ import type { Brain, Danger, Reaction } from '../brain/index.js'
 import type { ObserveAnswer } from '../sensors/index.js'
 import type { NodeMetrics } from '../metrics.js'
 import type { Logger } from './logger.js'
-import type { CellRef, Detection } from './detection-types.js'
+import type { CellRef, Detection, DetectionResult } from './detection-types.js'
 import { httpContextOf } from '../profile/http/index.js'
 import type { InnateFinding } from '../innate/index.js'
 import { evictOldest } from '../../core/index.js'
@@ -113,8 +113,8 @@ export function createPipeline (c: PipelineComponents, createMatcher: (sigs: Ret
     return { reaction, handled }
   }
 
-  /** The brain's input for a profile's danger on an observation. */
-  const profileDanger = (cell: CellRef, score: Score, level: 1 | 2, obs: HttpObservation | ProcessObservation): Danger => ({
+  /** The brain's input for a profile's danger on an observation (at its event time). */
+  const profileDanger = (cell: CellRef, score: Score, level: 1 | 2, obs: HttpObservation | ProcessObservation, r?: Pick<DetectionResult, 'requestOnly' | 'scoreMargin'>): Danger => ({
     cell: cell.name,
     community: cell.community,
     observation: obs.kind,
@@ -123,7 +123,10 @@ export function createPipeline (c: PipelineComponents, createMatcher: (sigs: Ret
     ...(obs.kind === 'http' && obs.source != null ? { source: obs.source } : {}),
     profile: { level, score: score.value, phase: score.phase },
     explanation: explain(score.reasons),
-    reasons: score.reasons
+    reasons: score.reasons,
+    ...(Number.isFinite(obs.time) ? { atMs: obs.time } : {}),
+    ...(r?.requestOnly === true ? { requestOnly: true as const } : {}),
+    ...(r?.scoreMargin != null ? { scoreMargin: r.scoreMargin } : {})
   })
 
   /**
@@ -143,7 +146,8 @@ export function createPipeline (c: PipelineComponents, createMatcher: (sigs: Ret
       parameter: '',
       source: storm.source,
       profile: { level: 1, score: storm.reason.surprise, phase },
-      explanation: explain(reasons)
+      explanation: explain(reasons),
+      ...(Number.isFinite(obs.time) ? { atMs: obs.time } : {})
     }, { kind: 'http', time: obs.time, method: obs.method, path: obs.path, query: '', body: '', headers: {}, source: storm.source }, reasons).handled
   }
 
@@ -222,7 +226,8 @@ export function createPipeline (c: PipelineComponents, createMatcher: (sigs: Ret
           // what the guarding profile says of the same request (null while it learns): the brain names it beside the signature
           profile: assessed != null ? { level: assessed.danger, score: assessed.score.value, phase: assessed.score.phase } : null,
           signature: { indicator: sig, origin: c.signatures.get(sig.id)?.origin === 'local' ? 'local' : 'peer' },
-          explanation: `matches adopted signature ${sig.id}`
+          explanation: `matches adopted signature ${sig.id}`,
+          ...(Number.isFinite(obs.time) ? { atMs: obs.time } : {})
         }, obs, reasons)
         // score null: decided by a signature, not by the profile
         answer = { verdict: reaction.verdict, danger: 2, score: null as unknown as number, phase, context, reasons: reasons.map(jsonReason) }
@@ -238,8 +243,11 @@ export function createPipeline (c: PipelineComponents, createMatcher: (sigs: Ret
         }
         if (danger === 0) {
           c.reservoir.add(r.score.context, obs)
+          // the scanner rule's denominator: this source's normal requests
+          if (obs.source != null) brain.onRequest(obs.source, Number.isFinite(obs.time) ? obs.time : now)
         } else {
-          verdict = react(profileDanger(cell, score, danger, obs), obs, score.reasons, r.innate).reaction.verdict
+          // a storm's second signal makes it more than a probe alone: not request-only then
+          verdict = react(profileDanger(cell, score, danger, obs, danger === r.danger ? r : undefined), obs, score.reasons, r.innate).reaction.verdict
         }
         if (r.storm != null) void onStorm(cell, r.score.context, r.storm, obs)
         answer = { verdict, danger, score: round(score.value), phase: score.phase, context: score.context, reasons: score.reasons.slice(0, MAX_REASONS).map(jsonReason) }
@@ -273,7 +281,7 @@ export function createPipeline (c: PipelineComponents, createMatcher: (sigs: Ret
       const r = c.detection.observeProcess(cell, obs)
       c.metrics?.observations.inc({ kind: 'process', danger: String(r.danger) })
       if (r.danger > 0) {
-        const { reaction, handled } = react(profileDanger(cell, r.score, r.danger as 1 | 2, obs), obs, r.score.reasons)
+        const { reaction, handled } = react(profileDanger(cell, r.score, r.danger as 1 | 2, obs, r), obs, r.score.reasons)
         // a decision that acts on the process opens an incident: later samples wait until it is applied (then the freeze or renewal holds them)
         const acts = reaction.breakdown?.decisions.some((d) => !d.dryRun && (d.action === 'quarantine' || d.action === 'terminate-and-renew')) === true
         if (acts) {

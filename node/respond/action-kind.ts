@@ -11,7 +11,7 @@ import type { CellProcessResolver } from './cell-resolver.js'
 import type { DenyList } from './deny-list.js'
 import type { Firewall } from './nftables.js'
 import type { Policy } from './policy.js'
-import type { DangerEvent, DecisionTarget, EscalationStep, SkippedAction } from './policy-types.js'
+import type { BanAssessment, DangerEvent, DecisionTarget, EscalationStep, SkippedAction } from './policy-types.js'
 import type { Responder } from './responder.js'
 import type { ThreatLevel } from './threat-level.js'
 
@@ -40,6 +40,10 @@ export interface ActionContext {
   source: string | null
   nowMs: number
   effectiveLevel: 1 | 2
+  /** Whether the evidence allows blocking the source (null: no valid source). */
+  ban: BanAssessment | null
+  /** Until when the source's one live block holds (null: none). */
+  liveBlockUntilMs: number | null
   /** A base duration after escalation (×multiplier per earlier offence, capped). */
   escalated: (baseSec: number) => number
 }

@@ -46,7 +46,7 @@ export const logAction: ActionKind<LogAction> = {
     target: { kind: 'cell', cell: ctx.event.cell },
     params: {},
     expiresAtMs: null,
-    what: `log ${ctx.escalation.levelBumped ? `level 2 (bumped from 1 after ${ctx.escalation.recentLocalOffences} recent offences)` : `level ${ctx.effectiveLevel}`} danger on ${ctx.event.cell}`
+    what: `log ${ctx.escalation.levelBumped ? 'level 2 (bumped from 1: the source is scanning)' : `level ${ctx.effectiveLevel}`} danger on ${ctx.event.cell}`
   })
 }
 

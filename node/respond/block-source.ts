@@ -55,7 +55,12 @@ export function createBlockSourceResponder (components: BlockSourceComponents): 
 
 export const DEFAULT_BLOCK_SEC = 3600
 
-/** block-source in a policy rule: `{ type: block-source, durationSec: 3600 }` (escalated for repeat offenders). */
+/**
+ * block-source in a policy rule: `{ type: block-source, durationSec: 3600 }`
+ * (escalated for repeat offenders). Taken only on strong evidence
+ * (policy.sourceBan: repeated offences, a signature hit, a quorum, a very
+ * high score, a scanner); one live block per source.
+ */
 export const blockSourceAction: ActionKind<BlockSourceAction> = {
   type: 'block-source',
   localOnly: false,
@@ -67,7 +72,20 @@ export const blockSourceAction: ActionKind<BlockSourceAction> = {
     if (e.source == null || e.source === '') return { skip: 'no-source', detail: 'the event has no source address' }
     if (ctx.source == null) return { skip: 'invalid-source', detail: `${JSON.stringify(e.source)} is not an IP address` }
     if (isAllowlisted(ctx.policy, ctx.source)) return { skip: 'allowlisted', detail: `${ctx.source} is on the allowlist` }
+    // blocking the source is a sterner decision than blocking the request (policy.sourceBan)
+    const ban = ctx.ban
+    if (ban == null || !ban.ban) {
+      return e.requestOnly === true
+        ? { skip: 'request-only', detail: `the request is blocked; ${ctx.source} is not: ${ban?.detail ?? 'request-only evidence'}` }
+        : { skip: 'insufficient-evidence', detail: `the request is blocked; ${ctx.source} is not: ${ban?.detail ?? 'no evidence'}` }
+    }
+    if (ctx.liveBlockUntilMs != null) return { skip: 'already-blocked', detail: `${ctx.source} is already blocked until ${new Date(ctx.liveBlockUntilMs).toISOString()} (one live block per source)` }
     const durationSec = ctx.escalated(spec.durationSec)
-    return { target: { kind: 'source', address: ctx.source }, params: { durationSec, baseDurationSec: spec.durationSec }, expiresAtMs: ctx.nowMs + durationSec * 1000, what: `block ${ctx.source} for ${durationSec}s` }
+    return {
+      target: { kind: 'source', address: ctx.source },
+      params: { durationSec, baseDurationSec: spec.durationSec, basis: ban.basis, evidence: ban.detail },
+      expiresAtMs: ctx.nowMs + durationSec * 1000,
+      what: `block ${ctx.source} for ${durationSec}s (${ban.detail})`
+    }
   }
 }

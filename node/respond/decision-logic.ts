@@ -7,8 +7,9 @@
  * alike), and the daemon's decision manager persists its state with the
  * decisions it applies (node/respond/decision-manager.ts).
  */
-import { decideWithBreakdown, emptyPolicyState, offenderKey, policyStateFromJSON, policyStateToJSON, pruneOffences, recordOffence } from './policy.js'
+import { decideWithBreakdown, emptyPolicyState, forgiveSource, offenderKey, policyStateFromJSON, policyStateToJSON, pruneOffences, recordOffence, recordRequest } from './policy.js'
 import type { Policy } from './policy.js'
+import { normalizeAddress } from './address.js'
 import type { DangerEvent, DecideBreakdown, OffenceRecord, PolicyState, PolicyStateJSON } from './policy-types.js'
 
 export class DecisionLogic {
@@ -28,11 +29,41 @@ export class DecisionLogic {
   decide (event: DangerEvent, nowMs: number): DecideBreakdown {
     const state = this.state
     const bd = decideWithBreakdown(event, state, this.policy, nowMs)
-    recordOffence(state, event, bd.effectiveLevel, this.policy, nowMs)
+    recordOffence(state, event, bd, this.policy, nowMs)
     // bounded: a key evicted from the state (maxTracked) is persisted as a delete, then forgotten here
     this.dirty.add(offenderKey(event))
     if (this.dirty.size > this.policy.config.escalation.maxTracked) this.dirty.delete(this.dirty.values().next().value as string)
     return bd
+  }
+
+  /** A scored request of `source` that was normal, at its event time (the scanner rule's denominator). */
+  observeRequest (source: string, atMs: number): void {
+    recordRequest(this.state, source, atMs, this.policy)
+  }
+
+  /** The source's block was lifted by an operator: its live block ends and its record is forgiven. */
+  forgive (address: string): void {
+    if (this._state == null) return
+    forgiveSource(this._state, address)
+    const a = normalizeAddress(address)
+    if (a != null) this.dirty.add(`src:${a}`)
+  }
+
+  /** A live block restored with its decision (the decision manager's start). */
+  noteBlock (address: string, untilMs: number): void {
+    const a = normalizeAddress(address)
+    if (a != null) this.state.blocks.set(a, Math.max(untilMs, this.state.blocks.get(a) ?? 0))
+  }
+
+  /** The source's live block ended early (a refutation lifted it): a new block may be decided. */
+  endBlock (address: string): void {
+    this._state?.blocks.delete(address)
+  }
+
+  /** Until when the source's live block holds (null: none). */
+  liveBlockUntil (address: string, nowMs: number): number | null {
+    const until = this._state?.blocks.get(address)
+    return until != null && until > nowMs ? until : null
   }
 
   /** Drops offences outside every window. */

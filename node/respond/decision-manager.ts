@@ -18,6 +18,8 @@ import type { DecisionLogic } from './decision-logic.js'
 import type { Policy } from './policy.js'
 import type { ActionType, DangerEvent, DecideBreakdown, Decision, DecisionTarget, PolicyState } from './policy-types.js'
 import type { ResponderReceipt, ResponderRegistry } from './responder.js'
+import { normalizeAddress } from './address.js'
+import { scannerStateToJSON } from './scanner.js'
 
 export type DecisionStatus = 'pending' | 'active' | 'done' | 'dry-run' | 'failed' | 'expired' | 'released' | 'revoked'
 
@@ -100,8 +102,15 @@ export interface DecisionManager {
   commit: (event: DangerEvent, breakdown: DecideBreakdown) => Promise<HandleResult>
   /** Ends every active quarantine of the cell now (the CLI's `immune-node release <cell>`). */
   release: (cell: string) => Promise<Decision[]>
-  /** Ends one active decision now. */
+  /** Ends one active decision now (a block-source decision's source is forgiven: policy forgiveSource). */
   revoke: (id: string, why?: string) => Promise<DecisionRecord | null>
+  /**
+   * Lifts every block of `address` now: each active block-source decision on
+   * it is revoked (deny list and firewall entry removed by its responder,
+   * audit `revoked`), and the source is forgiven (its live block and
+   * offence record end). What `immune-node unblock` and its API route call.
+   */
+  unblock: (address: string, why?: string) => Promise<DecisionRecord[]>
   /** Active (applied, not yet expired) decisions. */
   active: () => Decision[]
   get: (id: string) => Promise<DecisionRecord | null>
@@ -115,6 +124,8 @@ export interface DecisionManager {
 const LEGACY_OFFENCES_KEY = 'state'
 /** The escalation state, incrementally: `seq` and one record per offender key (`o:<key>`). */
 const SEQ_KEY = 'seq'
+/** The scanner rule's learned anomaly rate (the live blocks are rebuilt from the active decisions at start). */
+const SCANNER_KEY = 'scanner'
 const OFFENDER_PREFIX = 'o:'
 const HOUR_MS = 3_600_000
 const MAX_TIMER_MS = 2 ** 31 - 1
@@ -199,17 +210,21 @@ export function createDecisionManager (components: DecisionManagerComponents, in
       if (list == null) batch.del(OFFENDER_PREFIX + key, { sublevel: offencesDb as never })
       else batch.put(OFFENDER_PREFIX + key, list as never, { sublevel: offencesDb as never })
     }
-    if (changed.length > 0) batch.put(SEQ_KEY, logic.state.seq as never, { sublevel: offencesDb as never })
+    if (changed.length > 0) {
+      batch.put(SEQ_KEY, logic.state.seq as never, { sublevel: offencesDb as never })
+      batch.put(SCANNER_KEY, scannerStateToJSON(logic.state.scanner) as never, { sublevel: offencesDb as never })
+    }
   }
 
   /** The escalation state from its records (or from the legacy one-value table, rewritten as records). */
   const loadState = async (): Promise<void> => {
     const legacy = await offencesDb.get(LEGACY_OFFENCES_KEY)
-    const json: { seq: unknown, offences: Record<string, unknown> } = { seq: 0, offences: {} }
+    const json: { seq: unknown, offences: Record<string, unknown>, scanner?: unknown } = { seq: 0, offences: {} }
     if (legacy != null && typeof legacy === 'object') Object.assign(json, legacy)
     const recs: Array<[string, unknown, number]> = []
     for await (const [key, value] of offencesDb.iterator()) {
       if (key === SEQ_KEY) json.seq = value
+      else if (key === SCANNER_KEY) json.scanner = value
       else if (key.startsWith(OFFENDER_PREFIX) && Array.isArray(value)) {
         recs.push([key.slice(OFFENDER_PREFIX.length), value, Number((value[value.length - 1] as { atMs?: unknown } | undefined)?.atMs) || 0])
       }
@@ -251,6 +266,8 @@ export function createDecisionManager (components: DecisionManagerComponents, in
 
   const undoRecord = async (r: DecisionRecord, status: DecisionStatus, event: AuditEvent, detail?: string): Promise<void> => {
     active.delete(r.decision.id)
+    // an operator lifted a block: the source starts afresh (its expiry needs nothing: the live block ends by its time)
+    if (status === 'revoked' && r.decision.target.kind === 'source' && r.decision.action === 'block-source') logic.forgive(r.decision.target.address)
     const responder = responders.get(r.decision.action)
     let err: string | null = null
     if (responder != null) {
@@ -391,6 +408,11 @@ export function createDecisionManager (components: DecisionManagerComponents, in
       for await (const key of auditDb.keys({ reverse: true, limit: 1 })) auditSeq = Number(key)
       started = true
       await restore()
+      // one live block per source survives the restart: the active block-source decisions hold them
+      for (const r of active.values()) {
+        const d = r.decision
+        if (d.action === 'block-source' && d.target.kind === 'source' && d.expiresAtMs != null) logic.noteBlock(d.target.address, d.expiresAtMs)
+      }
       await prune()
       rearm()
       schedulePrune()
@@ -457,6 +479,17 @@ export function createDecisionManager (components: DecisionManagerComponents, in
       await track(undoRecord(r, 'revoked', 'revoked', why ?? 'revoked on request'))
       rearm()
       return await manager.get(id)
+    },
+    async unblock (raw, why) {
+      const address = normalizeAddress(raw) ?? raw
+      const held = [...active.values()].filter(r => r.decision.action === 'block-source' && r.decision.target.kind === 'source' && r.decision.target.address === address)
+      for (const r of held) await track(undoRecord(r, 'revoked', 'revoked', why ?? `${address} unblocked on request`))
+      logic.forgive(address)
+      if (held.length > 0) await write([], [], true)
+      rearm()
+      const out: DecisionRecord[] = []
+      for (const r of held) { const got = await manager.get(r.decision.id); if (got != null) out.push(got) }
+      return out
     },
     active () {
       return [...active.values()].map(r => r.decision).sort((a, b) => a.createdAtMs - b.createdAtMs)

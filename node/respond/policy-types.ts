@@ -37,22 +37,72 @@ export interface PolicyRule {
   dryRun: boolean | null
 }
 
-/** How repeat offenders (the same source address, or the same cell when there is no source) are treated. */
+/**
+ * How repeat offenders (the same source address, or the same cell when there
+ * is no source) are treated: fail2ban's `bantime.increment`, counted by the
+ * time the offences happened (event time), one burst as one offence.
+ */
 export interface EscalationConfig {
-  /** Offences older than this no longer count. */
+  /** Earlier penalties (source blocks, quarantines) of the same offender within this window lengthen the next one. */
   windowSec: number
-  /** block-source and quarantine durations are multiplied by this for every earlier offence in the window. */
+  /** block-source and quarantine durations are multiplied by this for every earlier penalty in the window... */
   durationMultiplier: number
-  /** Escalated durations never exceed this. */
+  /** ...and never exceed this (the multiplier stops growing once it reaches it). */
   maxDurationSec: number
-  /** A level-1 event is treated as level 2 after this many earlier LOCAL offences within `bumpWindowSec` (0 = never). */
-  bumpLevelAfter: number
-  bumpWindowSec: number
-  /** At most this many offenders are tracked (oldest forgotten first). */
+  /** Penalties whose event times fall within this of the first one of their burst are one offence. */
+  burstSec: number
+  /** At most this many offenders are tracked (least recent forgotten first). */
   maxTracked: number
 }
 
-export type NftablesMode = 'auto' | 'off'
+/** The scanner rule (node/respond/scanner.ts, N1-N3). */
+export interface ScannerConfig {
+  enabled: boolean
+  /** A source's requests and anomalies are counted over this window. */
+  windowSec: number
+  /** At least this many anomalies in the window... */
+  minAnomalies: number
+  /** ...and a binomial tail below this at the learned anomaly rate. */
+  alpha: number
+  /** The anomaly rate before any traffic is seen (level 1 is calibrated to ~1% of normal requests)... */
+  priorRate: number
+  /** ...with the weight of this many requests. */
+  priorRequests: number
+  /** The learned rate never exceeds this (a scanner on a quiet site cannot raise it and hide). */
+  maxRate: number
+  /** The learned rate forgets with this half-life. */
+  halfLifeSec: number
+}
+
+/**
+ * When a source may be blocked (block-source actions): a danger-2 verdict
+ * alone blocks the request only; blocking the source needs strong evidence
+ * (fail2ban's maxretry/findtime, CrowdSec's scenarios).
+ */
+export interface SourceBanConfig {
+  /** This many level-2 offences of one source within findTimeSec (this one included) block it (0 = never on repetition). */
+  maxRetry: number
+  findTimeSec: number
+  /** An adopted signature hit blocks its source at once. */
+  onSignature: boolean
+  /** Peers' reputation-weighted quorum (remote evidence) blocks the source. */
+  onQuorum: boolean
+  /** A level-2 score at least this many times the context's level-2 threshold blocks at once (0 = off). */
+  scoreMargin: number
+  scanner: ScannerConfig
+}
+
+/** The scanner rule's state: per source, [bucket start, normal requests, anomalies] × buckets; the learned rate's decayed counts. */
+export interface ScannerState {
+  sources: Map<string, number[]>
+  requests: number
+  anomalies: number
+  atMs: number
+}
+
+export interface ScannerJSON { requests: number, anomalies: number, atMs: number }
+
+export type NftablesMode = 'off' | 'on' | 'auto'
 
 export interface PolicyConfig {
   /** Record what would have happened without doing it (every rule, unless the rule says otherwise). */
@@ -60,9 +110,16 @@ export interface PolicyConfig {
   /** IPv4/IPv6 addresses and CIDR blocks that are never blocked. */
   allowlist: string[]
   escalation: EscalationConfig
+  sourceBan: SourceBanConfig
   rules: PolicyRule[]
-  /** `auto`: also put blocked sources in an nftables set when running as root and `nft` exists. */
+  /**
+   * The host firewall: `off` (default: the node's deny list only), `on` (blocked
+   * sources also go to an nftables set; start fails when that is impossible),
+   * `auto` (on when nft and CAP_NET_ADMIN are there, else off, logged).
+   */
   nftables: NftablesMode
+  /** The node's own nftables table (inet family); null: `immune_<hash of the data dir>`. */
+  nftablesTable: string | null
 }
 
 export const CELL_TYPES = ['supervised', 'pid', 'process-name', 'http', 'host'] as const
@@ -84,22 +141,48 @@ export interface DangerEvent {
   origin: 'local' | 'remote'
   /** Optional references for the audit trail (alert ids, peer ids, signature ids, score). */
   refs?: Record<string, string | number>
+  /** When the offence happened (the observation's time); default: when decided. Escalation and windows count by it. */
+  atMs?: number
+  /** Decided by an adopted signature that matched (strong evidence: may block the source at once). */
+  signatureHit?: true
+  /** The score over the context's level-2 threshold (a very high score may block the source at once). */
+  scoreMargin?: number
+  /**
+   * The danger rests on evidence that blocks the request only (an innate
+   * probe finding: a scanner's footprint, or a broken link): it never counts
+   * toward blocking the source, except as an anomaly for the scanner rule.
+   */
+  requestOnly?: true
 }
 
 export type DecisionTarget =
   | { kind: 'source', address: string }
   | { kind: 'cell', cell: string }
 
+export type BanBasis = 'repeat' | 'signature' | 'quorum' | 'score' | 'scanner'
+
+/** Whether the evidence is strong enough to block the source, and on what (policy.sourceBan). */
+export interface BanAssessment {
+  ban: boolean
+  basis: BanBasis | null
+  /** One line: what counted. */
+  detail: string
+  /** Level-2 offences of the source within findTimeSec that count toward maxRetry (this one included). */
+  offences: number
+  /** The scanner rule (local events with a source). */
+  scanner?: { requests: number, anomalies: number, rate: number, p: number }
+}
+
 export interface EscalationStep {
-  /** Earlier level-2 offences by the same offender within the window (0 = first offence); local events count local offences only. */
+  /** Earlier penalties (bursts) of the same offender within the window (0 = first); local events count local ones only. */
   step: number
-  /** Earlier local offences (any level) within the bump window. */
-  recentLocalOffences: number
-  /** Factor applied to the base duration (1 on a first offence). */
+  /** Factor applied to the base durations (1 on a first offence), bounded: it stops growing once the longest base reaches maxDurationSec. */
   multiplier: number
-  /** The event's level was raised from 1 to 2 because of repeat local offences. */
+  /** The event's level was raised from 1 to 2 by the scanner rule. */
   levelBumped: boolean
   offenderKey: string
+  /** When the offence happened (the event time that windows count by). */
+  atMs: number
 }
 
 export interface Decision {
@@ -131,7 +214,7 @@ export interface Decision {
 export interface SkippedAction {
   action: ActionType
   rule: string
-  reason: 'remote-invariant' | 'no-source' | 'invalid-source' | 'allowlisted' | 'cell-has-no-process' | 'no-rule'
+  reason: 'remote-invariant' | 'no-source' | 'invalid-source' | 'allowlisted' | 'cell-has-no-process' | 'no-rule' | 'request-only' | 'insufficient-evidence' | 'already-blocked'
   detail: string
 }
 
@@ -141,24 +224,37 @@ export interface DecideBreakdown {
   rule: string | null
   effectiveLevel: 1 | 2
   escalation: EscalationStep
+  /** Whether the source may be blocked (null: the event has no valid source). */
+  ban: BanAssessment | null
 }
 
 export interface OffenceRecord {
+  /** Event time. */
   atMs: number
   origin: 'local' | 'remote'
   level: 1 | 2
+  /** Blocked the request only (never counts toward maxRetry). */
+  requestOnly?: true
+  /** The event led to a penalty that escalates (a source block, a quarantine). */
+  penalty?: true
 }
 
 /** What escalation remembers (in memory; policyStateToJSON/FromJSON persist it). */
 export interface PolicyState {
   /** offender key (`src:<address>` or `cell:<name>`) → offences in the window, oldest first; key order is recency order. */
   offences: Map<string, OffenceRecord[]>
+  /** Source address → until when its one live block holds (one source, one live block at a time). */
+  blocks: Map<string, number>
+  /** The scanner rule's windows and learned rate. */
+  scanner: ScannerState
   /** Increases with every recorded event; part of decision ids. */
   seq: number
 }
 
-/** PolicyState as stored (plain JSON). */
+/** PolicyState as stored (plain JSON; the scanner's windows start empty after a restart). */
 export interface PolicyStateJSON {
   offences: Record<string, OffenceRecord[]>
+  blocks?: Record<string, number>
+  scanner?: ScannerJSON
   seq: number
 }

@@ -130,9 +130,10 @@ describe('GET /metrics of a running daemon', () => {
     const h = families.get('immune_detector_observe_seconds')
     expect(sum(h, { kind: 'http' }, 'immune_detector_observe_seconds_count')).toBe(n)
     expect(sum(families.get('immune_profile_contexts'), { phase: 'guarding' })).toBe(NORMAL_ENDPOINTS)
-    // the default level-2 rule: log, block-source, raise-threat
-    expect(sum(families.get('immune_respond_decisions_total'), { action: 'block-source' })).toBe(1)
-    expect(sum(families.get('immune_respond_decisions_active'), { action: 'block-source' })).toBe(1)
+    // the default level-2 rule: log, block-source, raise-threat; one verdict blocks the request, not yet its source (policy.sourceBan)
+    expect(sum(families.get('immune_respond_decisions_total'), { action: 'log' })).toBe(1)
+    expect(sum(families.get('immune_respond_decisions_total'), { action: 'block-source' })).toBe(0)
+    expect(sum(families.get('immune_respond_decisions_active'), { action: 'raise-threat' })).toBe(1)
     // raised by the local level-2 event (raise-threat applies after the verdict): 2, under attack
     expect(sum(families.get('immune_respond_threat_level'))).toBe(2)
   })

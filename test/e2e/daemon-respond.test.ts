@@ -69,6 +69,8 @@ beforeAll(async () => {
       ],
       learning: { minObservations: MIN_OBS, minDurationSec: 0 },
       policy: {
+        // the response mechanics: one level-2 verdict may block its source here (the default needs strong evidence: test/node/respond/source-ban.test.ts)
+        sourceBan: { maxRetry: 1 },
         rules: [
           { cell: '*', level: 1, actions: ['log'] },
           { cell: '*', level: 2, actions: ['log', { type: 'block-source', durationSec: 3600 }] },

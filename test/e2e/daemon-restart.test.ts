@@ -27,6 +27,8 @@ const CONFIG = {
   cells: [tinyAppCell('web', { extra: { env: { TINY_APP_STOP_DELAY_MS: '600' } } })],
   learning: { minObservations: MIN_OBS, minDurationSec: 0 },
   policy: {
+    // the response mechanics: one level-2 verdict may block its source here (the default needs strong evidence: test/node/respond/source-ban.test.ts)
+    sourceBan: { maxRetry: 1 },
     rules: [
       { cell: '*', level: 1, actions: ['log'] },
       { cell: '*', level: 2, actions: ['log', { type: 'block-source', durationSec: 3600 }] },

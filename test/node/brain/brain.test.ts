@@ -21,12 +21,22 @@ describe('node/brain', () => {
     expect(assessDanger(danger({ profile: null })).level).toBe(0)
   })
 
-  it('level 2 blocks the request and the source, raises the threat, corroborates and asks clonal selection; level 0 does nothing', () => {
+  it('level 2 blocks the request; the source only on strong evidence (three offences); raises the threat, corroborates, asks clonal selection; level 0 does nothing', () => {
     const clock = createManualClock()
     const brain = createBrain({ clock, policy: createPolicy({}, [{ name: 'web', type: 'http' }]) })
+    const first = brain.onDanger(danger())
+    expect(first.verdict).toBe('block')
+    expect(first.breakdown?.decisions.map(d => d.action)).toEqual(['log', 'raise-threat'])
+    expect(first.breakdown?.skipped).toMatchObject([{ action: 'block-source', reason: 'insufficient-evidence' }])
+    expect(first.breakdown?.ban).toMatchObject({ ban: false, offences: 1 })
+    expect(brain.isDenied('203.0.113.5')).toBe(false)
+    clock.advance(1000)
+    brain.onDanger(danger())
+    clock.advance(1000)
     const r = brain.onDanger(danger())
     expect(r.verdict).toBe('block')
     expect(r.breakdown?.decisions.map(d => d.action)).toEqual(['log', 'block-source', 'raise-threat'])
+    expect(r.breakdown?.ban).toMatchObject({ ban: true, basis: 'repeat', offences: 3 })
     expect(r.event?.refs).toMatchObject({ score: 7.5, signals: 'profile' })
     expect(brain.isDenied('203.0.113.5')).toBe(true)
     expect(brain.threat.level()).toBe(2)
@@ -69,16 +79,18 @@ describe('node/brain', () => {
   it('remote evidence: a quorum block never quarantines or terminates, and a refutation lifts exactly its holds', () => {
     const clock = createManualClock()
     const brain = createBrain({ clock, policy: createPolicy({ rules: [{ cell: '*', level: 2, actions: ['block-source', 'quarantine', 'terminate-and-renew'] }] }) }, { remoteCell: 'edge' })
-    const local = brain.onDanger(danger({ cell: 'edge' }))
     const remote = brain.onRemoteBlock({ address: '203.0.113.5', untilMs: clock.now() + 60_000, why: 'quorum' })
     expect(remote.event).toMatchObject({ cell: 'edge', origin: 'remote', context: 'peer quorum' })
     expect(remote.breakdown.decisions.map(d => d.action)).toEqual(['block-source'])
+    expect(remote.breakdown.ban).toMatchObject({ ban: true, basis: 'quorum' })
     expect(remote.breakdown.skipped.map(s => s.reason)).toEqual(['remote-invariant', 'remote-invariant'])
+    // a local signature hit while the quorum's block holds: one live block per source
+    const local = brain.onDanger(danger({ cell: 'edge', signature: { indicator: sig, origin: 'local' } }))
+    expect(local.breakdown?.skipped.map(s => s.reason)).toContain('already-blocked')
+    expect(brain.denyList.get('203.0.113.5')?.decisionIds).toEqual([remote.breakdown.decisions[0].id])
     const ids = brain.onRemoteUnblock('203.0.113.5')
     expect(ids).toEqual([remote.breakdown.decisions[0].id])
-    // the local decision still holds the address
-    expect(brain.isDenied('203.0.113.5')).toBe(true)
-    expect(brain.denyList.get('203.0.113.5')?.decisionIds).toEqual(local.breakdown!.decisions.filter(d => d.action === 'block-source').map(d => d.id))
+    expect(brain.isDenied('203.0.113.5')).toBe(false)
     expect(brain.onRemoteUnblock('203.0.113.5')).toEqual([])
   })
 

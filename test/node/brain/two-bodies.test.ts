@@ -51,6 +51,8 @@ let stopDetection: () => Promise<void>
 let pipeline: Pipeline
 /** What the daemon's body handed its brain, in order. */
 let dangers: Danger[]
+/** What the daemon's body handed its brain, in order: dangers and normal requests (the scanner rule's denominator). */
+let inputs: Array<{ danger: Danger } | { source: string, atMs: number }>
 let daemonReactions: Reaction[]
 
 const item = (q: string, source: string): HttpObservation => ({ kind: 'http', time: clock.now(), method: 'GET', path: '/item', query: q, body: '', headers: {}, source })
@@ -88,10 +90,13 @@ beforeEach(async () => {
   respond = createResponseSystem({ clock, store }, { config })
   await respond.start()
   dangers = []
+  inputs = []
   daemonReactions = []
   const brain = respond.brain
   const onDanger = brain.onDanger.bind(brain)
-  brain.onDanger = (d: Danger): Reaction => { dangers.push(structuredClone(d)); const r = onDanger(d); daemonReactions.push(r); return r }
+  brain.onDanger = (d: Danger): Reaction => { dangers.push(structuredClone(d)); inputs.push({ danger: structuredClone(d) }); const r = onDanger(d); daemonReactions.push(r); return r }
+  const onRequest = brain.onRequest.bind(brain)
+  brain.onRequest = (source: string, atMs?: number): void => { inputs.push({ source, atMs: atMs ?? clock.now() }); onRequest(source, atMs) }
   const detection = createDetection({ clock, store, logger, sensitivity: (c) => brain.sensitivity(c) }, { config, snapshotIntervalMs: 3_600_000 })
   await detection.start()
   stopDetection = async () => { await detection.stop() }
@@ -122,30 +127,49 @@ describe('one brain, two bodies', () => {
     const { host, remoteBlocks } = simHost()
     const simReactions: Reaction[] = []
     let replayed = 0
-    /** Hand the simulated host what the daemon's body handed its brain since the last call. */
+    /** Hand the simulated host what the daemon's body handed its brain since the last call (the training's normal requests too). */
     const replay = (): void => {
-      for (; replayed < dangers.length; replayed++) simReactions.push(host.node.onDanger(dangers[replayed]))
+      for (; replayed < inputs.length; replayed++) {
+        const x = inputs[replayed]
+        if ('danger' in x) simReactions.push(host.node.onDanger(x.danger))
+        else host.node.onRequest(x.source, x.atMs)
+      }
     }
+    replay()
 
-    // 1. attacks the profile finds (level 2), twice from the same source: block-source, then escalated
+    // 1. an attack the profile finds (level 2): the request is blocked, the source is not (one offence is not strong evidence)
     const attacker = '203.0.113.9'
     const a1 = await pipeline.observeHttp(CELL, item("id=1'+union+select+password+from+users--", attacker))
     replay()
+    expect(a1.verdict).toBe('block')
+    expect(respond.denyList.isDenied(attacker)).toBe(false)
+    expect(host.isDenied(attacker, clock.now())).toBe(false)
+    // ...it goes on: the repeated offences (or the signature clonal selection made of the first) block the source in both bodies
+    for (let i = 0; i < 2 && !respond.denyList.isDenied(attacker); i++) {
+      clock.advance(1000)
+      expect((await pipeline.observeHttp(CELL, item("id=1'+union+select+password+from+users--", attacker))).verdict).toBe('block')
+      replay()
+    }
+    expect(respond.denyList.isDenied(attacker)).toBe(true)
+    expect(host.isDenied(attacker, clock.now())).toBe(true)
+    const attackerDangers = dangers.length
     clock.advance(1000)
     // 2. an adopted peer signature hits (a signature hit, from another source)
     const sig = makeSignature({ context: 'get /item', parameter: 'id', tokens: ['etc', 'passwd'], generator: 'clonal-token-set/1', sampleCount: 1 })
     await collab.signatures.record(sig, ALICE, { adopted: true, code: 'adopted', reason: 'vetted', normalMatches: 0, normalChecked: 100, sample: [] })
     const a2 = await pipeline.observeHttp(CELL, item('id=../../etc/passwd', '203.0.113.10'))
     replay()
-    expect(a1.verdict).toBe('block')
     expect(a2.verdict).toBe('block')
-    expect(dangers.map(d => d.signature != null ? 'signature' : `profile ${d.profile?.level}`)).toEqual(['profile 2', 'signature'])
+    expect(dangers.map(d => d.signature != null ? 'signature' : `profile ${d.profile?.level}`).slice(0, 1)).toEqual(['profile 2'])
+    expect(dangers[attackerDangers].signature?.indicator.id).toBe(sig.id)
+    // a signature hit is strong evidence: its source is blocked at once
+    expect(respond.denyList.isDenied('203.0.113.10')).toBe(true)
 
     // 3. the deny list now holds both sources in both bodies: the next request from them is blocked without scoring
     expect((await pipeline.observeHttp(CELL, item('id=5', attacker))).verdict).toBe('block')
     expect(host.isDenied(attacker, clock.now())).toBe(true)
     replay()
-    expect(dangers).toHaveLength(2)
+    expect(dangers).toHaveLength(attackerDangers + 1)
 
     // 4. peers' alerts about a third source, through each body's own intake: a reputation-weighted quorum blocks it
     const named = '198.51.100.77'
@@ -159,8 +183,9 @@ describe('one brain, two bodies', () => {
     expect(remoteBlocks).toEqual([named])
 
     // same reactions, same decisions (ids included: same time, same escalation state)
-    expect(daemonReactions).toHaveLength(2)
-    expect(daemonReactions.flatMap(r => r.breakdown?.decisions.map(d => d.action) ?? [])).toEqual(['log', 'block-source', 'raise-threat', 'log', 'block-source', 'raise-threat'])
+    expect(daemonReactions).toHaveLength(attackerDangers + 1)
+    expect(daemonReactions[0].breakdown?.decisions.map(d => d.action)).toEqual(['log', 'raise-threat'])
+    expect(daemonReactions.flatMap(r => r.breakdown?.decisions.filter(d => d.action === 'block-source').map(d => (d.target as { address: string }).address) ?? [])).toEqual([attacker, '203.0.113.10'])
     expect(simReactions.map(r => r.verdict)).toEqual(daemonReactions.map(r => r.verdict))
     expect(simReactions.map(r => r.signals)).toEqual(daemonReactions.map(r => r.signals))
     expect(simReactions.map(r => r.breakdown?.decisions.map(shape))).toEqual(daemonReactions.map(r => r.breakdown?.decisions.map(shape)))

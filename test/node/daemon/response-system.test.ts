@@ -21,6 +21,7 @@ describe('ResponseSystem: from the config to real responses on a supervised cell
       cells: [{ name: 'web', type: 'supervised', command: 'sleep', args: ['1000'], stdio: 'ignore', renewIntervalSec: 600, renewUnderThreatFactor: 10 }],
       policy: {
         nftables: 'off',
+        sourceBan: { maxRetry: 1 },
         rules: [
           { cell: 'web', level: 1, actions: ['log', { type: 'quarantine', durationSec: 60 }] },
           { cell: 'web', level: 2, actions: ['log', { type: 'block-source', durationSec: 600 }, { type: 'raise-threat', durationSec: 300 }, { type: 'terminate-and-renew', graceSec: 2 }] }

@@ -43,8 +43,10 @@ async function closeStore (s: Store): Promise<void> {
   stores.splice(stores.indexOf(s), 1)
 }
 
+// the manager's mechanics: one level-2 offence may block its source here (the default needs three: test/node/respond/source-ban.test.ts)
 const policyData = {
   escalation: { windowSec: 86_400, durationMultiplier: 2 },
+  sourceBan: { maxRetry: 1 },
   rules: [
     { cell: '*', level: 1, actions: ['log'] },
     { cell: '*', level: 2, actions: ['log', { type: 'block-source', durationSec: 3600 }, { type: 'raise-threat', durationSec: 600 }, { type: 'quarantine', durationSec: 120 }] },
@@ -129,7 +131,13 @@ describe('DecisionManager', () => {
     expect(b.manager.active().map(d => d.action)).toEqual(['block-source'])
     const expired = (await b.manager.audit()).filter(x => x.event === 'expired')
     expect(expired.map(x => [x.action, x.detail])).toEqual([['raise-threat', 'expired while the node was down']])
-    // the same source again: escalation remembers the first offence (3600 s x 2)
+    // the same source again while its block holds: one live block per source (the restart remembers it)
+    const during = await b.manager.handle(attack)
+    expect(during.decisions.find(d => d.action === 'block-source')).toBeUndefined()
+    expect(during.skipped.find(x => x.action === 'block-source')?.reason).toBe('already-blocked')
+    // after it ends: escalation remembers the first block (3600 s x 2)
+    b.clock.advance(3_000_000)
+    await until(() => b.manager.active().length === 0, 'the first block expires')
     const again = await b.manager.handle(attack)
     const block = again.decisions.find(d => d.action === 'block-source')
     expect(block?.params.durationSec).toBe(7200)

@@ -18,7 +18,7 @@ describe('respond metrics', () => {
     const clock = createManualClock()
     const store = createStore({ dataDir: dir })
     await store.open()
-    const policy = createPolicy({ rules: [{ cell: '*', level: 2, actions: ['log', 'block-source', 'raise-threat', 'quarantine'] }] }, [{ name: 'app', type: 'pid' }])
+    const policy = createPolicy({ sourceBan: { maxRetry: 1 }, rules: [{ cell: '*', level: 2, actions: ['log', 'block-source', 'raise-threat', 'quarantine'] }] }, [{ name: 'app', type: 'pid' }])
     const denyList = createDenyList({ clock })
     const threat = createThreatLevel({ clock })
     const node = createNodeMetrics()

@@ -28,7 +28,9 @@ function ev (over: Partial<DangerEvent> = {}): DangerEvent {
 describe('policy decide()', () => {
   const policy = createPolicy({
     allowlist: ['10.0.0.0/8', '2001:db8::/32', '198.51.100.7'],
-    escalation: { windowSec: 3600, durationMultiplier: 2, maxDurationSec: 2000, bumpLevelAfter: 3, bumpWindowSec: 600 },
+    escalation: { windowSec: 3600, durationMultiplier: 2, maxDurationSec: 2000, burstSec: 0 },
+    // the rules' mechanics: one level-2 offence may block its source here (the default evidence rules: source-ban.test.ts)
+    sourceBan: { maxRetry: 1 },
     rules: [
       { cell: '*', level: 1, actions: ['log'] },
       { cell: '*', level: 2, actions: ALL_ACTIONS },
@@ -66,7 +68,7 @@ describe('policy decide()', () => {
           const e = ev({ cell, level, origin: 'remote' })
           const bd = decideWithBreakdown(e, state, policy, T0 + i)
           expect(bd.decisions.some(d => d.action === 'quarantine' || d.action === 'terminate-and-renew')).toBe(false)
-          state = recordOffence(state, e, bd.effectiveLevel, policy, T0 + i)
+          state = recordOffence(state, e, bd, policy, T0 + i)
         }
       }
     }
@@ -113,52 +115,36 @@ describe('policy decide()', () => {
     expect(decide(ev({ cell: 'web' }), emptyPolicyState(), globalDry, T0).every(d => !d.dryRun)).toBe(true)
   })
 
-  it('escalation: durations double per earlier level-2 offence in the window, capped; the window forgets', () => {
+  it('escalation: durations double per earlier block in the window (one live block at a time), capped; the window forgets', () => {
     const state = emptyPolicyState()
     const durations: number[] = []
-    for (let i = 0; i < 6; i++) {
-      const now = T0 + i * 1000
+    let now = T0
+    for (let i = 0; i < 5; i++) {
       const bd = decideWithBreakdown(ev(), state, policy, now)
       const block = bd.decisions.find(d => d.action === 'block-source')
       durations.push(block?.params.durationSec as number)
       expect(block?.escalation.step).toBe(i)
-      recordOffence(state, ev(), bd.effectiveLevel, policy, now)
+      recordOffence(state, ev(), bd, policy, now)
+      // while it holds, the source gets no second block
+      expect(decideWithBreakdown(ev(), state, policy, now + 1000).skipped.find(x => x.action === 'block-source')?.reason).toBe('already-blocked')
+      now += (block?.params.durationSec as number) * 1000 + 1000
+      if (now - T0 > 3_000_000) break
     }
-    expect(durations).toEqual([600, 1200, 2000, 2000, 2000, 2000])
-    // quarantine escalates the same way (60 → 120 ...)
-    expect(decide(ev(), state, policy, T0 + 10_000).find(d => d.action === 'quarantine')?.params.durationSec).toBe(2000)
+    expect(durations).toEqual([600, 1200, 2000])
     // another source is a first offender
-    expect(decide(ev({ source: '203.0.113.200' }), state, policy, T0 + 10_000).find(d => d.action === 'block-source')?.params.durationSec).toBe(600)
+    expect(decide(ev({ source: '203.0.113.200' }), state, policy, now).find(d => d.action === 'block-source')?.params.durationSec).toBe(600)
     // after the window (3600 s) the offender starts again
-    const later = T0 + 3_700_000
+    const later = now + 3_700_000
     expect(decide(ev(), state, policy, later).find(d => d.action === 'block-source')?.params.durationSec).toBe(600)
     pruneOffences(state, policy, later)
     expect(state.offences.size).toBe(0)
-  })
-
-  it('escalation: a level-1 event becomes level 2 after N recent local offences (never for remote)', () => {
-    const state = emptyPolicyState()
-    const levels: number[] = []
-    for (let i = 0; i < 5; i++) {
-      const now = T0 + i * 1000
-      const bd = decideWithBreakdown(ev({ level: 1 }), state, policy, now)
-      levels.push(bd.effectiveLevel)
-      recordOffence(state, ev({ level: 1 }), bd.effectiveLevel, policy, now)
-    }
-    expect(levels).toEqual([1, 1, 1, 2, 2])
-    const bumped = decideWithBreakdown(ev({ level: 1 }), state, policy, T0 + 6000)
-    expect(bumped.escalation.levelBumped).toBe(true)
-    expect(bumped.decisions[0].reason).toContain('bumped from 1')
-    // remote events are never bumped
-    expect(decideWithBreakdown(ev({ level: 1, origin: 'remote' }), state, policy, T0 + 6000).effectiveLevel).toBe(1)
-    // outside the bump window (600 s) the level stays 1
-    expect(decideWithBreakdown(ev({ level: 1 }), state, policy, T0 + 700_000).effectiveLevel).toBe(1)
+    expect(state.blocks.size).toBe(0)
   })
 
   it('bounds what escalation remembers (maxTracked offenders)', () => {
     const small = createPolicy({ escalation: { maxTracked: 3 } }, cells)
     const state = emptyPolicyState()
-    for (let i = 0; i < 10; i++) recordOffence(state, ev({ source: `192.0.2.${i}` }), 2, small, T0 + i)
+    for (let i = 0; i < 10; i++) recordOffence(state, ev({ source: `192.0.2.${i}` }), { effectiveLevel: 2, decisions: [] }, small, T0 + i)
     expect([...state.offences.keys()]).toEqual(['src:192.0.2.7', 'src:192.0.2.8', 'src:192.0.2.9'])
   })
 
@@ -191,16 +177,19 @@ describe('policy decide()', () => {
 describe('policy state persistence', () => {
   it('round-trips through JSON and skips malformed entries', async () => {
     const { createPolicy, decide, emptyPolicyState, recordOffence, policyStateToJSON, policyStateFromJSON } = await import('../../../node/respond/index.js')
-    const policy = createPolicy({})
+    const policy = createPolicy({ sourceBan: { maxRetry: 1 } })
     const state = emptyPolicyState()
     const ev = { cell: 'web', level: 2 as const, source: '192.0.2.7', context: 'get /', explanation: 'x', origin: 'local' as const }
-    recordOffence(state, ev, 2, policy, 1_000)
+    const { decideWithBreakdown } = await import('../../../node/respond/index.js')
+    recordOffence(state, ev, decideWithBreakdown(ev, state, policy, 1_000), policy, 1_000)
     const json = JSON.parse(JSON.stringify(policyStateToJSON(state)))
     const back = policyStateFromJSON(json)
     expect([...back.offences.entries()]).toEqual([...state.offences.entries()])
+    expect([...back.blocks.entries()]).toEqual([['192.0.2.7', 1_000 + 3_600_000]])
     expect(back.seq).toBe(1)
-    // the restored state escalates like the original
-    expect(decide(ev, back, policy, 2_000)[1].escalation.step).toBe(1)
+    // the restored state remembers the live block, and escalates like the original once it ends
+    expect(decideWithBreakdown(ev, back, policy, 2_000).skipped.map(x => x.reason)).toContain('already-blocked')
+    expect(decide(ev, back, policy, 3_700_000).find(d => d.action === 'block-source')?.escalation.step).toBe(1)
     expect(policyStateFromJSON({ offences: { 'src:x': [{ atMs: 'no' }], 'src:y': 'no' }, seq: 3 }).offences.size).toBe(0)
     expect(policyStateFromJSON(null).offences.size).toBe(0)
   })
