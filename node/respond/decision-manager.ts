@@ -220,7 +220,13 @@ export function createDecisionManager (components: DecisionManagerComponents, in
   const loadState = async (): Promise<void> => {
     const legacy = await offencesDb.get(LEGACY_OFFENCES_KEY)
     const json: { seq: unknown, offences: Record<string, unknown>, scanner?: unknown } = { seq: 0, offences: {} }
-    if (legacy != null && typeof legacy === 'object') Object.assign(json, legacy)
+    if (legacy != null && typeof legacy === 'object') {
+      Object.assign(json, legacy)
+      // the legacy table comes from the policy before sourceBan, where every level-2 offence was a penalty
+      for (const list of Object.values(json.offences)) {
+        if (Array.isArray(list)) for (const o of list as Array<{ level?: unknown, penalty?: unknown }>) if (o != null && o.level === 2) o.penalty = true
+      }
+    }
     const recs: Array<[string, unknown, number]> = []
     for await (const [key, value] of offencesDb.iterator()) {
       if (key === SEQ_KEY) json.seq = value

@@ -36,7 +36,7 @@ async function value (m: NodeMetrics, name: string, labels: Record<string, strin
 
 async function run (name: string, failOn: string, f: (rs: ReturnType<typeof createResponseSystem>, m: NodeMetrics, nft: ReturnType<typeof fakeNft>) => Promise<void>): Promise<void> {
   const nft = fakeNft(name, failOn)
-  const config = validateConfig({ dataDir: join(dir, name), cells: [{ name: 'shop', type: 'http' }] })
+  const config = validateConfig({ dataDir: join(dir, name), cells: [{ name: 'shop', type: 'http' }], policy: { sourceBan: { maxRetry: 1 } } })
   const clock = createManualClock()
   const store = createStore({ dataDir: config.dataDir })
   await store.open()
