@@ -10,7 +10,7 @@ interface StatusView {
   addresses: string[]
   threatLevel: number
   communities?: string[]
-  contexts: Array<{ context: string, phase: string, count: number, cell?: string }>
+  contexts: Array<{ context: string, phase: string, count: number, cell?: string, progress?: LearningProgressView }>
   cells: Array<{ name: string, type: string, phase: string, pid?: number | null, count?: number, state?: string }>
   decisions: Array<{ id: string, action: string, target: string, expiresAtMs?: number | null, dryRun?: boolean }>
   peers: Array<{ id: string, reputation: number, blacklisted: boolean, selfish?: boolean, gossipsubScore: number }>
@@ -18,6 +18,32 @@ interface StatusView {
   signatures: { adopted: number, rejected: number, local?: number }
   /** Whole counts (the lists above are capped by budgets.statusEntries). */
   totals?: { contexts: number, decisions: number, denyList: number }
+}
+
+interface LearningProgressView { learned: number, minObservations: number, sources: number, minSources: number, guardingNotBeforeMs: number }
+
+/** "7 m 12 s", "2 h 5 m", "40 s". */
+export function formatDuration (sec: number): string {
+  const s = Math.max(0, Math.ceil(sec))
+  if (s < 60) return `${s} s`
+  if (s < 3600) return `${Math.floor(s / 60)} m ${s % 60} s`
+  if (s < 86_400) return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} m`
+  return `${Math.floor(s / 86_400)} d ${Math.floor((s % 86_400) / 3600)} h`
+}
+
+/**
+ * A learning context's progress for a person: "251/200 observations, guarding
+ * in 7 m 12 s"; what it still lacks is named ("1/3 sources"), and when nothing
+ * is missing but time, the time left.
+ */
+export function formatLearningProgress (p: LearningProgressView, nowMs: number): string {
+  const parts = [`${p.learned}/${p.minObservations} observations`]
+  if (p.minSources > 1 || p.sources < p.minSources) parts.push(`${p.sources}/${p.minSources} sources`)
+  const leftSec = (p.guardingNotBeforeMs - nowMs) / 1000
+  const countsMet = p.learned >= p.minObservations && p.sources >= p.minSources
+  if (countsMet) parts.push(leftSec > 0 ? `guarding in ${formatDuration(leftSec)}` : 'guarding within a second')
+  else if (leftSec > 0) parts.push(`at least ${formatDuration(leftSec)} more`)
+  return parts.join(', ')
 }
 
 function ago (sec: number): string {
@@ -38,7 +64,7 @@ export function formatStatus (s: StatusView, nowMs = Date.now()): string {
   const totalContexts = s.totals?.contexts ?? s.contexts.length
   const shownNote = totalContexts > s.contexts.length ? `, ${s.contexts.length} shown: ${s.contexts.length - learning} guarding, ${learning} learning` : ` (${s.contexts.length - learning} guarding, ${learning} learning)`
   lines.push(`contexts: ${totalContexts}${shownNote}`)
-  for (const c of s.contexts.slice(0, 20)) lines.push(`  ${c.phase.padEnd(9)} ${String(c.count).padStart(7)}  ${c.context}`)
+  for (const c of s.contexts.slice(0, 20)) lines.push(`  ${c.phase.padEnd(9)} ${String(c.count).padStart(7)}  ${c.context}${c.progress != null ? `  (${formatLearningProgress(c.progress, nowMs)})` : ''}`)
   if (totalContexts > 20) lines.push(`  … ${totalContexts - 20} more (GET /contexts for all)`)
   const totalDecisions = s.totals?.decisions ?? s.decisions.length
   lines.push(`decisions in force: ${totalDecisions}${totalDecisions > s.decisions.length ? ` (the newest ${s.decisions.length} below; GET /decisions for all)` : ''}`)

@@ -5,7 +5,7 @@
  */
 import type { DangerLevel, HttpObservation, HttpStatusReport, Phase, ProcessObservation, Score } from '../observation.js'
 import type { InnateFinding } from '../innate/index.js'
-import type { StormFinding } from '../detector/index.js'
+import type { LearningProgress, StormFinding } from '../detector/index.js'
 
 export interface CellRef {
   /** Cell name as policy and status know it (`ingest` for the ingest API's default software). */
@@ -36,6 +36,8 @@ export interface ContextStatus {
   count: number
   /** When the context was first seen (epoch ms; the learning age in /metrics and the dashboard read it). */
   firstSeenMs: number
+  /** While learning: what it has and needs (status prints "251/200 observations, guarding in 7 m 12 s"). */
+  progress?: LearningProgress
 }
 
 export interface Detection {

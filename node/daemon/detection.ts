@@ -51,6 +51,8 @@ export interface DetectionInit {
   kinds?: readonly DetectorKind<any>[]
   /** How often profiles are snapshotted (and the journal truncated). */
   snapshotIntervalMs?: number
+  /** How often learning contexts whose time is up are switched to guarding (default 1 s). */
+  promoteIntervalMs?: number
 }
 
 /**
@@ -114,7 +116,7 @@ export function createDetection (c: DetectionComponents, init: DetectionInit): D
   const params = detectorParamsFromConfig(config)
   const priors = config.learning.mode === 'hard' && config.learning.priors.length > 0 ? createHttpPriors(httpPriorRules(config.learning.priors)) : undefined
   const journal: Sublevel = store.sub(JOURNAL_SUBLEVEL)
-  const detectorLogger = { warn: (o: Record<string, unknown>, m?: string) => { logger.warn(o, m) } }
+  const detectorLogger = { warn: (o: Record<string, unknown>, m?: string) => { logger.warn(o, m) }, info: (o: Record<string, unknown>, m?: string) => { if (replayTimeMs == null) logger.info(o, m) } }
 
   const kinds: DetectorKindRegistry = createDetectorKindRegistry(init.kinds ?? BUILTIN_DETECTOR_KINDS)
   /** Every detector by its set name (`http:<cell>`, `process`), with its kind: journal, snapshots, replay and status walk this. */
@@ -193,6 +195,7 @@ export function createDetection (c: DetectionComponents, init: DetectionInit): D
   let pending: JournalEntry[] = []
   let inFlight: Promise<void> | null = null
   let timer: TimerHandle | null = null
+  let promoteTimer: TimerHandle | null = null
   let started = false
 
   const key = (n: number): string => String(n).padStart(16, '0')
@@ -296,6 +299,10 @@ export function createDetection (c: DetectionComponents, init: DetectionInit): D
       timer = clock.setInterval(() => {
         void snapshot().catch((err: unknown) => { logger.error({ err }, 'profile snapshot failed') })
       }, init.snapshotIntervalMs ?? 5000)
+      // a context whose learning time is up guards now, not at its next observation
+      promoteTimer = clock.setInterval(() => {
+        for (const d of detectors.values()) d.detector.promoteDue()
+      }, init.promoteIntervalMs ?? 1000)
     },
 
     async stop () {
@@ -303,6 +310,8 @@ export function createDetection (c: DetectionComponents, init: DetectionInit): D
       started = false
       if (timer != null) clock.clearInterval(timer)
       timer = null
+      if (promoteTimer != null) clock.clearInterval(promoteTimer)
+      promoteTimer = null
       await snapshot()
       for (const d of detectors.values()) await d.detector.stop()
     },
@@ -371,7 +380,7 @@ export function createDetection (c: DetectionComponents, init: DetectionInit): D
 
     contexts (): ContextStatus[] {
       const out: ContextStatus[] = []
-      for (const d of detectors.values()) for (const s of d.detector.statuses()) out.push({ cell: d.kind.statusCell(d.cell, s.context), context: s.context, phase: s.phase, count: s.seen, firstSeenMs: s.firstSeenMs })
+      for (const d of detectors.values()) for (const s of d.detector.statuses()) out.push({ cell: d.kind.statusCell(d.cell, s.context), context: s.context, phase: s.phase, count: s.seen, firstSeenMs: s.firstSeenMs, ...(s.progress != null ? { progress: s.progress } : {}) })
       return out
     }
   }

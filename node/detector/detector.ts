@@ -63,6 +63,8 @@ export type { PriorCheck } from '../profile-types.js'
 
 export interface DetectorLogger {
   warn: (obj: Record<string, unknown>, msg?: string) => void
+  /** Phase changes (a context starts guarding). */
+  info?: (obj: Record<string, unknown>, msg?: string) => void
 }
 
 export interface DetectorComponents<O> {
@@ -110,6 +112,18 @@ export interface ContextStatus {
   established: boolean
   /** Observations not learned because of the source share or a dangerous second opinion. */
   refused: number
+  /** While learning: what tolerization still needs (observations, sources, time). */
+  progress?: LearningProgress
+}
+
+/** What a learning context has and what it needs before it guards (all three must be met). */
+export interface LearningProgress {
+  learned: number
+  minObservations: number
+  sources: number
+  minSources: number
+  /** When the minimum learning time is over (epoch ms; firstSeenMs + minDurationSec). */
+  guardingNotBeforeMs: number
 }
 
 interface ContextState {
@@ -160,6 +174,8 @@ export interface Detector<O> {
   raiseSensitivity: (context: string, factor: number, untilMs: number) => void
   status: (context: string) => ContextStatus | undefined
   statuses: () => ContextStatus[]
+  /** Switches to guarding every learning context whose learning period is over (a timer calls this). */
+  promoteDue: () => string[]
   /** Writes every changed profile now. */
   flush: () => Promise<void>
 }
@@ -293,6 +309,7 @@ class DetectorImpl<O> implements Detector<O> {
     state.thresholds = computeThresholds(state.calibration, p.targetFpr1, p.targetFpr2, p)
     state.phase = 'guarding'
     state.tolerizedAtMs = now
+    this.logger?.info?.({ set: this.profiles.name, context, phase: 'guarding', learned: this.profiles.get(context)?.count ?? null, sources: state.distinct, afterSec: Math.round((now - state.firstSeenMs) / 1000) }, `context ${context} is guarding (learning done)`)
     this.profiles.establish(context, this.guardingCount > 0)
     this.forgetYoung(context, state)
     this.metaDirty = true
@@ -522,7 +539,30 @@ class DetectorImpl<O> implements Detector<O> {
     }
     if (s.tolerizedAtMs != null) st.tolerizedAtMs = s.tolerizedAtMs
     if (s.thresholds != null) st.thresholds = s.thresholds
+    if (s.phase === 'learning') {
+      const p = this.params
+      st.progress = { learned: m.count, minObservations: p.minObservations, sources: s.distinct, minSources: p.minSources, guardingNotBeforeMs: s.firstSeenMs + p.minDurationSec * 1000 }
+    }
     return st
+  }
+
+  /**
+   * Switches to guarding every learning context whose learning period is
+   * over: a context that has its observations and sources but waited only for
+   * minDurationSec guards when the time is up (the daemon calls this on a
+   * timer), not at its next observation. Returns the contexts switched.
+   */
+  promoteDue (): string[] {
+    const now = this.clock.now()
+    const out: string[] = []
+    for (const [context, state] of this.states) {
+      if (state.phase === 'guarding') continue
+      const model = this.profiles.get(context)
+      if (model == null || !this.tolerized(state, model, now)) continue
+      this.toGuarding(context, state, now)
+      out.push(context)
+    }
+    return out
   }
 
   statuses (): ContextStatus[] {

@@ -1,5 +1,5 @@
 export { createDetector } from './detector.js'
-export type { Detector, DetectorComponents, DetectorResult, ContextStatus, PriorCheck, DetectorLogger } from './detector.js'
+export type { Detector, DetectorComponents, DetectorResult, ContextStatus, LearningProgress, PriorCheck, DetectorLogger } from './detector.js'
 export { createDetectorParams, defaultDetectorParams, validateDetectorParams } from './detector-params.js'
 export type { DetectorParams } from './detector-params.js'
 export { computeThresholds, thresholdFor } from './thresholds.js'

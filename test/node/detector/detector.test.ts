@@ -55,6 +55,30 @@ describe('tolerization', () => {
     expect(t.det.status('get /p')!.phase).toBe('guarding')
   })
 
+  it('progress while learning, and guarding on the timer when the time is up (no further request needed)', () => {
+    const app = new FakeApp(2, 1_700_000_000_000, 100)
+    const { clock, det, feed } = setup({ minObservations: 20, minDurationSec: 60 })
+    for (let i = 0; i < 30; i++) feed(req(app))
+    const st = det.status('get /p')!
+    expect(st.phase).toBe('learning')
+    expect(st.progress).toMatchObject({ learned: 30, minObservations: 20, minSources: 5, guardingNotBeforeMs: st.firstSeenMs + 60_000 })
+    expect(st.progress!.sources).toBeGreaterThanOrEqual(5)
+    clock.set(st.firstSeenMs + 59_999)
+    expect(det.promoteDue()).toEqual([])
+    clock.set(st.firstSeenMs + 60_000)
+    expect(det.promoteDue()).toEqual(['get /p'])
+    expect(det.status('get /p')).toMatchObject({ phase: 'guarding' })
+    expect(det.status('get /p')!.progress).toBeUndefined()
+    expect(det.promoteDue()).toEqual([])
+    // too few observations: the timer does not promote it
+    const t = setup({ minObservations: 50, minDurationSec: 10 })
+    const app2 = new FakeApp(3, t.clock.now(), 100)
+    for (let i = 0; i < 10; i++) t.feed(req(app2))
+    t.clock.advance(3_600_000)
+    expect(t.det.promoteDue()).toEqual([])
+    expect(t.det.status('get /p')!.progress).toMatchObject({ learned: 10, minObservations: 50 })
+  })
+
   it('params are validated with IMMUNE_ERR_INVALID_PARAMS naming the field', () => {
     for (const [bad, field] of [[{ targetFpr1: 0.001, targetFpr2: 0.01 }, 'detector.targetFpr2'], [{ minObservations: 0, minDurationSec: 0 }, 'detector.minObservations'], [{ guardLearnEvery: 0 }, 'detector.guardLearnEvery']] as const) {
       let caught: unknown
