@@ -14,11 +14,16 @@
  * figures into the report (`report`). Every wait is bounded; the pool stops
  * what it started, by pid.
  */
+import { fork } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { Agent } from 'node:http'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { performance } from 'node:perf_hooks'
 import { createShopTraffic, toObservation } from '../../scripts/demo-shop.js'
 import type { ShopRequest } from '../../scripts/demo-shop.js'
 import { defaultMeshScoreParams } from '../../protocol/mesh/index.js'
+import type { AlertDraft } from '../../protocol/alert/types.js'
 import type { DaemonPool, DaemonSpec, RunningDaemon } from '../../test/e2e/support/daemon.js'
 import { getOk, httpRequest, procRssBytes, sleep, waitFor } from '../../test/e2e/support/http.js'
 
@@ -54,6 +59,8 @@ export interface Attack {
   what: string
   run: (ctx: AttackContext) => Promise<AttackReport>
 }
+
+const HERE = dirname(fileURLToPath(import.meta.url))
 
 export const GRAYLIST_THRESHOLD = defaultMeshScoreParams.graylistThreshold
 
@@ -247,3 +254,58 @@ export function report (name: string, f: WatchFigures, attackerGraylistedAfterS:
 }
 
 export { sleep, waitFor, getOk }
+
+export interface Attacker {
+  readonly pid: number
+  readonly peerIds: string[]
+  publish: (who: number, draft: AlertDraft) => Promise<void>
+  /** `who` publishes valid alerts as fast as it can for durationMs. */
+  flood: (who: number, durationMs: number, opts?: { concurrency?: number, context?: string }) => Promise<{ sent: number, failed: number }>
+  stop: () => Promise<void>
+}
+
+/**
+ * `identities` attacking mesh peers in a child process (bench/hostile/attacker.ts),
+ * bootstrapped to `bootstrap`; resolves once they are up. Stopped by pid.
+ */
+export async function startAttacker (bootstrap: string[], identities: number, community = 'default'): Promise<Attacker> {
+  const child: ChildProcess = fork(join(HERE, 'attacker.ts'), [JSON.stringify({ bootstrap, identities, community })], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
+  let next = 0
+  const waiting = new Map<number, (m: Record<string, unknown>) => void>()
+  const exited = new Promise<void>((resolve) => { child.once('exit', () => { resolve() }) })
+  const ready = new Promise<string[]>((resolve, reject) => {
+    const timer = setTimeout(() => { reject(new Error('attacker process not ready within 60 s')) }, 60_000)
+    child.on('message', (raw) => {
+      const m = raw as Record<string, unknown>
+      if (m.type === 'ready') { clearTimeout(timer); resolve(m.peerIds as string[]); return }
+      const done = waiting.get(m.id as number)
+      if (done != null) { waiting.delete(m.id as number); done(m) }
+    })
+    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`attacker process exited (${String(code)}) before it was ready`)) })
+  })
+  const call = async (cmd: Record<string, unknown>, timeoutMs: number): Promise<Record<string, unknown>> => {
+    const id = ++next
+    return await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => { waiting.delete(id); reject(new Error(`attacker: ${String(cmd.op)} not answered within ${timeoutMs} ms`)) }, timeoutMs)
+      waiting.set(id, (m) => { clearTimeout(timer); if (m.ok === true) resolve(m); else reject(new Error(`attacker: ${String(m.error)}`)) })
+      child.send({ ...cmd, id })
+    })
+  }
+  const peerIds = await ready
+  return {
+    pid: child.pid!,
+    peerIds,
+    publish: async (who, draft) => { await call({ op: 'publish', who, draft }, 30_000) },
+    flood: async (who, durationMs, opts = {}) => {
+      const r = await call({ op: 'flood', who, durationMs, concurrency: opts.concurrency ?? 8, context: opts.context ?? 'GET /search' }, durationMs + 30_000)
+      return { sent: r.sent as number, failed: r.failed as number }
+    },
+    stop: async () => {
+      if (child.exitCode != null || child.signalCode != null) return
+      await call({ op: 'stop' }, 15_000).catch(() => {})
+      const killTimer = setTimeout(() => { if (child.exitCode == null && child.signalCode == null) child.kill('SIGKILL') }, 5_000)
+      await exited
+      clearTimeout(killTimer)
+    }
+  }
+}

@@ -5,22 +5,25 @@
  * victim daemon.
  */
 import { performance } from 'node:perf_hooks'
-import { startMeshPeer, anomalyAlert } from '../../test/e2e/support/mesh-peer.js'
-import type { MeshPeer } from '../../test/e2e/support/mesh-peer.js'
 import type { RunningDaemon } from '../../test/e2e/support/daemon.js'
-import { graylistedAfter, report, sleep, startVictim, train, waitFor, watch, getOk } from './harness.js'
-import type { Attack, AttackContext, PeerRow } from './harness.js'
+import { getOk, graylistedAfter, report, startAttacker, startVictim, train, waitFor, watch } from './harness.js'
+import type { Attack, AttackContext, Attacker, PeerRow } from './harness.js'
 
 const COMMUNITY = 'default'
 
-/** A raw peer connected to the victim (and in its gossipsub mesh). */
-async function attackerPeer (victim: RunningDaemon): Promise<MeshPeer> {
-  const peer = await startMeshPeer({ bootstrap: [victim.addresses[0]], communities: [COMMUNITY] })
-  await waitFor('the attacker in the victim\'s peer list', async () => {
-    const peers = await getOk<PeerRow[]>(victim.apiUrl, '/peers')
-    return peers.some((p) => p.id === peer.peerId && p.connected)
-  }, { timeoutMs: 20_000, intervalMs: 200 })
-  return peer
+/** Attacking identities (a child process) connected to the victim. */
+async function attackers (victim: RunningDaemon, n: number): Promise<Attacker> {
+  const a = await startAttacker([victim.addresses[0]], n, COMMUNITY)
+  try {
+    await waitFor('the attackers in the victim\'s peer list', async () => {
+      const peers = await getOk<PeerRow[]>(victim.apiUrl, '/peers')
+      return a.peerIds.every((id) => peers.some((p) => p.id === id && p.connected))
+    }, { timeoutMs: 30_000, intervalMs: 200 })
+  } catch (err) {
+    await a.stop()
+    throw err
+  }
+  return a
 }
 
 /**
@@ -35,35 +38,26 @@ const validAlertFlood: Attack = {
   run: async (ctx: AttackContext) => {
     const victim = await startVictim(ctx)
     await train(victim, ctx.seed)
-    const peer = await attackerPeer(victim)
-    const w = watch(victim, { normalPerSec: 20, seed: ctx.seed })
-    const t0 = performance.now()
-    const graylisted = graylistedAfter(victim, peer.peerId, t0, ctx.durationMs)
-    let sent = 0
-    let failed = 0
-    const deadline = t0 + ctx.durationMs
-    await Promise.all(Array.from({ length: 8 }, async () => {
-      while (performance.now() < deadline) {
-        try {
-          await peer.publish(anomalyAlert(COMMUNITY, 'GET /search', [], sent++))
-        } catch {
-          failed++
-          await sleep(10)
-        }
-      }
-    }))
-    const after = await graylisted
-    const f = await w.stop()
-    const st = await getOk<{ alerts?: { received?: number }, intake?: { alerts?: number, accepted?: number } }>(victim.apiUrl, '/status').catch(() => null)
-    await peer.stop()
-    await victim.stop()
-    return report(validAlertFlood.name, f, after, {
-      alertsSent: sent,
-      alertsSentPerSec: Math.round(sent / (ctx.durationMs / 1000)),
-      publishFailures: failed,
-      victimAlertsReceived: st?.alerts?.received ?? null,
-      victimAlertsAccepted: st?.intake?.accepted ?? null
-    })
+    const attacker = await attackers(victim, 1)
+    try {
+      const w = watch(victim, { normalPerSec: 20, seed: ctx.seed })
+      const t0 = performance.now()
+      const graylisted = graylistedAfter(victim, attacker.peerIds[0], t0, ctx.durationMs + 5000)
+      const flood = await attacker.flood(0, ctx.durationMs)
+      const after = await graylisted
+      const f = await w.stop()
+      const st = await getOk<{ alerts?: { received?: number }, intake?: { alerts?: number, accepted?: number } }>(victim.apiUrl, '/status').catch(() => null)
+      return report(validAlertFlood.name, f, after, {
+        alertsSent: flood.sent,
+        alertsSentPerSec: Math.round(flood.sent / (ctx.durationMs / 1000)),
+        publishFailures: flood.failed,
+        victimAlertsReceived: st?.alerts?.received ?? null,
+        victimAlertsAccepted: st?.intake?.accepted ?? null
+      })
+    } finally {
+      await attacker.stop()
+      await victim.stop()
+    }
   }
 }
 

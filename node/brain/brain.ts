@@ -155,7 +155,8 @@ export class Brain {
       origin: 'remote',
       refs: { untilMs: b.untilMs }
     }
-    const breakdown = this.decide(event)
+    // evidence lives as long as its claim (issue 15): the policy's duration is cut to the votes' (a 60 s vote never makes an hour's block)
+    const breakdown = this.decide(event, b.untilMs)
     const ids = breakdown.decisions.filter(x => x.action === 'block-source' && !x.dryRun).map(x => x.id)
     if (ids.length > 0 && this.params.maxRemoteBlocks > 0) {
       this._remote ??= new Map()
@@ -184,10 +185,19 @@ export class Brain {
   }
 
   /** The policy decides; the decisions' in-memory effects (deny-list holds, threat raises) apply now. */
-  private decide (event: DangerEvent): DecideBreakdown {
+  private decide (event: DangerEvent, notAfterMs?: number): DecideBreakdown {
     const now = this.c.clock.now()
     const breakdown = this.logic.decide(event, now)
     for (const d of breakdown.decisions) {
+      if (notAfterMs != null && (d.expiresAtMs == null || d.expiresAtMs > notAfterMs)) {
+        d.expiresAtMs = Math.max(now, notAfterMs)
+        if (typeof d.params.durationSec === 'number') d.params = { ...d.params, durationSec: Math.ceil((d.expiresAtMs - now) / 1000) }
+        // the policy's live block ends with it too, so a later local offence can block again
+        if (d.action === 'block-source' && d.target.kind === 'source') {
+          this.logic.endBlock(d.target.address)
+          this.logic.noteBlock(d.target.address, d.expiresAtMs)
+        }
+      }
       if (d.dryRun) continue
       if (d.action === 'block-source' && d.target.kind === 'source' && d.expiresAtMs != null) {
         this.denyList.add(d.target.address, d.expiresAtMs, d.id)

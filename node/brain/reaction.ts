@@ -75,6 +75,7 @@ export function verdictOf (level: DangerLevel, dryRun: boolean): 'allow' | 'bloc
 export function corroborationFor (d: Danger, level: DangerLevel): CorroborationEvent | null {
   if (level === 2) {
     const e: CorroborationEvent = { community: d.community, context: d.context }
+    if (d.parameter != null && d.parameter !== '') e.parameter = d.parameter
     if (d.source != null) e.source = d.source
     if (d.signature != null) e.signatureId = d.signature.indicator.id
     return e

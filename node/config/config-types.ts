@@ -172,6 +172,10 @@ export interface CollaborationConfig {
    * allowlist and the private ranges (docs/protocol.md "What leaves a host").
    */
   trustedProxies: string[]
+  /** Per-origin rate limit of received alerts (protocol/mesh/origin-rate.ts): burst, then perSec. */
+  originRate: { burst: number, perSec: number }
+  /** When a source is a known normal client (node/intake/known-clients.ts): a peer naming one as an attacker is refuted. */
+  knownClient: { minObservations: number, minSpanSec: number }
 }
 
 export interface LoggingConfig {

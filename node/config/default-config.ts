@@ -10,11 +10,12 @@ import { defaultMemoryConfig } from './memory-config.js'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { defaultPolicyConfig } from '../respond/index.js'
-import { defaultAlertIntakeParams } from '../intake/index.js'
+import { defaultAlertIntakeParams, defaultKnownClientsParams } from '../intake/index.js'
 import { defaultInnateConfig } from '../innate/index.js'
 import { defaultHttpModelParams } from '../profile/index.js'
 import { defaultDetectorParams } from '../detector/index.js'
 import { defaultBudgetsConfig } from './budgets.js'
+import { defaultOriginRateParams } from '../../protocol/mesh/index.js'
 import type { CellConfig, CollaborationConfig, Config, LearningConfig } from './config-types.js'
 
 export const DEFAULT_COMMUNITY = 'default'
@@ -65,7 +66,9 @@ export function defaultCollaborationConfig (): CollaborationConfig {
       maxEpisodeSec: msToSec(i.selfish.maxEpisodeMs),
       cooldownSec: msToSec(i.selfish.cooldownMs)
     },
-    trustedProxies: []
+    trustedProxies: [],
+    originRate: { burst: defaultOriginRateParams.burst, perSec: defaultOriginRateParams.perSec },
+    knownClient: { minObservations: defaultKnownClientsParams.minObservations, minSpanSec: msToSec(defaultKnownClientsParams.minSpanMs) }
   }
 }
 

@@ -9,6 +9,7 @@ import type { DetectorParams } from '../detector/index.js'
 import type { AlertIntakeInit } from '../intake/index.js'
 import type { SupervisorParams } from '../supervisor/index.js'
 import { createSupervisorParams } from '../supervisor/index.js'
+import type { KnownClientsParams } from '../intake/index.js'
 import type { CollaborationConfig, Config, SupervisedCellConfig } from './config-types.js'
 
 /** A detector's own flush timer is effectively off when the daemon snapshots (node/daemon/detection.ts). */
@@ -42,6 +43,11 @@ export function supervisorParamsFromCell (cell: SupervisedCellConfig, dataDir?: 
     cgroupParent: cell.cgroupParent ?? null,
     pidFile: dataDir != null ? join(dataDir, 'cells', `${cell.name}.pid`) : null
   })
+}
+
+/** The config's `collaboration.knownClient` (seconds) as the known-clients params (milliseconds). */
+export function knownClientsParamsFromConfig (cfg: CollaborationConfig): Partial<KnownClientsParams> {
+  return { minObservations: cfg.knownClient.minObservations, minSpanMs: secToMs(cfg.knownClient.minSpanSec) }
 }
 
 /** The config's `collaboration` section (seconds) as the intake's params (milliseconds). */

@@ -238,7 +238,7 @@ const MAX_SELFISH_EPISODES = 64
 
 function readCollaboration (c: Checker, raw: unknown): CollaborationConfig {
   const d = defaultConfig().collaboration
-  const o = c.object('collaboration', raw, ['housekeepingIntervalSec', 'selfish', 'trustedProxies'])
+  const o = c.object('collaboration', raw, ['housekeepingIntervalSec', 'selfish', 'trustedProxies', 'originRate', 'knownClient'])
   const housekeepingIntervalSec = c.number('collaboration.housekeepingIntervalSec', o.housekeepingIntervalSec, d.housekeepingIntervalSec, { min: 0.1, max: 3600 })
   const so = c.object('collaboration.selfish', o.selfish, ['minOrigins', 'minEpisodes', 'alpha', 'rateTolerance', 'episodeQuietSec', 'maxEpisodeSec', 'cooldownSec'])
   const f = (k: string): string => `collaboration.selfish.${k}`
@@ -251,7 +251,13 @@ function readCollaboration (c: Checker, raw: unknown): CollaborationConfig {
   if (maxEpisodeSec < episodeQuietSec) c.add(f('maxEpisodeSec'), so.maxEpisodeSec, `a number >= collaboration.selfish.episodeQuietSec (${episodeQuietSec})`)
   const cooldownSec = c.number(f('cooldownSec'), so.cooldownSec, d.selfish.cooldownSec, { min: 0, max: MAX_SEC })
   const trustedProxies = c.stringList('collaboration.trustedProxies', o.trustedProxies, d.trustedProxies, checkAllowlistEntry, 'an IPv4/IPv6 address or CIDR block')
-  return { housekeepingIntervalSec, selfish: { minOrigins, minEpisodes, alpha, rateTolerance, episodeQuietSec, maxEpisodeSec, cooldownSec }, trustedProxies }
+  const ro = c.object('collaboration.originRate', o.originRate, ['burst', 'perSec'])
+  const burst = c.number('collaboration.originRate.burst', ro.burst, d.originRate.burst, { integer: true, min: 1, max: 100_000 })
+  const perSec = c.number('collaboration.originRate.perSec', ro.perSec, d.originRate.perSec, { gt: 0, max: 10_000 })
+  const ko = c.object('collaboration.knownClient', o.knownClient, ['minObservations', 'minSpanSec'])
+  const minObservations = c.number('collaboration.knownClient.minObservations', ko.minObservations, d.knownClient.minObservations, { integer: true, min: 1, max: 1_000_000 })
+  const minSpanSec = c.number('collaboration.knownClient.minSpanSec', ko.minSpanSec, d.knownClient.minSpanSec, { min: 0, max: MAX_SEC })
+  return { housekeepingIntervalSec, selfish: { minOrigins, minEpisodes, alpha, rateTolerance, episodeQuietSec, maxEpisodeSec, cooldownSec }, originRate: { burst, perSec }, knownClient: { minObservations, minSpanSec }, trustedProxies }
 }
 
 /** Reads and validates; returns the merged config and every issue found (empty when valid). */

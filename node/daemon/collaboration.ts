@@ -5,9 +5,12 @@
  *
  * Persistence (DESIGN.md invariant 4): signatures and the reservoir persist
  * themselves; the reputation table, the intake's state and the replay guard
- * are snapshotted to the `collab` sublevel after every alert handled (and on
- * stop), and every valid alert received is appended to the `alerts` sublevel
- * before it is handled, so a kill -9 loses none of it.
+ * are written to the `collab` sublevel incrementally (collab-persistence.ts:
+ * the changed keys, batched, every FLUSH_INTERVAL_MS and on stop; never a
+ * copy per alert), and every valid alert received is appended to the
+ * `alerts` sublevel before it is handled, so a kill -9 loses none of them
+ * (the replay guard is rebuilt from it) and at most one flush interval of
+ * reputation evidence.
  */
 import type { Clock, TimerHandle } from '../../core/index.js'
 import type { Store, Sublevel } from '../store/index.js'
@@ -19,8 +22,8 @@ import type { Alert, SignatureIndicator } from '../../protocol/alert/index.js'
 import type { AlertEvent, Mesh } from '../../protocol/mesh/index.js'
 import type { ReplayGuard } from '../../protocol/alert/index.js'
 import { ReputationTable } from '../../protocol/reputation/index.js'
-import { createAlertIntake, createAlertPublisher, createSourceFilter } from '../intake/index.js'
-import type { SourceFilterInit } from '../intake/index.js'
+import { KnownClients, createAlertIntake, createAlertPublisher, createSourceFilter } from '../intake/index.js'
+import type { KnownClientsParams, SourceFilterInit } from '../intake/index.js'
 import type { AlertIntake, AlertPublisher } from '../intake/index.js'
 import type { AlertIntakeInit } from '../intake/index.js'
 import type { AlertDecisionRecord } from '../intake/index.js'
@@ -28,6 +31,8 @@ import { createClonalSelection, createReservoir, createSignatureStore, createSig
 import type { ClonalSelection, Reservoir, SignatureStore, SignatureVetter, VetResult as SignatureVetResult } from '../signatures/index.js'
 import type { Detection } from './detection-types.js'
 import { evictOldest } from '../../core/index.js'
+import { createCollabWriter, loadCollabState } from './collab-persistence.js'
+import type { CollabWriter, LoadedCollabState } from './collab-persistence.js'
 
 export interface CollaborationComponents {
   clock: Clock
@@ -37,8 +42,10 @@ export interface CollaborationComponents {
   respond: ResponseSystem
   detection: Detection
   metrics?: NodeMetrics
-  /** The mesh's replay guard: saved with every snapshot so replays stay refused after a restart. */
+  /** The mesh's replay guard: persisted with the collaboration state so replays stay refused after a restart. */
   replayGuard?: ReplayGuard
+  /** The state loadCollabState() read (the daemon reads it first, for the replay guard); default: start() reads it. */
+  saved?: LoadedCollabState
 }
 
 export interface StoredAlert {
@@ -62,6 +69,8 @@ export interface StoredAlert {
 }
 
 export interface Collaboration {
+  /** Sources seen behaving normally here (the pipeline feeds it; the intake refutes peers that name them as attackers). */
+  knownClients: KnownClients
   reservoir: Reservoir
   signatures: SignatureStore
   vetter: SignatureVetter
@@ -76,7 +85,6 @@ export interface Collaboration {
   counts: () => { received: number, published: number }
 }
 
-const SNAPSHOT_KEY = 'state'
 const MAX_REMEMBERED_VERDICTS = 64
 /** How often pending peer signatures are vetted again. */
 const REVET_INTERVAL_MS = 5000
@@ -115,6 +123,8 @@ export interface CollaborationInit {
   sourceFilter?: SourceFilterInit
   /** Received-alert log records kept at most (config budgets.alertLogEntries; default 10,000). */
   alertLogEntries?: number
+  /** When a source counts as a known normal client (defaults: node/intake/known-clients.ts). */
+  knownClients?: Partial<KnownClientsParams>
 }
 
 
@@ -127,6 +137,7 @@ export function createCollaboration (c: CollaborationComponents, init: Collabora
   const clonal = createClonalSelection({ reservoir, clock })
   const reputation = new ReputationTable()
   const sourceFilter = createSourceFilter(init.sourceFilter)
+  const knownClients = new KnownClients(init.knownClients)
   const collab: Sublevel = store.sub('collab')
   const alertsDb: Sublevel = store.sub('alerts')
   const alertLog = createBoundedLog(alertsDb, init.alertLogEntries ?? 10_000)
@@ -185,6 +196,7 @@ export function createCollaboration (c: CollaborationComponents, init: Collabora
     },
     // the brain raises the community's sensitivity (the detectors read it) and the threat level
     raiseSensitivity: (community, context, factor, untilMs) => { c.respond.brain.onPeerWarning({ community, context, factor, untilMs }) },
+    isKnownNormal: (address, nowMs) => knownClients.isKnownNormal(address, nowMs),
     blockSource: (address, untilMs, why) => {
       // a remote-evidence decision: the policy's remote invariant keeps it to block-source
       const { event, breakdown } = c.respond.brain.onRemoteBlock({ address, untilMs, why })
@@ -212,15 +224,11 @@ export function createCollaboration (c: CollaborationComponents, init: Collabora
 
   const publisher = createAlertPublisher({ clock, mesh: c.mesh, logger, sourceFilter })
 
-  let chain: Promise<void> = Promise.resolve()
-  /** Serialised writes of the snapshot: each one is the state after the alert that triggered it. */
-  const snapshot = (): Promise<void> => {
-    const state = { reputation: reputation.toJSON(), intake: intake.toJSON() }
-    const replay = c.replayGuard?.toJSON()
-    chain = chain.then(async () => {
-      await collab.batch([{ type: 'put', key: SNAPSHOT_KEY, value: state }, ...(replay != null ? [{ type: 'put' as const, key: 'replay', value: replay }] : [])])
-    }).catch((err: unknown) => { logger.error({ err }, 'collaboration snapshot failed') })
-    return chain
+  let writer: CollabWriter | null = null
+  /** The intake's state changes whenever one of its counters moves (a decision, a corroboration, a refutation, a block). */
+  const intakeFingerprint = (): string => {
+    const s = intake.stats()
+    return `${s.alerts}:${s.corroborations}:${s.refutations}:${s.blocks}:${s.selfishFlagged}:${s.signaturesAdopted}:${s.signaturesRejected}`
   }
 
   /**
@@ -250,6 +258,7 @@ export function createCollaboration (c: CollaborationComponents, init: Collabora
   let started = false
 
   return {
+    knownClients,
     reservoir,
     signatures,
     vetter,
@@ -263,26 +272,35 @@ export function createCollaboration (c: CollaborationComponents, init: Collabora
       await reservoir.start()
       await signatures.start()
       await alertLog.open()
-      const saved = await collab.get(SNAPSHOT_KEY).catch(() => undefined) as { reputation?: unknown, intake?: unknown } | undefined
-      if (saved != null) {
-        try {
-          if (saved.reputation != null) reputation.restore(saved.reputation)
-          if (saved.intake != null) intake.restore(saved.intake)
-        } catch (err) {
-          logger.warn({ err }, 'collaboration snapshot unreadable: starting with empty reputation')
-        }
+      const saved = c.saved ?? await loadCollabState(collab, alertsDb, logger, clock.now())
+      try {
+        if (saved.reputation != null) reputation.restore(saved.reputation)
+      } catch (err) {
+        logger.warn({ err }, 'reputation state unreadable: starting with empty reputation')
       }
-      // persist each valid alert before the intake acts on it; snapshot after
+      try {
+        if (saved.intake != null) intake.restore(saved.intake)
+      } catch (err) {
+        logger.warn({ err }, 'intake state unreadable: starting with an empty intake')
+      }
+      writer = createCollabWriter({
+        clock,
+        collab,
+        reputation,
+        intake: { toJSON: () => intake.toJSON(), fingerprint: intakeFingerprint },
+        ...(c.replayGuard != null ? { replay: c.replayGuard } : {}),
+        logger
+      }, { legacy: saved.legacy })
+      writer.start()
+      // persist each valid alert before the intake acts on it (the journal); the writer persists the rest
       unsubscribe = c.mesh.onAlert((ev) => {
         received++
         const rec = storedAlert(ev)
         pending.set(rec.id, rec)
         evictOldest(pending, 1000)
-        void alertLog.put(alertKey(ev.receivedAtMs, ev.alert.id), rec).catch((err: unknown) => { logger.error({ err }, 'alert persistence failed') })
         // handlers run in subscription order: this one first (the alert is stored as pending), then the
-        // intake's (subscribed by intake.start() below), whose record() files the outcome; the snapshot
-        // waits a macrotask, after both (and after a synchronous or promptly resolved vetting)
-        setImmediate(() => { void snapshot() })
+        // intake's (subscribed by intake.start() below), whose record() files the outcome
+        void alertLog.put(alertKey(ev.receivedAtMs, ev.alert.id), rec).catch((err: unknown) => { logger.error({ err }, 'alert persistence failed') })
       })
       intake.start()
       revetTimer = clock.setInterval(revetPending, REVET_INTERVAL_MS)
@@ -295,7 +313,8 @@ export function createCollaboration (c: CollaborationComponents, init: Collabora
       if (revetTimer != null) clock.clearInterval(revetTimer)
       revetTimer = null
       intake.stop()
-      await snapshot()
+      await writer?.stop()
+      writer = null
       await signatures.stop()
       await reservoir.stop()
     },

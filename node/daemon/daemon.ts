@@ -14,7 +14,7 @@ import { Registry } from 'prom-client'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createSystemClock } from '../../core/index.js'
 import type { Clock } from '../../core/index.js'
-import { intakeParamsFromConfig, memoryParamsFromConfig } from '../config/index.js'
+import { intakeParamsFromConfig, knownClientsParamsFromConfig, memoryParamsFromConfig } from '../config/index.js'
 import type { Config, CellConfig } from '../config/index.js'
 import { IngestError, StartupError } from '../errors.js'
 import { createNodeMetrics, firewallHooks, respondHooks, setBuildInfo } from '../metrics.js'
@@ -32,10 +32,11 @@ import type { Store } from '../store/index.js'
 import { createApiServer } from '../api/index.js'
 import type { ApiServer } from '../api/index.js'
 import { createFileSeqStore, createLibp2pMesh, loadOrCreateIdentity } from '../../protocol/mesh/index.js'
-import { PROTOCOL_VERSION, ReplayGuard } from '../../protocol/alert/index.js'
+import { PROTOCOL_VERSION } from '../../protocol/alert/index.js'
 import type { Libp2pMesh, NodeIdentity } from '../../protocol/mesh/index.js'
 import { IdentityLostError } from '../../protocol/errors.js'
 import { createCollaboration } from './collaboration.js'
+import { loadCollabState } from './collab-persistence.js'
 import type { Collaboration } from './collaboration.js'
 import { createDetection } from './detection.js'
 import { createDaemonMemory } from './memory.js'
@@ -194,12 +195,9 @@ export async function createDaemon (init: DaemonInit): Promise<Daemon> {
         const det = createDetection({ clock, store, logger, sensitivity: (community) => respond!.brain.sensitivity(community) }, { config })
         detection = det
         await det.start()
-        // replay protection survives restarts: the guard's state is part of the collaboration snapshot
-        const savedReplay = await store.sub('collab').get('replay').catch(() => undefined)
-        let replayGuard = new ReplayGuard()
-        if (savedReplay != null) {
-          try { replayGuard = ReplayGuard.restore(savedReplay) } catch (err) { logger.warn({ err }, 'replay guard state unreadable: starting empty') }
-        }
+        // replay protection survives restarts: the guard's state is part of the collaboration state (collab-persistence.ts)
+        const savedCollab = await loadCollabState(store.sub('collab'), store.sub('alerts'), logger, clock.now())
+        const replayGuard = savedCollab.replay
         mesh = await createLibp2pMesh({ clock, logger }, {
           privateKey: identity.privateKey,
           listen: config.listen,
@@ -208,12 +206,13 @@ export async function createDaemon (init: DaemonInit): Promise<Daemon> {
           communities: config.communities,
           seqStore: await createFileSeqStore(identity.seqPath, { clock }),
           replayGuard,
+          originRate: config.collaboration.originRate,
           metrics: (components: unknown) => prometheusMetrics({ registry, collectDefaultMetrics: true })(components as never)
         })
         const r = respond
         collab = createCollaboration({
-          clock, store, logger, mesh, respond: r, detection: det, metrics, replayGuard
-        }, { intake: intakeParamsFromConfig(config.collaboration), sourceFilter: { allowlist: config.policy.allowlist, trustedProxies: config.collaboration.trustedProxies }, alertLogEntries: config.budgets.alertLogEntries })
+          clock, store, logger, mesh, respond: r, detection: det, metrics, replayGuard, saved: savedCollab
+        }, { intake: intakeParamsFromConfig(config.collaboration), knownClients: knownClientsParamsFromConfig(config.collaboration), sourceFilter: { allowlist: config.policy.allowlist, trustedProxies: config.collaboration.trustedProxies }, alertLogEntries: config.budgets.alertLogEntries })
         mesh.onAlert((ev) => {
           lastSeen.set(ev.from, ev.receivedAtMs)
           lastSeen.set(ev.alert.origin, ev.receivedAtMs)
@@ -235,7 +234,8 @@ export async function createDaemon (init: DaemonInit): Promise<Daemon> {
           signatures: collab.signatures,
           clonal: collab.clonal,
           intake: collab.intake,
-          publisher: collab.publisher
+          publisher: collab.publisher,
+          knownClients: collab.knownClients
         }, (sigs) => createSignatureMatcher(sigs))
 
         startSensors(pipeline, r)

@@ -21,7 +21,7 @@ import type { Clock } from '../../core/index.js'
 import type { ResponseSystem } from './response-system.js'
 import type { Reservoir, SignatureMatcher, SignatureStore, ClonalSelection } from '../signatures/index.js'
 import type { SignatureIndicator } from '../../protocol/alert/index.js'
-import type { AlertIntake, AlertPublisher, LocalDanger } from '../intake/index.js'
+import type { AlertIntake, AlertPublisher, KnownClients, LocalDanger } from '../intake/index.js'
 import type { Brain, Danger, Reaction } from '../brain/index.js'
 import type { ObserveAnswer } from '../sensors/index.js'
 import type { NodeMetrics } from '../metrics.js'
@@ -41,6 +41,8 @@ export interface PipelineComponents {
   clonal: ClonalSelection
   intake: AlertIntake
   publisher: AlertPublisher
+  /** Fed with each source's verdicts: level 0 on a guarding context is normal, level 2 an offence. */
+  knownClients?: KnownClients
   metrics?: NodeMetrics
 }
 
@@ -251,6 +253,10 @@ export function createPipeline (c: PipelineComponents, createMatcher: (sigs: Ret
         }
         if (r.storm != null) void onStorm(cell, r.score.context, r.storm, obs)
         answer = { verdict, danger, score: round(score.value), phase: score.phase, context: score.context, reasons: score.reasons.slice(0, MAX_REASONS).map(jsonReason) }
+      }
+      if (obs.source != null && c.knownClients != null) {
+        if (answer.danger === 2) c.knownClients.offence(obs.source, now)
+        else if (answer.danger === 0 && answer.phase === 'guarding') c.knownClients.normal(obs.source, now)
       }
       c.metrics?.observations.inc({ kind: 'http', danger: String(answer.danger) })
       c.metrics?.verdicts.inc({ verdict: answer.verdict })

@@ -32,7 +32,7 @@ import { boundedSet, makeRoomForOrigin } from '../../core/index.js'
 import { DecisionLog } from './decision-records.js'
 import { SourceVotes, originWeight } from './source-votes.js'
 import type { VoteTuple } from './source-votes.js'
-import { WarningIndex, contextKey, eventKeys, signatureKey, sourceKey } from './warning-index.js'
+import { WarningIndex, contextKey, corroborates, eventKeys, signatureKey, sourceKey } from './warning-index.js'
 import type { Warning, WarningTuple } from './warning-index.js'
 import type {
   AlertDecisionRecord, AlertOutcome, BlockDecisionRecord, CorroborationEvent, CorroborationRecord, IntakeDecisionRecord,
@@ -75,6 +75,12 @@ export interface AlertIntakeComponents {
   /** factor >= 1 (1: unchanged) until untilMs; each call supersedes earlier ones for the same community and context. */
   raiseSensitivity: (community: string, context: string, factor: number, untilMs: number) => void
   blockSource: (address: string, untilMs: number, why: string) => void
+  /**
+   * Whether `address` is a known normal client here (known-clients.ts). A
+   * peer that names one as an attacker is refuted (R3) and its vote refused;
+   * no remote quorum ever blocks one. Optional (the simulator has none).
+   */
+  isKnownNormal?: (address: string, nowMs: number) => boolean
   /** Lift a remote-evidence block early (after a refutation). Optional. */
   unblockSource?: (address: string, why: string) => void
   /** Peers known to be subscribed to a community (selfish detection) when there is no mesh. */
@@ -317,7 +323,23 @@ export class AlertIntake {
     const sources = a.sources.slice(0, this.params.maxSourcesPerAlert).filter(s => !excluded(s.address))
     for (const s of sources) keys.push(sourceKey(s.address))
     for (let i = 0; i < sigs.length; i++) if (vets[i].outcome !== 'error') keys.push(signatureKey(sigs[i].id))
-    const warning: Warning = { origin: a.origin, alertId: a.id, atMs: now, credited: false, refuted: false }
+    // the claim, for later corroboration: it lives as long as the alert says (issue 15: a 60 s claim cannot earn credit for an hour)
+    const claimUntil = now + Math.min(this.params.corroborationWindowMs, Math.max(0, a.ttlSec) * 1000)
+    const warning: Warning = {
+      origin: a.origin,
+      alertId: a.id,
+      atMs: now,
+      credited: false,
+      refuted: false,
+      claim: {
+        untilMs: claimUntil,
+        community: a.community,
+        context: a.seen.context,
+        parameter: a.seen.parameter,
+        sources: sources.map((s): [string, number] => [s.address, Math.min(claimUntil, now + Math.max(0, s.ttlSec) * 1000)]),
+        signatures: sigs.filter((_s, i) => vets[i].outcome !== 'error').map(s => s.id)
+      }
+    }
     this.warnings.add(warning, keys)
 
     const why: string[] = []
@@ -327,6 +349,14 @@ export class AlertIntake {
       why.push(`sensitivity ×${sens.factor.toFixed(2)} on ${a.seen.context}`)
     }
     for (const s of sources) {
+      if (this.c.isKnownNormal?.(s.address, now) === true) {
+        // our own evidence about this very source contradicts the claim
+        this.refute({ reason: `named ${s.address}, a known normal client here, as an attacker`, origin: a.origin, alertId: a.id, source: s.address, community: a.community }, now)
+        const t = this.sources.tally(s.address, now)
+        rec.sources.push({ address: s.address, sum: t.sum, origins: t.origins.length, blocked: false, knownNormal: true })
+        why.push(`refuted: ${s.address} is a known normal client`)
+        continue
+      }
       this.sources.vote(s.address, a.origin, a.id, s.ttlSec, now)
       const r = this.evaluateSource(s.address, now)
       rec.sources.push(r)
@@ -381,7 +411,7 @@ export class AlertIntake {
   private evaluateSource (address: string, now: number): AlertDecisionRecord['sources'][number] {
     const active = this.sources.activeBlock(address, now)
     const t = this.sources.tally(address, now)
-    if (active != null || !this.sources.quorum(t)) {
+    if (active != null || !this.sources.quorum(t) || this.c.isKnownNormal?.(address, now) === true) {
       return { address, sum: t.sum, origins: t.origins.length, blocked: active != null, ...(active != null ? { blockDecisionId: active.decisionId } : {}) }
     }
     const untilMs = now + Math.min(this.params.maxBlockMs, t.minRemainingMs)
@@ -412,7 +442,8 @@ export class AlertIntake {
   corroborate (event: CorroborationEvent, nowMs: number = this.c.clock.now()): CorroborationResult {
     const keys = eventKeys(event)
     const window = this.params.corroborationWindowMs
-    const byOrigin = keys.length === 0 ? new Map<string, Warning[]>() : this.warnings.byOrigin(keys, w => !w.credited && !w.refuted && nowMs - w.atMs <= window)
+    // only warnings whose own claim this event matches (warning-index.ts corroborates()), while the claim lives
+    const byOrigin = keys.length === 0 ? new Map<string, Warning[]>() : this.warnings.byOrigin(keys, w => !w.credited && !w.refuted && nowMs - w.atMs <= window && corroborates(w, event, nowMs))
     if (event.context != null) this.selfish.corroborate(event.community, event.context, nowMs)
     if (byOrigin.size === 0) return { credited: [] }
     const what = event.signatureId != null ? `signature ${event.signatureId}` : event.source != null ? `source ${event.source}` : `context ${event.context ?? ''}`

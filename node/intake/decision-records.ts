@@ -43,7 +43,8 @@ export interface AlertDecisionRecord {
   reputation: OriginWeight
   signatures: SignatureDecision[]
   sensitivity?: { factor: number, untilMs: number, contributors: OriginWeight[] }
-  sources: Array<{ address: string, sum: number, origins: number, blocked: boolean, blockDecisionId?: string }>
+  /** knownNormal: the address is a known normal client here: the vote was refused and its origin refuted. */
+  sources: Array<{ address: string, sum: number, origins: number, blocked: boolean, blockDecisionId?: string, knownNormal?: true }>
 }
 
 export interface BlockDecisionRecord {
@@ -79,6 +80,8 @@ export type IntakeDecisionRecord = AlertDecisionRecord | BlockDecisionRecord | C
 export interface CorroborationEvent {
   community: string
   context?: string
+  /** The parameter our detector blamed (a bare anomaly warning is credited only for its own context and parameter). */
+  parameter?: string
   source?: string
   signatureId?: string
 }

@@ -6,6 +6,22 @@
  */
 import { boundedSet } from '../../core/index.js'
 
+/**
+ * What an accepted alert claimed (issue 15: reputation credit needs evidence
+ * naming that origin's claim). Evidence lives as long as its claim: no credit
+ * after untilMs (the alert's ttl), and a named source only within its own ttl.
+ */
+export interface WarningClaim {
+  untilMs: number
+  community: string
+  context: string
+  parameter: string
+  /** [address, until ms] of each source it named. */
+  sources: Array<[string, number]>
+  /** Ids of the (vetted) signatures it carried. */
+  signatures: string[]
+}
+
 /** One accepted alert; the same object is listed under each of its keys. */
 export interface Warning {
   origin: string
@@ -13,10 +29,39 @@ export interface Warning {
   atMs: number
   credited: boolean
   refuted: boolean
+  /** Absent for warnings restored from an older snapshot: those match as before (any event under their keys, within the window). */
+  claim?: WarningClaim
 }
 
-/** [origin, alertId, atMs, keys, credited, refuted] */
-export type WarningTuple = [string, string, number, string[], boolean, boolean]
+/** [origin, alertId, atMs, keys, credited, refuted, claim?] */
+export type WarningTuple = [string, string, number, string[], boolean, boolean, WarningClaim?]
+
+/** What a local event says, to match against a warning's claim. */
+export interface LocalEvidence {
+  community: string
+  context?: string
+  parameter?: string
+  source?: string
+  signatureId?: string
+}
+
+/**
+ * Whether a local event corroborates what a warning said: a hit on a
+ * signature it carried, or our own level 2 from a source it named (while that
+ * source's ttl runs); a warning that named neither (a bare anomaly) only by
+ * our own danger on its context and parameter. A context alone never credits
+ * a warning that named sources or signatures: an attacker who warns about
+ * its own addresses is credited only when those very addresses attack.
+ */
+export function corroborates (w: Warning, e: LocalEvidence, nowMs: number): boolean {
+  const c = w.claim
+  if (c == null) return true
+  if (nowMs > c.untilMs || e.community !== c.community) return false
+  if (e.signatureId != null && c.signatures.includes(e.signatureId)) return true
+  if (e.source != null && c.sources.some(([a, u]) => a === e.source && nowMs <= u)) return true
+  if (c.signatures.length > 0 || c.sources.length > 0) return false
+  return e.context === c.context && (c.parameter === '' || e.parameter === c.parameter)
+}
 
 const SEP = '\u0000'
 export const contextKey = (community: string, context: string): string => 'c' + SEP + community + SEP + context
@@ -67,13 +112,14 @@ export class WarningIndex {
     return out
   }
 
-  /** Drop warnings older than windowMs (lists are in arrival order). */
+  /** Drop warnings older than windowMs (lists are in arrival order) and those whose claim ended. */
   expire (nowMs: number, windowMs: number): void {
     for (const [k, arr] of this.index ?? []) {
       let drop = 0
       while (drop < arr.length && nowMs - arr[drop].atMs > windowMs) drop++
-      if (drop === arr.length) this.index!.delete(k)
-      else if (drop > 0) arr.splice(0, drop)
+      if (drop > 0) arr.splice(0, drop)
+      for (let i = arr.length - 1; i >= 0; i--) if (arr[i].claim != null && nowMs > arr[i].claim!.untilMs) arr.splice(i, 1)
+      if (arr.length === 0) this.index!.delete(k)
     }
   }
 
@@ -86,7 +132,9 @@ export class WarningIndex {
         else l.push(k)
       }
     }
-    return [...keysOf].sort((x, y) => x[0].atMs - y[0].atMs).map(([w, keys]) => [w.origin, w.alertId, w.atMs, keys, w.credited, w.refuted])
+    return [...keysOf].sort((x, y) => x[0].atMs - y[0].atMs).map(([w, keys]): WarningTuple => w.claim != null
+      ? [w.origin, w.alertId, w.atMs, keys, w.credited, w.refuted, w.claim]
+      : [w.origin, w.alertId, w.atMs, keys, w.credited, w.refuted])
   }
 
   /** Validate tuples (calling `bad` with the field on the first problem), then replace the content. */
@@ -97,7 +145,12 @@ export class WarningIndex {
         !Array.isArray(w[3]) || typeof w[4] !== 'boolean' || typeof w[5] !== 'boolean') {
         bad(`warnings[${i}]`, 'is not [origin, alertId, atMs, keys[], credited, refuted]')
       }
-      return [{ origin: w[0], alertId: w[1], atMs: w[2], credited: w[4], refuted: w[5] }, w[3].map(String)]
+      const c = w[6]
+      if (c != null && (typeof c !== 'object' || typeof c.untilMs !== 'number' || typeof c.community !== 'string' || typeof c.context !== 'string' ||
+        typeof c.parameter !== 'string' || !Array.isArray(c.sources) || !Array.isArray(c.signatures))) {
+        bad(`warnings[${i}][6]`, 'is not a claim { untilMs, community, context, parameter, sources, signatures }')
+      }
+      return [{ origin: w[0], alertId: w[1], atMs: w[2], credited: w[4], refuted: w[5], ...(c != null ? { claim: c } : {}) }, w[3].map(String)]
     })
     this.index = undefined
     for (const [w, keys] of parsed) this.add(w, keys)

@@ -99,6 +99,8 @@ export class ReplayGuard {
   private readonly origins = new Map<string, OriginWindow>()
   private readonly window: bigint
   private readonly mask: bigint
+  /** What changed since the last takeChanges(), once trackChanges() was called. */
+  private changes: { ids: string[], origins: Set<string> } | undefined
 
   constructor (params: Partial<ReplayGuardParams> = {}) {
     this.params = createReplayGuardParams(params)
@@ -119,6 +121,12 @@ export class ReplayGuard {
 
   /** Remember an accepted alert (its id, and its seq in its origin's window). Idempotent. */
   record (alert: SeqKey): void {
+    if (this.changes != null && !this.ids.has(alert.id)) {
+      this.changes.ids.push(alert.id)
+      this.changes.origins.add(alert.origin)
+      // ids beyond maxIds would be evicted before anyone reads them back
+      if (this.changes.ids.length > this.params.maxIds * 2) this.changes.ids.splice(0, this.changes.ids.length - this.params.maxIds)
+    }
     this.ids.delete(alert.id)
     this.ids.set(alert.id, true)
     evictOldest(this.ids, this.params.maxIds)
@@ -126,7 +134,11 @@ export class ReplayGuard {
     const w = this.origins.get(alert.origin)
     if (w == null) {
       this.origins.set(alert.origin, { highest: alert.seq, bitmap: 1n })
-      evictOldest(this.origins, this.params.maxOrigins)
+      while (this.origins.size > this.params.maxOrigins) {
+        const oldest = this.origins.keys().next().value as string
+        this.origins.delete(oldest)
+        this.changes?.origins.add(oldest)
+      }
       return
     }
     this.origins.delete(alert.origin)
@@ -144,6 +156,30 @@ export class ReplayGuard {
   get size (): { ids: number, origins: number } {
     return { ids: this.ids.size, origins: this.origins.size }
   }
+
+  /**
+   * Incremental persistence (node/daemon/collab-persistence.ts): from now on
+   * remember what record() changes, so takeChanges() hands out the new ids and
+   * the changed origin windows instead of the whole guard. Idempotent.
+   */
+  trackChanges (): void { this.changes ??= { ids: [], origins: new Set() } }
+
+  /** New ids (oldest first) and the windows of origins changed since the last call (null: the origin was evicted). */
+  takeChanges (): { ids: string[], origins: Array<[string, { highest: string, bitmap: string } | null]> } {
+    const c = this.changes
+    if (c == null || (c.ids.length === 0 && c.origins.size === 0)) return { ids: [], origins: [] }
+    const origins: Array<[string, { highest: string, bitmap: string } | null]> = []
+    for (const o of c.origins) {
+      const w = this.origins.get(o)
+      origins.push([o, w == null ? null : { highest: w.highest.toString(), bitmap: w.bitmap.toString(16) }])
+    }
+    const ids = c.ids.filter((id) => this.ids.has(id))
+    this.changes = { ids: [], origins: new Set() }
+    return { ids, origins }
+  }
+
+  /** Whether record() changed anything since the last takeChanges(). */
+  get hasChanges (): boolean { return this.changes != null && (this.changes.ids.length > 0 || this.changes.origins.size > 0) }
 
   toJSON (): ReplayGuardState {
     return {

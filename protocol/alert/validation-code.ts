@@ -40,7 +40,11 @@ export const AlertValidationCode = {
   /** ignore (mesh): the validator threw (a bug of ours, not the peer's fault). */
   VALIDATOR_ERROR: 'validator-error',
   /** ignore (mesh): the validator accepted without an alert (a bug of ours). */
-  VALIDATOR_NO_ALERT: 'validator-no-alert'
+  VALIDATOR_NO_ALERT: 'validator-no-alert',
+  /** reject (mesh): the origin itself sent more alerts than its rate limit (protocol/mesh/origin-rate.ts). */
+  OVER_RATE: 'over-rate',
+  /** ignore (mesh): another peer relayed an alert beyond its origin's rate limit (not the relay's fault). */
+  OVER_RATE_RELAYED: 'over-rate-relayed'
 } as const
 
 export type AlertValidationCode = typeof AlertValidationCode[keyof typeof AlertValidationCode]
@@ -63,7 +67,9 @@ export const ALERT_VALIDATION_ACTIONS: Readonly<Record<AlertValidationCode, Vali
   'unknown-field': 'ignore',
   'community-mismatch': 'reject',
   'validator-error': 'ignore',
-  'validator-no-alert': 'ignore'
+  'validator-no-alert': 'ignore',
+  'over-rate': 'reject',
+  'over-rate-relayed': 'ignore'
 })
 
 export function actionOf (code: AlertValidationCode): ValidationAction {

@@ -26,6 +26,10 @@
  *   one id is one signed alert: nobody can take an id before its alert (the
  *   id is its hash), and nobody can mint new ids for a genuine alert. The
  *   replay guard drops a copy beyond gossipsub's seen-cache window.
+ * - Per-origin rate limit (origin-rate.ts): an accepted alert takes a token
+ *   from its origin's bucket; beyond it, the origin's own copies are
+ *   rejected (`over-rate`: P4, so a flooder is graylisted within seconds)
+ *   and relayed ones ignored (`over-rate-relayed`).
  * - onAlert handlers run in a microtask after gossipsub has forwarded the
  *   alert to our mesh peers, so local handling never delays the next hop.
  * - publish() skips gossipsub's validators for our own messages, so it runs
@@ -50,6 +54,8 @@ import { AlertValidationCode, createAlert, createAlertValidationParams, MAX_ALER
 import { AlertRejectedError, InvalidParamsError, MeshListenError, MeshNotStartedError } from '../errors.js'
 import { createMeshScoreParams, toPeerScoreParams, toPeerScoreThresholds, toTopicScoreParams } from './score-params.js'
 import { createMemorySeqStore } from './seq-store.js'
+import { OriginRateLimiter } from './origin-rate.js'
+import type { OriginRateParams } from './origin-rate.js'
 import { assertValidCommunity, communityFromTopic, communityTopic } from './topics.js'
 import type { Alert, AlertDraft, AlertValidationParams } from '../alert/index.js'
 import type { AlertEvent, AlertHandler, ApplicationScoreFn, Mesh, MeshPeer, RejectEvent, RejectHandler } from './mesh.js'
@@ -86,6 +92,8 @@ export interface Libp2pMeshInit {
   scoreParams?: Partial<MeshScoreParams>
   transport?: 'tcp' | 'memory'
   replayGuard?: ReplayGuard
+  /** Per-origin rate limit of received alerts (origin-rate.ts; defaults: burst 60, 1/s). */
+  originRate?: Partial<OriginRateParams>
   validationParams?: Partial<AlertValidationParams>
   /** Persistent alert seq (createFileSeqStore); default: in memory, floored at clock ms × 1000. */
   seqStore?: SeqStore
@@ -240,6 +248,7 @@ export async function createLibp2pMesh (components: Libp2pMeshComponents, init: 
   const peerId = peerIdFromPrivateKey(privateKey).toString()
   const validationParams = createAlertValidationParams(init.validationParams)
   const replay = init.replayGuard ?? new ReplayGuard()
+  const originRate = new OriginRateLimiter(init.originRate)
   const seqStore = init.seqStore ?? createMemorySeqStore({ clock })
 
   const communities = new Set<string>(initialCommunities)
@@ -307,6 +316,12 @@ export async function createLibp2pMesh (components: Libp2pMeshComponents, init: 
         action = 'ignore'
         code = again
       }
+    }
+    if (action === 'accept' && alert != null && !originRate.take(alert.origin, receivedAtMs)) {
+      // beyond the origin's rate: its own copies cost it P4, relayed ones are dropped (origin-rate.ts)
+      action = alert.origin === from ? 'reject' : 'ignore'
+      code = action === 'reject' ? AlertValidationCode.OVER_RATE : AlertValidationCode.OVER_RATE_RELAYED
+      reason = `origin ${alert.origin} over its rate (${originRate.params.burst} at once, ${originRate.params.perSec}/s)`
     }
     if (action === 'accept' && alert != null) {
       replay.record(alert)

@@ -72,6 +72,8 @@ const TERM_INDEX: Record<ReputationTerm, number> = Object.fromEntries(REPUTATION
 export class ReputationTable {
   readonly params: ReputationParams
   private readonly peers = new Map<string, PeerRecord>()
+  /** Peers changed (or dropped) since the last takeChanges(), once trackChanges() was called. */
+  private changed: Set<string> | undefined
 
   /** Pass one createReputationParams() result to many tables to share it. */
   constructor (params: ReputationParams | ReputationParamsInit = {}) {
@@ -108,6 +110,7 @@ export class ReputationTable {
     if (this.params.maxEventsPerPeer > 0) this.pushEvent(rec, { atMs: nowMs, term, amount, ...(note != null ? { note } : {}) })
     const rep = computeReputation(rec, this.params, nowMs)
     rec.blacklisted = rep.blacklisted
+    this.changed?.add(peer)
     return rep
   }
 
@@ -120,6 +123,7 @@ export class ReputationTable {
     const rec = this.peers.get(peer)
     if (rec == null) return this.newcomer
     const rep = computeReputation(rec, this.params, nowMs)
+    if (rec.blacklisted !== rep.blacklisted) this.changed?.add(peer)
     rec.blacklisted = rep.blacklisted
     return rep
   }
@@ -164,24 +168,39 @@ export class ReputationTable {
 
   /** Forget a peer entirely (e.g. an operator's reset). */
   forget (peer: string): boolean {
+    this.changed?.add(peer)
     return this.peers.delete(peer)
   }
 
   toJSON (): ReputationTableSnapshot {
     const peers: ReputationTableSnapshot['peers'] = []
-    for (const [id, rec] of this.peers) {
-      const events = orderedEvents(rec)
-      peers.push({
-        id,
-        counts: rec.counts.slice(),
-        lastUpdateMs: rec.lastUpdateMs,
-        firstSeenMs: rec.firstSeenMs,
-        blacklisted: rec.blacklisted,
-        ...(events.length > 0 ? { events } : {})
-      })
-    }
+    for (const [id, rec] of this.peers) peers.push(peerEntry(id, rec))
     return { version: 1, peers }
   }
+
+  /**
+   * Incremental persistence (node/daemon/collab-persistence.ts): from now on
+   * remember which peers change, so takeChanges() hands out only those
+   * instead of the whole table. Idempotent.
+   */
+  trackChanges (): void { this.changed ??= new Set() }
+
+  /** The peers changed since the last call (each as its toJSON() entry) and the ids dropped meanwhile (evicted, forgotten). */
+  takeChanges (): { put: ReputationTableSnapshot['peers'], del: string[] } {
+    const put: ReputationTableSnapshot['peers'] = []
+    const del: string[] = []
+    if (this.changed == null || this.changed.size === 0) return { put, del }
+    for (const id of this.changed) {
+      const rec = this.peers.get(id)
+      if (rec == null) del.push(id)
+      else put.push(peerEntry(id, rec))
+    }
+    this.changed.clear()
+    return { put, del }
+  }
+
+  /** Whether anything changed since the last takeChanges(). */
+  get hasChanges (): boolean { return this.changed != null && this.changed.size > 0 }
 
   /**
    * Replace the table's content with a snapshot from toJSON(). Validates the
@@ -228,7 +247,10 @@ export class ReputationTable {
       const info = rec.blacklisted ? n + 1e9 : n
       if (info < least) { least = info; victim = id }
     }
-    if (victim != null) this.peers.delete(victim)
+    if (victim != null) {
+      this.peers.delete(victim)
+      this.changed?.add(victim)
+    }
   }
 
   private pushEvent (rec: PeerRecord, ev: EvidenceEvent): void {
@@ -241,6 +263,18 @@ export class ReputationTable {
     const head = rec.head ?? 0
     rec.events[head] = ev
     rec.head = (head + 1) % max
+  }
+}
+
+function peerEntry (id: string, rec: PeerRecord): ReputationTableSnapshot['peers'][number] {
+  const events = orderedEvents(rec)
+  return {
+    id,
+    counts: rec.counts.slice(),
+    lastUpdateMs: rec.lastUpdateMs,
+    firstSeenMs: rec.firstSeenMs,
+    blacklisted: rec.blacklisted,
+    ...(events.length > 0 ? { events } : {})
   }
 }
 

@@ -40,7 +40,7 @@ describe('node/brain', () => {
     expect(r.event?.refs).toMatchObject({ score: 7.5, signals: 'profile' })
     expect(brain.isDenied('203.0.113.5')).toBe(true)
     expect(brain.threat.level()).toBe(2)
-    expect(r.corroboration).toEqual({ community: 'shop', context: 'get /item', source: '203.0.113.5' })
+    expect(r.corroboration).toEqual({ community: 'shop', context: 'get /item', parameter: 'id', source: '203.0.113.5' })
     expect(r.publication).toMatchObject({ clonal: true, danger: { level: 2, score: 7.5, source: '203.0.113.5' } })
     const calm = brain.onDanger(danger({ profile: { level: 0, score: 0.1 }, source: '203.0.113.6' }))
     expect(calm).toMatchObject({ level: 0, verdict: 'allow', event: null, breakdown: null, corroboration: null, publication: null })
@@ -84,6 +84,9 @@ describe('node/brain', () => {
     expect(remote.breakdown.decisions.map(d => d.action)).toEqual(['block-source'])
     expect(remote.breakdown.ban).toMatchObject({ ban: true, basis: 'quorum' })
     expect(remote.breakdown.skipped.map(s => s.reason)).toEqual(['remote-invariant', 'remote-invariant'])
+    // evidence lives as long as its claim (issue 15): the votes' 60 s, not the policy's duration
+    expect(remote.breakdown.decisions[0].expiresAtMs).toBe(clock.now() + 60_000)
+    expect(remote.breakdown.decisions[0].params.durationSec).toBe(60)
     // a local signature hit while the quorum's block holds: one live block per source
     const local = brain.onDanger(danger({ cell: 'edge', signature: { indicator: sig, origin: 'local' } }))
     expect(local.breakdown?.skipped.map(s => s.reason)).toContain('already-blocked')

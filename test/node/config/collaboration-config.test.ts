@@ -30,4 +30,17 @@ describe('config: collaboration', () => {
     ])
     expect(issues.find((i) => i.field === 'collaboration.selfish.maxEpisodeSec')?.accepted).toMatch(/episodeQuietSec \(30\)/)
   })
+
+  it('takes the per-origin alert rate limit and names its bad fields', () => {
+    expect(defaultConfig().collaboration.originRate).toEqual({ burst: 60, perSec: 1 })
+    expect(validateConfig({ collaboration: { originRate: { burst: 10, perSec: 0.5 } } }).collaboration.originRate).toEqual({ burst: 10, perSec: 0.5 })
+    const { issues } = checkConfig({ collaboration: { originRate: { burst: 0.5, perSec: 0, extra: 1 } } })
+    expect(issues.map((i) => i.field).sort()).toEqual(['collaboration.originRate.burst', 'collaboration.originRate.extra', 'collaboration.originRate.perSec'])
+  })
+
+  it('takes when a source is a known normal client, in seconds', () => {
+    expect(defaultConfig().collaboration.knownClient).toEqual({ minObservations: 20, minSpanSec: 300 })
+    expect(validateConfig({ collaboration: { knownClient: { minObservations: 5, minSpanSec: 0 } } }).collaboration.knownClient).toEqual({ minObservations: 5, minSpanSec: 0 })
+    expect(checkConfig({ collaboration: { knownClient: { minObservations: 0 } } }).issues.map((i) => i.field)).toEqual(['collaboration.knownClient.minObservations'])
+  })
 })

@@ -18,7 +18,7 @@ function tokenVetter (normalTokens: string[]): (sig: SignatureIndicator) => VetR
   }
 }
 
-function setup (init: AlertIntakeInit = {}, opts: { vet?: (sig: SignatureIndicator) => VetResult | Promise<VetResult> } = {}) {
+function setup (init: AlertIntakeInit = {}, opts: { vet?: (sig: SignatureIndicator) => VetResult | Promise<VetResult>, isKnownNormal?: (address: string) => boolean } = {}) {
   const clock = createManualClock(T0)
   const mesh = createFakeMesh('self', () => clock.now())
   const reputation = new ReputationTable()
@@ -38,7 +38,8 @@ function setup (init: AlertIntakeInit = {}, opts: { vet?: (sig: SignatureIndicat
     raiseSensitivity: (community, context, factor, untilMs) => { raises.push({ community, context, factor, untilMs }) },
     blockSource: (address, untilMs, why) => { blocks.push({ address, untilMs, why }) },
     unblockSource: (address) => { unblocks.push(address) },
-    record: (_alert, rec) => { records.push(rec) }
+    record: (_alert, rec) => { records.push(rec) },
+    ...(opts.isKnownNormal != null ? { isKnownNormal: opts.isKnownNormal } : {})
   }, init)
   intake.start()
   /** Give a peer a history of n corroborated warnings. */
@@ -276,7 +277,9 @@ describe('alert intake: corroboration and sensitivity', () => {
     s.mesh.deliver(makeAlert({ origin: 'carol', context: 'GET /other' }))
     const e0 = s.reputation.get('alice', s.clock.now())
     s.clock.advance(5 * MIN)
-    const res = s.intake.corroborate({ community: 'shop', context: 'POST /login' })
+    // a bare anomaly warning is credited only for its own context and parameter
+    expect(s.intake.corroborate({ community: 'shop', context: 'POST /login', parameter: 'user' }).credited).toEqual([])
+    const res = s.intake.corroborate({ community: 'shop', context: 'POST /login', parameter: 'id' })
     expect(res.credited.map(c => c.origin).sort()).toEqual(['alice', 'bob'])
     const e1 = s.reputation.get('alice', s.clock.now())
     expect(e1.value).toBeGreaterThan(e0.value)
@@ -284,8 +287,50 @@ describe('alert intake: corroboration and sensitivity', () => {
     expect(e1.breakdown.R1).toBe(1)
     expect(s.reputation.get('carol', s.clock.now()).breakdown.R1).toBe(0)
     // the detector fires again on the same attack: no double credit
-    expect(s.intake.corroborate({ community: 'shop', context: 'POST /login' }).credited).toEqual([])
+    expect(s.intake.corroborate({ community: 'shop', context: 'POST /login', parameter: 'id' }).credited).toEqual([])
     expect(s.intake.decision(res.decisionId!)).toMatchObject({ type: 'corroboration', event: { context: 'POST /login' } })
+  })
+
+  it('issue 15: credit needs evidence naming the claim, and lives as long as the claim', () => {
+    const s = setup()
+    // three warners about one context: one names sources, one carries a signature, one is a bare anomaly on parameter id
+    s.mesh.deliver(makeAlert({ origin: 'names', context: 'GET /item', sources: [{ address: '203.0.113.7', ttlSec: 60 }] }))
+    s.mesh.deliver(makeAlert({ origin: 'carries', context: 'GET /item', signatures: [makeSignature('s-1', ['union select'])] }))
+    s.mesh.deliver(makeAlert({ origin: 'bare', context: 'GET /item', ttlSec: 120 }))
+    s.clock.advance(10_000)
+    // our detector on that context, from another source, blaming another parameter: nobody's claim
+    expect(s.intake.corroborate({ community: 'shop', context: 'GET /item', parameter: 'q', source: '198.51.100.9' }).credited).toEqual([])
+    // the same context and parameter credits the bare anomaly only
+    expect(s.intake.corroborate({ community: 'shop', context: 'GET /item', parameter: 'id', source: '198.51.100.9' }).credited.map(c => c.origin)).toEqual(['bare'])
+    // the named source, within its 60 s
+    expect(s.intake.corroborate({ community: 'shop', context: 'GET /other', source: '203.0.113.7' }).credited.map(c => c.origin)).toEqual(['names'])
+    // a hit on the carried signature
+    expect(s.intake.corroborate({ community: 'shop', context: 'GET /item', signatureId: 's-1' }).credited.map(c => c.origin)).toEqual(['carries'])
+
+    // a claim that ended earns nothing: a 60 s source warning met after 61 s
+    s.mesh.deliver(makeAlert({ origin: 'late', context: 'GET /item', sources: [{ address: '203.0.113.8', ttlSec: 60 }], ttlSec: 600 }))
+    s.clock.advance(61_000)
+    expect(s.intake.corroborate({ community: 'shop', context: 'GET /item', source: '203.0.113.8' }).credited).toEqual([])
+  })
+
+  it('issue 15: a known normal client named as an attacker refutes the origin; no quorum ever blocks it', () => {
+    const normal = new Set(['10.1.2.3'])
+    const s = setup({}, { isKnownNormal: (a: string) => normal.has(a) })
+    s.establish('alice', 40)
+    s.establish('bob', 40)
+    const before = s.reputation.get('alice', s.clock.now())
+    s.mesh.deliver(makeAlert({ origin: 'alice', sources: [{ address: '10.1.2.3', ttlSec: 3600 }] }))
+    s.mesh.deliver(makeAlert({ origin: 'bob', sources: [{ address: '10.1.2.3', ttlSec: 3600 }] }))
+    expect(s.blocks).toHaveLength(0)
+    const after = s.reputation.get('alice', s.clock.now())
+    expect(after.breakdown.R3).toBeLessThan(before.breakdown.R3)
+    const rec = s.intake.decisions(10).find(d => d.type === 'alert' && d.origin === 'bob')
+    expect(rec).toMatchObject({ sources: [{ address: '10.1.2.3', knownNormal: true, blocked: false }] })
+    expect(s.intake.decisions(10).filter(d => d.type === 'refutation')).toHaveLength(2)
+    // the same two peers still block an address that is not a known client
+    s.mesh.deliver(makeAlert({ origin: 'alice', sources: [{ address: '203.0.113.9', ttlSec: 3600 }] }))
+    s.mesh.deliver(makeAlert({ origin: 'bob', sources: [{ address: '203.0.113.9', ttlSec: 3600 }] }))
+    expect(s.blocks.map(b => b.address)).toEqual(['203.0.113.9'])
   })
 
   it('a signature hit or a source corroborates the origins that sent them; old warnings do not', () => {
@@ -403,7 +448,9 @@ describe('alert intake: selfish members, lifecycle, persistence', () => {
     // decision ids continue after the restored sequence
     expect(new Set(t.intake.decisions(100).map(d => d.id)).size).toBe(t.intake.decisions(100).length)
     // the restored warning can still be corroborated
-    expect(t.intake.corroborate({ community: 'shop', context: 'GET /z' }).credited.map(c => c.origin)).toEqual(['alice'])
+    // (by what it claimed: the source it named; its context alone does not credit it)
+    expect(t.intake.corroborate({ community: 'shop', context: 'GET /z', parameter: 'id' }).credited).toEqual([])
+    expect(t.intake.corroborate({ community: 'shop', context: 'GET /z', source: '192.0.2.200' }).credited.map(c => c.origin).sort()).toEqual(['alice', 'bob'])
     let err: unknown
     try { t.intake.restore({ version: 1, seq: -1, warnings: [], votes: [], blocked: [], decisions: [] }) } catch (e) { err = e }
     expect(err).toMatchObject({ code: 'IMMUNE_ERR_REPUTATION_SNAPSHOT', details: { part: 'intake', field: 'seq' } })

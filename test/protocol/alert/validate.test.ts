@@ -31,7 +31,7 @@ describe('validateAlert', () => {
 
   it('every code has the documented action', () => {
     for (const code of Object.values(AlertValidationCode)) {
-      const expected = code === 'ok' ? 'accept' : ['duplicate', 'stale', 'expired', 'replay', 'unknown-kind', 'unknown-field', 'validator-error', 'validator-no-alert'].includes(code) ? 'ignore' : 'reject'
+      const expected = code === 'ok' ? 'accept' : ['duplicate', 'stale', 'expired', 'replay', 'unknown-kind', 'unknown-field', 'validator-error', 'validator-no-alert', 'over-rate-relayed'].includes(code) ? 'ignore' : 'reject'
       expect(ALERT_VALIDATION_ACTIONS[code], code).toBe(expected)
     }
   })
