@@ -314,18 +314,18 @@ describe('alert intake: corroboration and sensitivity', () => {
   })
 
   it('issue 15: a known normal client named as an attacker refutes the origin; no quorum ever blocks it', () => {
-    const normal = new Set(['10.1.2.3'])
+    const normal = new Set(['198.51.100.77'])
     const s = setup({}, { isKnownNormal: (a: string) => normal.has(a) })
     s.establish('alice', 40)
     s.establish('bob', 40)
     const before = s.reputation.get('alice', s.clock.now())
-    s.mesh.deliver(makeAlert({ origin: 'alice', sources: [{ address: '10.1.2.3', ttlSec: 3600 }] }))
-    s.mesh.deliver(makeAlert({ origin: 'bob', sources: [{ address: '10.1.2.3', ttlSec: 3600 }] }))
+    s.mesh.deliver(makeAlert({ origin: 'alice', sources: [{ address: '198.51.100.77', ttlSec: 3600 }] }))
+    s.mesh.deliver(makeAlert({ origin: 'bob', sources: [{ address: '198.51.100.77', ttlSec: 3600 }] }))
     expect(s.blocks).toHaveLength(0)
     const after = s.reputation.get('alice', s.clock.now())
     expect(after.breakdown.R3).toBeLessThan(before.breakdown.R3)
     const rec = s.intake.decisions(10).find(d => d.type === 'alert' && d.origin === 'bob')
-    expect(rec).toMatchObject({ sources: [{ address: '10.1.2.3', knownNormal: true, blocked: false }] })
+    expect(rec).toMatchObject({ sources: [{ address: '198.51.100.77', knownNormal: true, blocked: false }] })
     expect(s.intake.decisions(10).filter(d => d.type === 'refutation')).toHaveLength(2)
     // the same two peers still block an address that is not a known client
     s.mesh.deliver(makeAlert({ origin: 'alice', sources: [{ address: '203.0.113.9', ttlSec: 3600 }] }))
