@@ -130,8 +130,8 @@ export class Brain {
       signals,
       event,
       breakdown,
-      corroboration: corroborationFor(d, level),
-      publication: publicationFor(d, level)
+      corroboration: corroborationFor(d, level, signals),
+      publication: publicationFor(d, level, signals)
     }
   }
 

@@ -29,7 +29,7 @@ export interface Danger {
    */
   profile: { level: DangerLevel, score: number, phase?: Phase } | null
   /** An adopted signature that matched the observation. */
-  signature?: { indicator: SignatureIndicator, origin: SignatureOrigin }
+  signature?: MatchedSignature
   /** The detector's explanation (kept verbatim in local decisions; never published: alerts carry `reasons` only). */
   explanation: string
   /** The evidence as structured reasons (parameter, feature, surprise): what an alert may say about it (node/intake/shareable.ts). */
@@ -40,6 +40,26 @@ export interface Danger {
   requestOnly?: true
   /** The profile's score over its context's level-2 threshold, when it guards. */
   scoreMargin?: number
+}
+
+/**
+ * An adopted signature that matched, with what the brain needs to weigh it
+ * (KIS's two types, docs/reputation.md "Signature types"):
+ *   type 2 blocks alone; type 1 blocks only when the profile also scores the
+ *   request ≥ 1, or, at a member still learning (profile null), when the body
+ *   says the signature may act alone there (`alone`: vetted against at least
+ *   the vetting floor of own normal observations of the context, and the
+ *   request is not from a known normal client).
+ */
+export interface MatchedSignature {
+  indicator: SignatureIndicator
+  origin: SignatureOrigin
+  /** Default: 2 for 'local', 1 for 'peer'. */
+  type?: 1 | 2
+  /** The peer that sent it (its first origin), for the decision's refs. */
+  from?: string
+  /** Type 1 at a learning member: the body's vetting floor and self-check passed. */
+  alone?: boolean
 }
 
 /** The alert intake's quorum: peers' independent warnings about a source reached the reputation-weighted quorum. */
@@ -65,5 +85,5 @@ export interface Signal {
   level: DangerLevel
   /** The profile's score (profile signals). */
   score?: number
-  signature?: { id: string, origin: SignatureOrigin }
+  signature?: { id: string, origin: SignatureOrigin, type: 1 | 2, from?: string, alone?: boolean }
 }

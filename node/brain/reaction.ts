@@ -35,11 +35,23 @@ export interface Reaction {
   publication: Publication | null
 }
 
-/** The policy's input for a local danger at `level`. */
+/**
+ * The policy's input for a local danger at `level`. Its refs name every
+ * signal behind it (GET /decisions/<id>): the signature (id, type 1/2, its
+ * origin: 'local' or the peer that sent it), the local score (the profile's,
+ * -1 when it has none: a member still learning) and its phase.
+ */
 export function dangerEvent (d: Danger, level: 1 | 2, signals: readonly Signal[]): DangerEvent {
-  const sig = signals.find(s => s.kind === 'signature')?.signature
-  // a signature decides without the profile's score: -1, as for a score that is not a finite number
-  const score = sig == null && d.profile != null && Number.isFinite(d.profile.score) ? Number(d.profile.score.toFixed(3)) : -1
+  const sig = signals.find(s => s.kind === 'signature' && s.level === 2)?.signature
+  const score = d.profile != null && Number.isFinite(d.profile.score) ? Number(d.profile.score.toFixed(3)) : -1
+  const refs: Record<string, string | number> = { score, signals: signals.filter(s => s.level > 0).map(s => s.kind).join('+') }
+  if (d.profile != null) { refs.profileLevel = d.profile.level; if (d.profile.phase != null) refs.phase = d.profile.phase } else if (d.observation === 'http') refs.phase = 'learning'
+  if (sig != null) {
+    refs.signature = sig.id
+    refs.signatureType = sig.type
+    refs.signatureOrigin = sig.from ?? sig.origin
+    if (sig.alone === true) refs.signatureAlone = 'learning member: vetting floor and self-check passed'
+  }
   return {
     cell: d.cell,
     level,
@@ -48,11 +60,19 @@ export function dangerEvent (d: Danger, level: 1 | 2, signals: readonly Signal[]
     origin: 'local',
     ...(d.source != null ? { source: d.source } : {}),
     ...(d.atMs != null ? { atMs: d.atMs } : {}),
-    ...(sig != null ? { signatureHit: true as const } : {}),
-    ...(sig == null && d.requestOnly === true ? { requestOnly: true as const } : {}),
+    // a type-1 signature acting alone at a learning member is a peer's claim: the request is blocked, the source is not banned
+    ...(sig != null && sig.alone !== true ? { signatureHit: true as const } : {}),
+    ...((sig == null && d.requestOnly === true) || sig?.alone === true ? { requestOnly: true as const } : {}),
     ...(sig == null && d.scoreMargin != null && Number.isFinite(d.scoreMargin) ? { scoreMargin: d.scoreMargin } : {}),
-    refs: { score, signals: signals.map(s => s.kind).join('+'), ...(sig != null ? { signature: sig.id, signatureOrigin: sig.origin } : {}) }
+    refs
   }
+}
+
+/** The only level-2 signal is a peer's type-1 signature acting alone at a learning member. */
+function ownEvidenceIsOnlyTheClaim (d: Danger, signals: readonly Signal[]): boolean {
+  if (d.signature == null) return false
+  const strong = signals.filter(s => s.level === 2)
+  return strong.length === 1 && strong[0].kind === 'signature' && strong[0].signature?.alone === true
 }
 
 /** Whether the rule that applies at `level` is dry-run (the rule's own flag, else the policy's). */
@@ -72,8 +92,10 @@ export function verdictOf (level: DangerLevel, dryRun: boolean): 'allow' | 'bloc
  * evidence about a context it would also confirm an "attack" no peer could
  * have reported, and every member would be counted as silent in it (selfish test).
  */
-export function corroborationFor (d: Danger, level: DangerLevel): CorroborationEvent | null {
+export function corroborationFor (d: Danger, level: DangerLevel, signals: readonly Signal[] = []): CorroborationEvent | null {
   if (level === 2) {
+    // a type-1 signature acting alone at a learning member is the peer's claim, not our evidence: it credits nobody
+    if (ownEvidenceIsOnlyTheClaim(d, signals)) return null
     const e: CorroborationEvent = { community: d.community, context: d.context }
     if (d.parameter != null && d.parameter !== '') e.parameter = d.parameter
     if (d.source != null) e.source = d.source
@@ -91,8 +113,10 @@ export function corroborationFor (d: Danger, level: DangerLevel): CorroborationE
  * a hit reports 0). A level-2 HTTP danger asks clonal selection for
  * signatures and falls back to a source or anomaly alert. Nothing else is shared.
  */
-export function publicationFor (d: Danger, level: DangerLevel): Publication | null {
+export function publicationFor (d: Danger, level: DangerLevel, signals: readonly Signal[] = []): Publication | null {
   if (level !== 2) return null
+  // repeating a peer's claim that we could not check ourselves is not ours to publish
+  if (ownEvidenceIsOnlyTheClaim(d, signals)) return null
   if (d.signature == null && d.observation !== 'http') return null
   const danger: LocalDanger = d.signature != null
     ? { community: d.community, level: 2, context: d.context, parameter: d.signature.indicator.parameter, score: 0, signature: d.signature.indicator }

@@ -176,6 +176,19 @@ export interface CollaborationConfig {
   originRate: { burst: number, perSec: number }
   /** When a source is a known normal client (node/intake/known-clients.ts): a peer naming one as an attacker is refuted. */
   knownClient: { minObservations: number, minSpanSec: number }
+  /** The signature types and self-check (node/signatures/self-check.ts; docs/reputation.md "Signature types"). */
+  signatures: SignatureSelfCheckConfig
+}
+
+export interface SignatureSelfCheckConfig {
+  learningVettingFloor: number
+  retireAfter: number
+  retireMinSources: number
+  learningRetireMinClients: number
+  normalClientMinRequests: number
+  normalClientMinSpanSec: number
+  promoteAfter: number
+  promoteMinSources: number
 }
 
 export interface LoggingConfig {

@@ -11,6 +11,7 @@ import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { defaultPolicyConfig } from '../respond/index.js'
 import { defaultAlertIntakeParams, defaultKnownClientsParams } from '../intake/index.js'
+import { defaultSelfCheckParams } from '../signatures/index.js'
 import { defaultInnateConfig } from '../innate/index.js'
 import { defaultHttpModelParams } from '../profile/index.js'
 import { defaultDetectorParams } from '../detector/index.js'
@@ -68,7 +69,17 @@ export function defaultCollaborationConfig (): CollaborationConfig {
     },
     trustedProxies: [],
     originRate: { burst: defaultOriginRateParams.burst, perSec: defaultOriginRateParams.perSec },
-    knownClient: { minObservations: defaultKnownClientsParams.minObservations, minSpanSec: msToSec(defaultKnownClientsParams.minSpanMs) }
+    knownClient: { minObservations: defaultKnownClientsParams.minObservations, minSpanSec: msToSec(defaultKnownClientsParams.minSpanMs) },
+    signatures: {
+      learningVettingFloor: defaultSelfCheckParams.learningVettingFloor,
+      retireAfter: defaultSelfCheckParams.retireAfter,
+      retireMinSources: defaultSelfCheckParams.retireMinSources,
+      learningRetireMinClients: defaultSelfCheckParams.learningRetireMinClients,
+      normalClientMinRequests: defaultSelfCheckParams.normalClientMinRequests,
+      normalClientMinSpanSec: msToSec(defaultSelfCheckParams.normalClientMinSpanMs),
+      promoteAfter: defaultSelfCheckParams.promoteAfter,
+      promoteMinSources: defaultSelfCheckParams.promoteMinSources
+    }
   }
 }
 

@@ -9,6 +9,6 @@ export { inspectParsed, MAX_CONFIG_DEPTH, MAX_YAML_ALIAS_COUNT } from './inspect
 export type { ConfigFormat, OverrideOptions } from './load-config.js'
 export { defaultBudgetsConfig, BUDGET_KEYS } from './budgets.js'
 export { Checker } from '../../core/index.js'
-export { secToMs, msToSec, supervisorParamsFromCell, intakeParamsFromConfig, knownClientsParamsFromConfig, detectorParamsFromConfig, brainParamsFromConfig } from './params.js'
+export { secToMs, msToSec, supervisorParamsFromCell, intakeParamsFromConfig, knownClientsParamsFromConfig, detectorParamsFromConfig, brainParamsFromConfig, selfCheckParamsFromConfig } from './params.js'
 export { defaultMemoryConfig, readMemoryConfig, memoryParamsFromConfig, MEMORY_CONFIG_KEYS } from './memory-config.js'
 export type { MemoryConfig } from './memory-config.js'

@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import type { BrainParams } from '../brain/index.js'
 import type { DetectorParams } from '../detector/index.js'
 import type { AlertIntakeInit } from '../intake/index.js'
+import type { SelfCheckParams } from '../signatures/index.js'
 import type { SupervisorParams } from '../supervisor/index.js'
 import { createSupervisorParams } from '../supervisor/index.js'
 import type { KnownClientsParams } from '../intake/index.js'
@@ -64,6 +65,21 @@ export function intakeParamsFromConfig (cfg: CollaborationConfig): AlertIntakeIn
       maxEpisodeMs: secToMs(s.maxEpisodeSec),
       cooldownMs: secToMs(s.cooldownSec)
     }
+  }
+}
+
+/** The config's `collaboration.signatures` (seconds) as the signature self-check's params (milliseconds). */
+export function selfCheckParamsFromConfig (cfg: CollaborationConfig): Partial<SelfCheckParams> {
+  const s = cfg.signatures
+  return {
+    learningVettingFloor: s.learningVettingFloor,
+    retireAfter: s.retireAfter,
+    retireMinSources: s.retireMinSources,
+    learningRetireMinClients: s.learningRetireMinClients,
+    normalClientMinRequests: s.normalClientMinRequests,
+    normalClientMinSpanMs: Math.round(secToMs(s.normalClientMinSpanSec)),
+    promoteAfter: s.promoteAfter,
+    promoteMinSources: s.promoteMinSources
   }
 }
 

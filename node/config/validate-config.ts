@@ -238,7 +238,7 @@ const MAX_SELFISH_EPISODES = 64
 
 function readCollaboration (c: Checker, raw: unknown): CollaborationConfig {
   const d = defaultConfig().collaboration
-  const o = c.object('collaboration', raw, ['housekeepingIntervalSec', 'selfish', 'trustedProxies', 'originRate', 'knownClient'])
+  const o = c.object('collaboration', raw, ['housekeepingIntervalSec', 'selfish', 'trustedProxies', 'originRate', 'knownClient', 'signatures'])
   const housekeepingIntervalSec = c.number('collaboration.housekeepingIntervalSec', o.housekeepingIntervalSec, d.housekeepingIntervalSec, { min: 0.1, max: 3600 })
   const so = c.object('collaboration.selfish', o.selfish, ['minOrigins', 'minEpisodes', 'alpha', 'rateTolerance', 'episodeQuietSec', 'maxEpisodeSec', 'cooldownSec'])
   const f = (k: string): string => `collaboration.selfish.${k}`
@@ -257,7 +257,20 @@ function readCollaboration (c: Checker, raw: unknown): CollaborationConfig {
   const ko = c.object('collaboration.knownClient', o.knownClient, ['minObservations', 'minSpanSec'])
   const minObservations = c.number('collaboration.knownClient.minObservations', ko.minObservations, d.knownClient.minObservations, { integer: true, min: 1, max: 1_000_000 })
   const minSpanSec = c.number('collaboration.knownClient.minSpanSec', ko.minSpanSec, d.knownClient.minSpanSec, { min: 0, max: MAX_SEC })
-  return { housekeepingIntervalSec, selfish: { minOrigins, minEpisodes, alpha, rateTolerance, episodeQuietSec, maxEpisodeSec, cooldownSec }, originRate: { burst, perSec }, knownClient: { minObservations, minSpanSec }, trustedProxies }
+  const sg = c.object('collaboration.signatures', o.signatures, ['learningVettingFloor', 'retireAfter', 'retireMinSources', 'learningRetireMinClients', 'normalClientMinRequests', 'normalClientMinSpanSec', 'promoteAfter', 'promoteMinSources'])
+  const ds = d.signatures
+  const g = (k: keyof typeof ds, min: number, max: number): number => c.number(`collaboration.signatures.${k}`, sg[k], ds[k], { integer: k !== 'normalClientMinSpanSec', min, max })
+  const signatures = {
+    learningVettingFloor: g('learningVettingFloor', 0, 1_000_000),
+    retireAfter: g('retireAfter', 1, 1_000_000),
+    retireMinSources: g('retireMinSources', 1, 1_000_000),
+    learningRetireMinClients: g('learningRetireMinClients', 1, 1_000_000),
+    normalClientMinRequests: g('normalClientMinRequests', 1, 1_000_000),
+    normalClientMinSpanSec: g('normalClientMinSpanSec', 0, MAX_SEC),
+    promoteAfter: g('promoteAfter', 1, 1_000_000),
+    promoteMinSources: g('promoteMinSources', 1, 1_000_000)
+  }
+  return { housekeepingIntervalSec, selfish: { minOrigins, minEpisodes, alpha, rateTolerance, episodeQuietSec, maxEpisodeSec, cooldownSec }, originRate: { burst, perSec }, knownClient: { minObservations, minSpanSec }, trustedProxies, signatures }
 }
 
 /** Reads and validates; returns the merged config and every issue found (empty when valid). */

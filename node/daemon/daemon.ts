@@ -14,7 +14,7 @@ import { Registry } from 'prom-client'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createSystemClock } from '../../core/index.js'
 import type { Clock } from '../../core/index.js'
-import { intakeParamsFromConfig, knownClientsParamsFromConfig, memoryParamsFromConfig } from '../config/index.js'
+import { intakeParamsFromConfig, knownClientsParamsFromConfig, memoryParamsFromConfig, selfCheckParamsFromConfig } from '../config/index.js'
 import type { Config, CellConfig } from '../config/index.js'
 import { IngestError, StartupError } from '../errors.js'
 import { createNodeMetrics, firewallHooks, respondHooks, setBuildInfo } from '../metrics.js'
@@ -26,7 +26,7 @@ import type { SupervisorParams } from '../supervisor/index.js'
 import { createObserveHandler, createSensorRegistry } from '../sensors/index.js'
 import type { ProcSampler, Sensor, SensorCheckpoint, SensorLogger, TailPosition } from '../sensors/index.js'
 import type { IngestItem, ObserveAnswer } from '../sensors/index.js'
-import { createSignatureMatcher } from '../signatures/index.js'
+import { createSignatureMatcher, createSignatureSelfCheck } from '../signatures/index.js'
 import { createStore, inspectStore } from '../store/index.js'
 import type { Store } from '../store/index.js'
 import { createApiServer } from '../api/index.js'
@@ -235,7 +235,8 @@ export async function createDaemon (init: DaemonInit): Promise<Daemon> {
           clonal: collab.clonal,
           intake: collab.intake,
           publisher: collab.publisher,
-          knownClients: collab.knownClients
+          knownClients: collab.knownClients,
+          selfCheck: createSignatureSelfCheck(selfCheckParamsFromConfig(config.collaboration))
         }, (sigs) => createSignatureMatcher(sigs))
 
         startSensors(pipeline, r)

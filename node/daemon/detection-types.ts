@@ -49,6 +49,13 @@ export interface Detection {
   observeStatus: (cell: CellRef, report: HttpStatusReport) => StormFinding | null
   /** Score without learning or creating anything; null while the context is still learning. */
   assessHttp: (cell: CellRef, obs: HttpObservation) => DetectionResult | null
+  /**
+   * The innate layer's verdict combined with the profile's assessment, in any
+   * phase, without learning or creating anything (what a learning context
+   * has as its danger signal one: node/innate). Danger 0 when the innate layer
+   * is off for the cell or finds nothing.
+   */
+  assessHttpInnate: (cell: CellRef, obs: HttpObservation) => DetectionResult
   /** The phase the observation's context is in (without scoring it). */
   phaseOfHttp: (cell: CellRef, obs: HttpObservation) => Phase
   raiseSensitivity: (community: string, context: string, factor: number, untilMs: number) => void

@@ -367,6 +367,17 @@ export function createDetection (c: DetectionComponents, init: DetectionInit): D
       return toResult(d.assess(obs))
     },
 
+    assessHttpInnate (cell: CellRef, obs: HttpObservation) {
+      const d = httpFor(cell.name)
+      const gate = gateFor(cell.name)
+      if (gate == null) return toResult(d.assess(obs))
+      const x = gate.decide(d, obs, false)
+      const out = toResult(x.result)
+      if (x.innate.findings.length > 0) out.innate = x.combination.finding != null ? [x.combination.finding, ...x.innate.findings.filter((f) => f !== x.combination.finding)] : x.innate.findings
+      if (x.combination.requestOnly === true) out.requestOnly = true
+      return out
+    },
+
     phaseOfHttp (cell: CellRef, obs: HttpObservation): Phase {
       const d = detectors.get(httpDetectorKind.setName(cell.name))?.detector
       return d?.status(httpContextOf(obs))?.phase ?? 'learning'

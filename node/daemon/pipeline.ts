@@ -8,10 +8,21 @@
  * HTTP observations get an answer (`allow`/`block`) for the ingest API and the
  * agent. Rules:
  * - a source on the deny list is blocked without scoring or learning;
- * - a hit on an adopted signature is local evidence: danger 2, blocked, never
- *   learned, and it corroborates the peers that warned (works in the learning
- *   phase too: a node is protected from its first minute); the node reports
- *   it to the community too (rate-limited), like an attack it found itself;
+ * - a hit on an adopted signature is weighed by its type (KIS; node/brain/signals.ts,
+ *   docs/reputation.md "Signature types"): a type-2 signature (made here, or
+ *   promoted on this node's own evidence) blocks alone; a peer's type-1
+ *   signature blocks only when the guarding profile also scores the request
+ *   >= 1, or, in a context still learning, when it was vetted against at least
+ *   the vetting floor of own normal observations of the context and the
+ *   request is not from a known normal client (node/signatures/self-check.ts).
+ *   A signature that blocked is never learned and corroborates the peers that
+ *   warned (unless it acted alone at a learning member: then it is only their
+ *   claim); the node reports the hit to the community (rate-limited);
+ * - the self-check: matches on requests the guarding profile finds normal, or
+ *   of known normal clients while learning, retire a signature and refute
+ *   the peers that sent it; a type-1 signature that matches a request our own
+ *   detector scores danger 2, or that two signals confirm often enough, is
+ *   promoted to type 2;
  * - otherwise the detector scores (and, when it judges the observation normal,
  *   learns) it; danger 2 blocks unless the policy rule is dry-run.
  */
@@ -19,7 +30,8 @@ import type { HttpObservation, HttpStatusReport, ProcessObservation, Score, Scor
 import type { StormFinding } from '../detector/index.js'
 import type { Clock } from '../../core/index.js'
 import type { ResponseSystem } from './response-system.js'
-import type { Reservoir, SignatureMatcher, SignatureStore, ClonalSelection } from '../signatures/index.js'
+import type { Reservoir, SignatureHit, SignatureMatcher, SignatureStore, ClonalSelection, SignatureSelfCheck } from '../signatures/index.js'
+import { createSignatureSelfCheck, signatureMatchesDocs, observationDocs } from '../signatures/index.js'
 import type { SignatureIndicator } from '../../protocol/alert/index.js'
 import type { AlertIntake, AlertPublisher, KnownClients, LocalDanger } from '../intake/index.js'
 import type { Brain, Danger, Reaction } from '../brain/index.js'
@@ -29,7 +41,6 @@ import type { Logger } from './logger.js'
 import type { CellRef, Detection, DetectionResult } from './detection-types.js'
 import { httpContextOf } from '../profile/http/index.js'
 import type { InnateFinding } from '../innate/index.js'
-import { evictOldest } from '../../core/index.js'
 
 export interface PipelineComponents {
   clock: Clock
@@ -44,6 +55,8 @@ export interface PipelineComponents {
   /** Fed with each source's verdicts: level 0 on a guarding context is normal, level 2 an offence. */
   knownClients?: KnownClients
   metrics?: NodeMetrics
+  /** The signature self-check (default: its defaults). */
+  selfCheck?: SignatureSelfCheck
 }
 
 export interface Pipeline {
@@ -56,11 +69,6 @@ export interface Pipeline {
 }
 
 const MAX_REASONS = 5
-/** A signature is retired after this many normal-judged matches... */
-const RETIRE_AFTER = 3
-/** ...from at least this many distinct sources (one client cannot retire a signature alone). */
-const RETIRE_MIN_SOURCES = 2
-const MAX_TRACKED_SIGNATURES = 10_000
 
 function explain (reasons: ScoreReason[]): string {
   return reasons.slice(0, 3).map((r) => `${r.parameter != null && r.parameter !== '' ? `${r.parameter}: ` : ''}${r.feature} ${String(r.observed)} (expected ${r.expected})`).join('; ')
@@ -158,33 +166,36 @@ export function createPipeline (c: PipelineComponents, createMatcher: (sigs: Ret
   /** Process cells whose samples are skipped now (logged once per incident). */
   const inIncident = new Set<string>()
 
-  /** Per signature: requests it matched that the profile judged normal, and from how many sources. */
-  const contradictions = new Map<string, { count: number, sources: Set<string> }>()
-  /**
-   * Record that `sig` matched a request the guarding profile scores as normal.
-   * After RETIRE_AFTER such requests from RETIRE_MIN_SOURCES sources the
-   * signature is retired (it was a false alarm: e.g. made from a level-2 false
-   * positive), and a peer that sent it is refuted (R3). Returns true when the
-   * signature was retired now (this request is then judged without it).
-   */
-  const contradicts = (cell: CellRef, sig: SignatureIndicator, obs: HttpObservation): boolean => {
-    let e = contradictions.get(sig.id)
-    if (e == null) {
-      e = { count: 0, sources: new Set() }
-      contradictions.set(sig.id, e)
-      evictOldest(contradictions, MAX_TRACKED_SIGNATURES)
-    }
-    e.count++
-    e.sources.add(obs.source ?? `unknown-${e.count}`)
-    if (e.count < RETIRE_AFTER || e.sources.size < RETIRE_MIN_SOURCES) return false
-    contradictions.delete(sig.id)
-    const reason = `retired: matched ${e.count} requests from ${e.sources.size} sources that the guarding profile judged normal`
+  const selfCheck = c.selfCheck ?? createSignatureSelfCheck()
+
+  /** Retire `sig` (our own evidence contradicts it) and refute the peers that sent it (R3). */
+  const retire = (cell: CellRef, sig: SignatureIndicator, reason: string): void => {
     const rec = c.signatures.get(sig.id)
     void c.signatures.retire(sig.id, reason).catch((err: unknown) => { c.logger.error({ err }, 'signature retirement failed') })
     if (rec != null && rec.origin !== 'local') {
       for (const origin of rec.origins) if (origin !== 'local') c.intake.refute({ reason: `signature ${sig.id} ${reason}`, origin, community: cell.community, signatureId: sig.id })
     }
-    c.logger.warn({ signature: sig.id, tokens: sig.tokens, origin: rec?.origin, context: sig.context }, 'signature retired: it matches normal traffic')
+    c.logger.warn({ signature: sig.id, tokens: sig.tokens, origin: rec?.origin, context: sig.context, reason }, 'signature retired: it matches normal traffic')
+  }
+
+  const promote = (sig: SignatureIndicator, reason: string): void => {
+    const rec = c.signatures.get(sig.id)
+    if (rec == null || rec.type === 2) return
+    // promote() changes the record in memory at once (the next request is judged on it), then persists it
+    void c.signatures.promote(sig.id, reason).catch((err: unknown) => { c.logger.error({ err }, 'signature promotion failed') })
+    c.logger.info({ signature: sig.id, origin: rec.origin, context: sig.context, reason }, 'signature promoted to type 2 on own evidence')
+  }
+
+  const typeOf = (sig: SignatureIndicator): 1 | 2 => {
+    const rec = c.signatures.get(sig.id)
+    return rec?.type ?? (rec?.origin === 'local' ? 2 : 1)
+  }
+
+  /** The vetting floor at a learning member: at least N own normal observations of the context, none matched. */
+  const vettedHere = (context: string, h: SignatureHit): boolean => {
+    const normal = c.reservoir.values(context)
+    if (normal.length < selfCheck.params.learningVettingFloor) return false
+    for (const o of normal) if (signatureMatchesDocs(h.signature, observationDocs(o))) return false
     return true
   }
 
@@ -202,37 +213,85 @@ export function createPipeline (c: PipelineComponents, createMatcher: (sigs: Ret
         }
       }
       let hits = currentMatcher().match(httpContextOf(obs), obs)
-      let assessed: ReturnType<Detection['assessHttp']> = null
-      if (hits.length > 0) {
-        // self-check: a signature that keeps matching requests our guarding profile judges normal is retired
-        assessed = c.detection.assessHttp(cell, obs)
-        if (assessed != null && assessed.danger === 0) hits = hits.filter((h) => !contradicts(cell, h.signature, obs))
-      }
-      let answer: ObserveAnswer
+      let answer: ObserveAnswer | null = null
+      /** A hit that did not act (type 1 without a second signal): the request is judged as if unmatched, but never learned while learning. */
+      let heldBack = false
+      let innateDanger: DangerLevel = 0
       if (hits.length > 0) {
         const context = httpContextOf(obs)
-        const sig = hits[0].signature
-        for (const h of hits) c.signatures.recordHit(h.signature.id)
-        c.metrics?.signatureHits.inc(hits.length)
-        const reasons: ScoreReason[] = hits.slice(0, MAX_REASONS).map((h) => ({
-          context, parameter: h.parameter, feature: 'signature', observed: h.signature.tokens.join(' '), expected: `no match of signature ${h.signature.id}`, surprise: Infinity
-        }))
-        const phase = c.detection.phaseOfHttp(cell, obs)
-        const { reaction } = react({
-          cell: cell.name,
-          community: cell.community,
-          observation: 'http',
-          context,
-          parameter: sig.parameter,
-          ...(obs.source != null ? { source: obs.source } : {}),
-          // what the guarding profile says of the same request (null while it learns): the brain names it beside the signature
-          profile: assessed != null ? { level: assessed.danger, score: assessed.score.value, phase: assessed.score.phase } : null,
-          signature: { indicator: sig, origin: c.signatures.get(sig.id)?.origin === 'local' ? 'local' : 'peer' },
-          explanation: `matches adopted signature ${sig.id}`,
-          ...(Number.isFinite(obs.time) ? { atMs: obs.time } : {})
-        }, obs, reasons)
-        // score null: decided by a signature, not by the profile
-        answer = { verdict: reaction.verdict, danger: 2, score: null as unknown as number, phase, context, reasons: reasons.map(jsonReason) }
+        // the guarding profile's verdict on the same request (null while the context learns)
+        const assessed = c.detection.assessHttp(cell, obs)
+        // while the context learns, the innate layer is the danger signal one (assessed, never learned)
+        const innate = assessed == null ? c.detection.assessHttpInnate(cell, obs) : null
+        innateDanger = innate?.danger ?? 0
+        if (assessed != null && assessed.danger === 2) {
+          // own evidence: our detector meets a danger-2 observation the signature matches
+          for (const h of hits) promote(h.signature, 'type 2: this member\'s own detector scored a request it matches at danger 2')
+        } else if (assessed != null && assessed.danger === 0) {
+          // self-check: a signature that keeps matching requests our guarding profile judges normal is retired
+          hits = hits.filter((h) => {
+            const v = selfCheck.contradictedWhileGuarding(h.signature.id, obs.source)
+            if (v.action === 'retire') { retire(cell, h.signature, v.reason); return false }
+            return true
+          })
+        } else if (assessed == null && selfCheck.isNormalClient(obs.source)) {
+          // learning: a known normal client's request looks like the normal population; a peer's signature lets it through
+          hits = hits.filter((h) => {
+            if (typeOf(h.signature) === 2) return true
+            const v = selfCheck.contradictedWhileLearning(h.signature.id, obs.source!)
+            if (v.action === 'retire') retire(cell, h.signature, v.reason)
+            heldBack = true
+            return false
+          })
+        }
+        if (hits.length > 0) {
+          // the strongest hit decides: type 2 first
+          const hit = [...hits].sort((a, b) => typeOf(b.signature) - typeOf(a.signature))[0]
+          const sig = hit.signature
+          const rec = c.signatures.get(sig.id)
+          const type = typeOf(sig)
+          const local = rec?.origin === 'local'
+          const alone = assessed == null && innateDanger === 0 && type === 1 && vettedHere(context, hit)
+          const local2 = assessed ?? (innate != null && innate.danger > 0 ? innate : null)
+          const phase = c.detection.phaseOfHttp(cell, obs)
+          const reasons: ScoreReason[] = hits.slice(0, MAX_REASONS).map((h) => ({
+            context, parameter: h.parameter, feature: 'signature', observed: h.signature.tokens.join(' '), expected: `no match of signature ${h.signature.id} (type ${typeOf(h.signature)})`, surprise: Infinity
+          }))
+          const { reaction } = react({
+            cell: cell.name,
+            community: cell.community,
+            observation: 'http',
+            context,
+            parameter: sig.parameter,
+            ...(obs.source != null ? { source: obs.source } : {}),
+            // what the guarding profile says of the same request (null while it learns): the brain weighs it with the signature's type
+            profile: local2 != null ? { level: local2.danger, score: local2.score.value, phase: assessed != null ? assessed.score.phase : 'learning' } : null,
+            signature: { indicator: sig, origin: local ? 'local' : 'peer', type, ...(rec != null && !local ? { from: rec.origin } : {}), ...(alone ? { alone: true } : {}) },
+            explanation: `matches adopted signature ${sig.id} (type ${type}, ${local ? 'local' : rec?.origin ?? 'peer'})${local2 != null ? `; local score ${round(local2.score.value)} (danger ${local2.danger}${assessed == null ? ', innate, context still learning' : ''})` : '; context still learning'}`,
+            ...(Number.isFinite(obs.time) ? { atMs: obs.time } : {})
+          }, obs, reasons)
+          if (reaction.level === 2) {
+            for (const h of hits) c.signatures.recordHit(h.signature.id)
+            c.metrics?.signatureHits.inc(hits.length)
+            if (assessed != null && assessed.danger >= 1 && type === 1) {
+              // two signals agree: often enough, from enough sources, and the signature is ours too
+              const v = selfCheck.confirmed(sig.id, obs.source)
+              if (v.action === 'promote') promote(sig, v.reason)
+            }
+            selfCheck.noteDanger(obs.source)
+            // score null: decided by a signature, not by the profile alone
+            answer = { verdict: reaction.verdict, danger: 2, score: null as unknown as number, phase, context, reasons: reasons.map(jsonReason) }
+          } else if (assessed == null) {
+            heldBack = true
+          }
+        }
+      }
+      if (answer != null) {
+        // decided by a signature
+      } else if (heldBack && innateDanger === 0 && c.detection.phaseOfHttp(cell, obs) !== 'guarding') {
+        // a peer's signature matched but may not act alone here: allowed, and never learned (it may be the attack a peer warned of)
+        const context = httpContextOf(obs)
+        answer = { verdict: 'allow', danger: 0, score: 0, phase: 'learning', context, reasons: [{ context, feature: 'signature-held', observed: 'a peer\'s type-1 signature', expected: 'not learned: a signature matched that may not block alone while this context learns', surprise: 0 }] }
       } else {
         const r = c.detection.observeHttp(cell, obs)
         let verdict: 'allow' | 'block' = 'allow'
@@ -247,7 +306,9 @@ export function createPipeline (c: PipelineComponents, createMatcher: (sigs: Ret
           c.reservoir.add(r.score.context, obs)
           // the scanner rule's denominator: this source's normal requests
           if (obs.source != null) brain.onRequest(obs.source, Number.isFinite(obs.time) ? obs.time : now)
+          selfCheck.noteNormal(obs.source, c.clock.now())
         } else {
+          selfCheck.noteDanger(obs.source)
           // a storm's second signal makes it more than a probe alone: not request-only then
           verdict = react(profileDanger(cell, score, danger, obs, danger === r.danger ? r : undefined), obs, score.reasons, r.innate).reaction.verdict
         }

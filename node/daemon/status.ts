@@ -291,6 +291,9 @@ export function createStatusSource (d: StatusDeps): StatusSource {
       reason: r.reason,
       code: r.code,
       normalMatches: r.normalMatches,
+      // KIS type: 1 blocks only with this node's own danger signal one, 2 alone (docs/reputation.md)
+      type: r.type,
+      ...(r.promotedReason != null ? { promotedReason: r.promotedReason } : {}),
       hits: r.hits,
       firstSeenMs: r.firstSeenMs,
       lastHitMs: r.lastHitMs

@@ -20,6 +20,19 @@ export const LOCAL_ORIGIN = 'local'
 
 export type SignatureStatus = 'adopted' | 'rejected' | 'pending'
 
+/**
+ * KIS's two kinds of signature (docs/reputation.md, "Signature types"):
+ *   1: blocks only together with this node's own danger signal one (the
+ *      guarding profile scores the request ≥ 1); every signature received
+ *      from a peer starts so;
+ *   2: blocks on its own; only on this node's own evidence: made here by
+ *      clonal selection from its own level-2 observation, or promoted
+ *      (`promote`) when its own detector met a danger-2 observation the
+ *      signature matches, or when it was confirmed by two signals (a hit
+ *      on a request the profile also scored ≥ 1) often enough.
+ */
+export type SignatureType = 1 | 2
+
 export interface SignatureRecord {
   signature: SignatureIndicator
   /** 'local' or the peer id that sent it first. */
@@ -36,6 +49,11 @@ export interface SignatureRecord {
   statusChangedMs: number
   hits: number
   lastHitMs: number | null
+  /** 1 (needs the node's own danger signal one to block) or 2 (blocks alone). Records written before types existed: local 2, peer 1. */
+  type: SignatureType
+  /** Why it is of type 2, when it was promoted (not made here). */
+  promotedReason?: string
+  promotedMs?: number
 }
 
 export interface SignatureStoreParams {
@@ -87,7 +105,13 @@ export interface SignatureStore {
    * peer's copy adopts it again.
    */
   retire: (id: string, reason: string) => Promise<SignatureRecord | undefined>
-  /** Changes whenever the adopted set changes. */
+  /**
+   * Make a peer's signature type 2 (it blocks alone from now on): only on
+   * this node's own evidence (the caller says which). No-op for an unknown,
+   * retired or already type-2 signature; returns the record when it changed.
+   */
+  promote: (id: string, reason: string) => Promise<SignatureRecord | undefined>
+  /** Changes whenever the adopted set changes (or a signature's type). */
   readonly version: number
   readonly size: number
 }
@@ -183,8 +207,10 @@ export function createSignatureStore (components: SignatureStoreComponents, init
       dirtyHits.clear()
       const bad: string[] = []
       for await (const [key, value] of db.iterator()) {
-        if (isRecord(value) && value.signature.id === key) records.set(key, value)
-        else bad.push(key)
+        if (isRecord(value) && value.signature.id === key) {
+          if (value.type !== 1 && value.type !== 2) value.type = value.origin === LOCAL_ORIGIN ? 2 : 1
+          records.set(key, value)
+        } else bad.push(key)
       }
       if (bad.length > 0) await db.batch(bad.map((key) => ({ type: 'del' as const, key })))
       changedAdopted()
@@ -220,9 +246,9 @@ export function createSignatureStore (components: SignatureStoreComponents, init
       const prev = records.get(sig.id)
       if (prev?.code === 'retired') return prev
       const rec: SignatureRecord = prev != null
-        ? { ...prev, origin: LOCAL_ORIGIN, origins: [LOCAL_ORIGIN, ...prev.origins.filter((o) => o !== LOCAL_ORIGIN)].slice(0, params.maxOriginsPerSignature), status: 'adopted', reason, code: 'local', lastSeenMs: now, statusChangedMs: prev.status === 'adopted' ? prev.statusChangedMs : now }
-        : { signature: { ...sig, tokens: [...sig.tokens] }, origin: LOCAL_ORIGIN, origins: [LOCAL_ORIGIN], status: 'adopted', reason, code: 'local', normalMatches: 0, firstSeenMs: now, lastSeenMs: now, statusChangedMs: now, hits: 0, lastHitMs: null }
-      const wasAdopted = prev?.status === 'adopted'
+        ? { ...prev, origin: LOCAL_ORIGIN, origins: [LOCAL_ORIGIN, ...prev.origins.filter((o) => o !== LOCAL_ORIGIN)].slice(0, params.maxOriginsPerSignature), status: 'adopted', reason, code: 'local', lastSeenMs: now, statusChangedMs: prev.status === 'adopted' ? prev.statusChangedMs : now, type: 2 }
+        : { signature: { ...sig, tokens: [...sig.tokens] }, origin: LOCAL_ORIGIN, origins: [LOCAL_ORIGIN], status: 'adopted', reason, code: 'local', normalMatches: 0, firstSeenMs: now, lastSeenMs: now, statusChangedMs: now, hits: 0, lastHitMs: null, type: 2 }
+      const wasAdopted = prev?.status === 'adopted' && prev.type === 2
       records.set(sig.id, rec)
       if (!wasAdopted) changedAdopted()
       return await put(sub, rec)
@@ -242,7 +268,7 @@ export function createSignatureStore (components: SignatureStoreComponents, init
       const origins = prev == null ? [origin] : prev.origins.includes(origin) || prev.origins.length >= params.maxOriginsPerSignature ? prev.origins : [...prev.origins, origin]
       const rec: SignatureRecord = prev != null
         ? { ...prev, origins, status, reason: keepLocal ? prev.reason : verdict.reason, code: keepLocal ? prev.code : verdict.code, normalMatches: verdict.normalMatches, lastSeenMs: now, statusChangedMs: prev.status === status ? prev.statusChangedMs : now }
-        : { signature: { ...sig, tokens: [...sig.tokens] }, origin, origins, status, reason: verdict.reason, code: verdict.code, normalMatches: verdict.normalMatches, firstSeenMs: now, lastSeenMs: now, statusChangedMs: now, hits: 0, lastHitMs: null }
+        : { signature: { ...sig, tokens: [...sig.tokens] }, origin, origins, status, reason: verdict.reason, code: verdict.code, normalMatches: verdict.normalMatches, firstSeenMs: now, lastSeenMs: now, statusChangedMs: now, hits: 0, lastHitMs: null, type: 1 }
       records.set(sig.id, rec)
       if ((prev?.status === 'adopted') !== (status === 'adopted')) changedAdopted()
       return await put(sub, rec)
@@ -256,6 +282,17 @@ export function createSignatureStore (components: SignatureStoreComponents, init
       const rec: SignatureRecord = { ...prev, status: 'rejected', code: 'retired', reason, lastSeenMs: now, statusChangedMs: now }
       records.set(id, rec)
       if (prev.status === 'adopted') changedAdopted()
+      return await put(sub, rec)
+    },
+
+    async promote (id, reason) {
+      const sub = need('promote')
+      const prev = records.get(id)
+      if (prev == null || prev.code === 'retired' || prev.type === 2 || prev.status !== 'adopted') return undefined
+      const now = clock.now()
+      const rec: SignatureRecord = { ...prev, type: 2, promotedReason: reason, promotedMs: now }
+      records.set(id, rec)
+      changedAdopted()
       return await put(sub, rec)
     },
 

@@ -71,7 +71,7 @@ export class HostModel {
     if ((sim.immune[t] & bit) !== 0) {
       // the matcher hits the signature: the brain judges a signature hit
       const source = src === NO_SOURCE ? undefined : sim.truth.sourceAddress(src)
-      const r = this.react(t, at.spec.context, source, null, { indicator: at.signature!, origin: (sim.ownSignature[t] & bit) !== 0 ? 'local' : 'peer' }, `matches adopted signature ${at.signature!.id}`)
+      const r = this.react(t, at.spec.context, source, null, { indicator: at.signature!, origin: (sim.ownSignature[t] & bit) !== 0 ? 'local' : 'peer', type: 2 }, `matches adopted signature ${at.signature!.id}`)
       sim.met[t] |= bit
       this.corroborate(t, r.corroboration)
       if (sim.s.population.publishSignatureHits && r.publication != null && this.canPublish(t)) this.publishDanger(t, r.publication.danger)

@@ -13,12 +13,43 @@ const danger = (over: Partial<Danger> = {}): Danger => ({
 })
 
 describe('node/brain', () => {
-  it('combines signals: a signature hit is danger 2 whatever the profile says; every signal is named', () => {
-    const a = assessDanger(danger({ profile: { level: 0, score: 0.2 }, signature: { indicator: sig, origin: 'peer' } }))
-    expect(a.level).toBe(2)
-    expect(a.signals.map(s => [s.kind, s.level])).toEqual([['signature', 2], ['profile', 0]])
-    expect(describeSignal(a.signals[0])).toBe(`matches adopted signature ${sig.id} (peer)`)
+  it('combines signals: type 2 blocks alone; a peer\'s type 1 only with a local score >= 1, or alone at a learning member that vetted it; every signal is named', () => {
+    // type 2 (made here): danger 2 whatever the profile says
+    const local = assessDanger(danger({ profile: { level: 0, score: 0.2 }, signature: { indicator: sig, origin: 'local' } }))
+    expect(local.level).toBe(2)
+    expect(local.signals.map(s => [s.kind, s.level])).toEqual([['signature', 2], ['profile', 0]])
+    expect(describeSignal(local.signals[0])).toBe(`matches adopted signature ${sig.id} (type 2, local)`)
+    // a peer's type 1 on a request the guarding profile finds normal: nothing (a poisoned signature blocks nothing normal)
+    const peer = { indicator: sig, origin: 'peer' as const, from: '12D3KooWPeer' }
+    const t1normal = assessDanger(danger({ profile: { level: 0, score: 0.2 }, signature: peer }))
+    expect(t1normal.level).toBe(0)
+    expect(describeSignal(t1normal.signals.find(s => s.kind === 'signature')!)).toBe(`matches adopted signature ${sig.id} (type 1, 12D3KooWPeer): not enough alone`)
+    // ... with the profile's danger signal one: two signals, danger 2
+    expect(assessDanger(danger({ profile: { level: 1, score: 3 }, signature: peer })).level).toBe(2)
+    // promoted to type 2 on own evidence: alone
+    expect(assessDanger(danger({ profile: { level: 0, score: 0.2 }, signature: { ...peer, type: 2 } })).level).toBe(2)
+    // a learning member (no profile verdict): only when the body says it may act alone
+    expect(assessDanger(danger({ profile: null, signature: peer })).level).toBe(0)
+    const alone = assessDanger(danger({ profile: null, signature: { ...peer, alone: true } }))
+    expect(alone.level).toBe(2)
+    expect(alone.signals[0].signature).toEqual({ id: sig.id, origin: 'peer', type: 1, from: '12D3KooWPeer', alone: true })
     expect(assessDanger(danger({ profile: null })).level).toBe(0)
+  })
+
+  it('a decision names the signature, its type and origin, and the local score; a type 1 acting alone credits and publishes nothing', () => {
+    const brain = createBrain({ clock: createManualClock(), policy: createPolicy({}, [{ name: 'web', type: 'http' }]) })
+    const peer = { indicator: sig, origin: 'peer' as const, from: '12D3KooWPeer' }
+    const two = brain.onDanger(danger({ profile: { level: 1, score: 3.25, phase: 'guarding' }, signature: peer }))
+    expect(two.verdict).toBe('block')
+    expect(two.event?.refs).toMatchObject({ signature: sig.id, signatureType: 1, signatureOrigin: '12D3KooWPeer', score: 3.25, profileLevel: 1, phase: 'guarding', signals: 'signature+profile' })
+    expect(two.breakdown?.decisions[0].refs).toMatchObject({ signature: sig.id, signatureType: 1, signatureOrigin: '12D3KooWPeer', score: 3.25 })
+    expect(two.corroboration).toMatchObject({ signatureId: sig.id })
+    expect(two.publication).not.toBeNull()
+    const alone = brain.onDanger(danger({ profile: null, source: '203.0.113.9', signature: { ...peer, alone: true } }))
+    expect(alone.verdict).toBe('block')
+    expect(alone.event?.refs).toMatchObject({ signature: sig.id, signatureType: 1, signatureOrigin: '12D3KooWPeer', score: -1, phase: 'learning' })
+    expect(alone.corroboration).toBeNull()
+    expect(alone.publication).toBeNull()
   })
 
   it('level 2 blocks the request; the source only on strong evidence (three offences); raises the threat, corroborates, asks clonal selection; level 0 does nothing', () => {

@@ -157,3 +157,84 @@ describe('pipeline: response status (issue 9)', () => {
     expect((await pipeline.observeHttp(CELL, { ...product(5, '192.0.2.77'), query: 'id=5&debug=1' })).verdict).toBe('allow')
   })
 })
+
+describe('pipeline: signature types 1 and 2 (KIS, issue 13)', () => {
+  const vetted = { adopted: true, code: 'adopted' as const, reason: 'vetted', normalMatches: 0, normalChecked: 100, sample: [] }
+  /** The decision manager persists after the verdict: wait (bounded) for the decision a signature took. */
+  const decisionFor = async (id: string): Promise<Awaited<ReturnType<typeof respond.decisions.list>>[number] | undefined> => {
+    for (let i = 0; i < 200; i++) {
+      const d = (await respond.decisions.list({ limit: 50 })).find((r) => r.decision.refs?.signature === id)
+      if (d != null) return d
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    return undefined
+  }
+  const sqli = (source: string): HttpObservation => ({ ...product(1, source), query: `id=${encodeURIComponent("1' union select password from users --")}` })
+
+  it('a peer\'s signature is type 1 at a guarding member: it blocks what the profile also scores >= 1, and the decision names signature, type, origin and local score', async () => {
+    const sig = makeSignature({ context: 'get /product', parameter: 'id', tokens: ['union select', 'password'], generator: 'clonal-token-set/1', sampleCount: 1 })
+    await collab.signatures.record(sig, PEER, vetted)
+    expect(collab.signatures.get(sig.id)?.type).toBe(1)
+    const a = await pipeline.observeHttp(CELL, sqli('203.0.113.40'))
+    expect(a.verdict).toBe('block')
+    expect(a.reasons[0]).toMatchObject({ feature: 'signature' })
+    const d = await decisionFor(sig.id)
+    expect(d?.decision.refs).toMatchObject({ signature: sig.id, signatureOrigin: PEER })
+    expect([1, 2]).toContain(d?.decision.refs?.signatureType)
+    expect(typeof d?.decision.refs?.score).toBe('number')
+    expect(d?.decision.refs?.score).toBeGreaterThan(0)
+  })
+
+  it('a poisoned type-1 signature that matches normal requests blocks none of them, is retired and its origin refuted', async () => {
+    const poison = makeSignature({ context: 'get /product', parameter: 'id', tokens: ['12'], generator: 'clonal-token-set/1', sampleCount: 1 })
+    await collab.signatures.record(poison, PEER, vetted)
+    const verdicts = []
+    for (const source of ['192.0.2.40', '192.0.2.41', '192.0.2.42', '192.0.2.43']) verdicts.push((await pipeline.observeHttp(CELL, product(12, source))).verdict)
+    expect(verdicts).toEqual(['allow', 'allow', 'allow', 'allow'])
+    expect(collab.signatures.get(poison.id)?.code).toBe('retired')
+    expect(collab.reputation.get(PEER, clock.now()).breakdown.R3).toBeLessThan(0)
+  })
+
+  it('becomes type 2 on this member\'s own evidence only: its detector scores a matching request danger 2', async () => {
+    const sig = makeSignature({ context: 'get /product', parameter: 'id', tokens: ['union select'], generator: 'clonal-token-set/1', sampleCount: 1 })
+    await collab.signatures.record(sig, PEER, vetted)
+    // many reputable origins sending it change nothing
+    for (let i = 0; i < 5; i++) await collab.signatures.record(sig, `12D3KooWOther${i}`, vetted)
+    expect(collab.signatures.get(sig.id)?.type).toBe(1)
+    const a = await pipeline.observeHttp(CELL, sqli('203.0.113.41'))
+    expect(a.verdict).toBe('block')
+    // the profile scored it 2 (an injection in a numeric id): promoted, with the reason
+    const rec = collab.signatures.get(sig.id)
+    expect(rec?.type).toBe(2)
+    expect(rec?.promotedReason).toMatch(/own detector/)
+  })
+
+  it('at a member still learning: held back (allowed, not learned) below the vetting floor, blocks alone above it, lets a known normal client through and retires on three of them', async () => {
+    // another cell of the node: its detector has learned nothing yet (a member still learning)
+    const LEARNER: CellRef = { name: 'learner', community: 'default' }
+    const search = (q: string, source: string): HttpObservation => ({ kind: 'http', time: clock.now(), method: 'GET', path: '/search', query: `q=${encodeURIComponent(q)}`, body: '', headers: {}, source })
+    const sig = makeSignature({ context: 'get /search', parameter: 'q', tokens: ['zzkw'], generator: 'clonal-token-set/1', sampleCount: 1 })
+    await collab.signatures.record(sig, PEER, vetted)
+    // below the floor (no normal traffic of the context yet): held back, not learned
+    const first = await pipeline.observeHttp(LEARNER, search('shoes zzkw', '203.0.113.50'))
+    expect(first).toMatchObject({ verdict: 'allow', phase: 'learning' })
+    expect(first.reasons[0].feature).toBe('signature-held')
+    expect(collab.reservoir.values('get /search').length).toBe(0)
+    // 90 normal searches from 30 clients over 3 minutes: the context is still learning (minObservations 200)
+    for (let i = 0; i < 90; i++) {
+      await pipeline.observeHttp(LEARNER, search(`word${i % 7} shoes`, `192.0.2.${100 + (i % 30)}`))
+      clock.advance(2_000)
+    }
+    expect(collab.reservoir.values('get /search').length).toBe(90)
+    const second = await pipeline.observeHttp(LEARNER, search('shoes zzkw', '203.0.113.51'))
+    expect(second.verdict).toBe('block')
+    const d = await decisionFor(sig.id)
+    expect(d?.decision.refs).toMatchObject({ signatureType: 1, signatureOrigin: PEER, score: -1, phase: 'learning' })
+    // a known normal client's match looks like the normal population: allowed; three of them retire it
+    const verdicts = []
+    for (const source of ['192.0.2.100', '192.0.2.101', '192.0.2.102']) verdicts.push((await pipeline.observeHttp(LEARNER, search('zzkw boots', source))).verdict)
+    expect(verdicts).toEqual(['allow', 'allow', 'allow'])
+    expect(collab.signatures.get(sig.id)?.code).toBe('retired')
+    expect(collab.reputation.get(PEER, clock.now()).breakdown.R3).toBeLessThan(0)
+  })
+})
