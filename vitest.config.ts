@@ -8,6 +8,8 @@ if (unsupported != null) throw new Error(unsupported)
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // the suite never touches the host's firewall: nft list ruleset before = after (where nft exists)
+    globalSetup: ['test/host-firewall-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // real libp2p nodes, child processes and level dbs: keep the 2-core machine from thrashing

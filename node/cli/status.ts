@@ -18,6 +18,14 @@ interface StatusView {
   signatures: { adopted: number, rejected: number, local?: number }
   /** Whole counts (the lists above are capped by budgets.statusEntries). */
   totals?: { contexts: number, decisions: number, denyList: number }
+  firewall?: { mode: string, enabled: boolean, table: string, reason: string, held: { entries: Array<{ address: string, expiresAtMs: number }> } | null }
+}
+
+/** One line: what the host firewall does and what it holds. */
+export function formatFirewall (f: NonNullable<StatusView['firewall']>): string {
+  if (!f.enabled) return `firewall: ${f.mode === 'off' ? 'off (policy.nftables = off): the host firewall is not touched' : `not used (policy.nftables = ${f.mode}): ${f.reason.replace(/^nftables: /, '')}`}`
+  const n = f.held?.entries.length ?? 0
+  return `firewall: nftables table inet ${f.table}: ${n} blocked source${n === 1 ? '' : 's'} (each with its decision's timeout; the table is deleted at stop)`
 }
 
 interface LearningProgressView { learned: number, minObservations: number, sources: number, minSources: number, guardingNotBeforeMs: number }
@@ -67,6 +75,7 @@ export function formatStatus (s: StatusView, nowMs = Date.now()): string {
   for (const c of s.contexts.slice(0, 20)) lines.push(`  ${c.phase.padEnd(9)} ${String(c.count).padStart(7)}  ${c.context}${c.progress != null ? `  (${formatLearningProgress(c.progress, nowMs)})` : ''}`)
   if (totalContexts > 20) lines.push(`  … ${totalContexts - 20} more (GET /contexts for all)`)
   const totalDecisions = s.totals?.decisions ?? s.decisions.length
+  if (s.firewall != null) lines.push(formatFirewall(s.firewall))
   lines.push(`decisions in force: ${totalDecisions}${totalDecisions > s.decisions.length ? ` (the newest ${s.decisions.length} below; GET /decisions for all)` : ''}`)
   for (const d of s.decisions) {
     const left = d.expiresAtMs != null ? ` (${ago(Math.max(0, (d.expiresAtMs - nowMs) / 1000))} left)` : ''

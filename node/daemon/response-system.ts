@@ -20,8 +20,9 @@ import type { DecisionManager, HandleResult, RespondMetricsLike } from '../respo
 import type { DenyList } from '../respond/index.js'
 import { silentLog } from '../../core/index.js'
 import type { LogSink } from '../../core/index.js'
-import { createNftablesFirewall, detectNftables } from '../respond/index.js'
-import type { Firewall, NftablesDetection } from '../respond/index.js'
+import { createNftablesFirewall, detectNftables, nftTableName } from '../respond/index.js'
+import type { Firewall, FirewallStatus, NftablesDetection, NftExec } from '../respond/index.js'
+import { StartupError } from '../errors.js'
 import { createPolicy } from '../respond/index.js'
 import type { Policy } from '../respond/index.js'
 import type { DangerEvent, DecideBreakdown, Decision } from '../respond/index.js'
@@ -62,12 +63,23 @@ function countingFirewall (fw: Firewall, m: FirewallMetricsLike | undefined): Fi
 }
 
 
+export interface FirewallView {
+  mode: 'off' | 'on' | 'auto'
+  /** True while the node mirrors its blocks into its own nftables table. */
+  enabled: boolean
+  /** The node's own table (inet family): policy.nftablesTable, or immune_<hash of the data dir>. */
+  table: string
+  reason: string
+  /** The entries it put there and has not taken out (null when not enabled). */
+  held: FirewallStatus | null
+}
+
 export interface ResponseSystemInit {
   config: Config
   /** Overrides per supervised cell (tests: stdio, pidFile...). */
   supervisorOverrides?: Partial<SupervisorParams>
-  /** Detection options (tests inject uid/which); default: real detection with policy.nftables. */
-  nftables?: { detect?: () => NftablesDetection }
+  /** Detection options (tests inject uid/which, and an nft runner); default: real detection with policy.nftables, the real nft. */
+  nftables?: { detect?: () => NftablesDetection, exec?: NftExec }
   applyTimeoutMs?: number
   /** terminate-and-renew of one cell at most once per this (a burst of events does not make it flap); default 10 s. */
   terminateCooldownMs?: number
@@ -84,6 +96,8 @@ export interface ResponseSystem {
   readonly decisions: DecisionManager
   /** What start() found about nftables (null before start). */
   nftables: () => NftablesDetection | null
+  /** What the host firewall will do and what it holds now (start's log line, /status, `immune-node status`). */
+  firewall: () => FirewallView
   start: () => Promise<void>
   stop: () => Promise<void>
   /** A danger event (local detector, or remote intake after its quorum) → decisions applied. */
@@ -142,6 +156,7 @@ export function createResponseSystem (components: ResponseSystemComponents, init
   const manager: DecisionManager = decisions
   let unlink: (() => void) | null = null
   let started = false
+  const table = config.policy.nftablesTable ?? nftTableName(config.dataDir)
 
   const stop = async (): Promise<void> => {
     if (!started) return
@@ -151,6 +166,14 @@ export function createResponseSystem (components: ResponseSystemComponents, init
     unlink?.()
     unlink = null
     threat.stop()
+    // no entry outlives the node: the decisions persist, and the next start puts the live ones back
+    const fw = firewall
+    firewall = null
+    if (fw != null) {
+      await fw.teardown()
+      components.firewallMetrics?.state('off')
+      log.info({ table: fw.table }, `nftables: table inet ${fw.table} deleted (its entries with it)`)
+    }
   }
 
   return {
@@ -163,19 +186,35 @@ export function createResponseSystem (components: ResponseSystemComponents, init
     responders,
     decisions: manager,
     nftables: () => detection,
+    firewall: () => ({
+      mode: config.policy.nftables,
+      enabled: firewall != null,
+      table: detection?.table ?? table,
+      reason: detection?.reason ?? 'nftables: not started',
+      held: firewall?.status(clock.now()) ?? null
+    }),
     async start () {
       if (started) return
       started = true
-      detection = init.nftables?.detect?.() ?? detectNftables({ mode: config.policy.nftables })
-      log.info({ nftables: detection }, detection.reason)
+      detection = init.nftables?.detect?.() ?? detectNftables({ mode: config.policy.nftables, table })
+      if (detection.failed === true) {
+        started = false
+        components.firewallMetrics?.state('failed')
+        throw new StartupError('nftables', detection.reason)
+      }
+      log.info({ nftables: { mode: detection.mode, enabled: detection.enabled, table: detection.table ?? table, nftPath: detection.nftPath } }, detection.reason)
       if (detection.enabled && detection.nftPath != null) {
-        const fw = createNftablesFirewall({ nftPath: detection.nftPath })
+        const fw = createNftablesFirewall({ nftPath: detection.nftPath, table: detection.table ?? table, exec: init.nftables?.exec, maxTimeoutSec: config.policy.escalation.maxDurationSec, now: () => clock.now() })
         try {
           await fw.setup()
           firewall = countingFirewall(fw, components.firewallMetrics)
           components.firewallMetrics?.state('enforcing')
         } catch (err) {
           components.firewallMetrics?.state('failed')
+          if (config.policy.nftables === 'on') {
+            started = false
+            throw new StartupError('nftables', `nftables: policy.nftables = on, but setting up table inet ${fw.table} failed: ${(err as Error).message}`)
+          }
           log.warn({ err: (err as Error).message }, 'nftables: setup failed; blocked sources are enforced by the node\'s deny list only')
         }
       } else {

@@ -9,7 +9,7 @@ import { HttpError } from '../api/index.js'
 import type { Clock } from '../../core/index.js'
 import type { Config } from '../config/index.js'
 import { BUILTIN_ACTIONS } from '../respond/index.js'
-import type { ResponseSystem } from './response-system.js'
+import type { FirewallView, ResponseSystem } from './response-system.js'
 import type { Libp2pMesh } from '../../protocol/mesh/index.js'
 import type { NodeMetrics } from '../metrics.js'
 import type { Collaboration, StoredAlert } from './collaboration.js'
@@ -81,6 +81,8 @@ export interface StatusView {
   /** The memory protocol: last sync per community, items received/accepted/rejected, what was served (null when memory.enabled is false). */
   memory: MemoryStats | null
   nftables: NftablesDetection | null
+  /** The host firewall: what it will do (mode, table, why) and what it holds. */
+  firewall: FirewallView
 }
 
 /** POST /cells/:cell/release[?renew=true]. */
@@ -243,7 +245,8 @@ export function createStatusSource (d: StatusDeps): StatusSource {
         signatures: sigs,
         intake: d.collab.intake.stats(),
         memory: d.memory?.() ?? null,
-        nftables: d.respond.nftables()
+        nftables: d.respond.nftables(),
+        firewall: d.respond.firewall()
       }
     },
 

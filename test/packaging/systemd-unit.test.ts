@@ -176,14 +176,14 @@ describe.skipIf(setpriv == null || !isRoot)('capabilities as the unit grants the
     const own = effectiveCapabilities(p.own)!
     expect(own).toBe(1n << 12n)
     expect(effectiveCapabilities(p.child)).toBe(1n << 12n)
-    expect(detectNftables({ uid: p.uid, capEff: own, which: nft })).toMatchObject({ enabled: true, netAdmin: true })
+    expect(detectNftables({ mode: 'auto', uid: p.uid, capEff: own, which: nft })).toMatchObject({ enabled: true, netAdmin: true })
   })
 
   it('without it the daemon holds nothing and says why the firewall is not used', () => {
     const p = probe('')
     const own = effectiveCapabilities(p.own)!
     expect(own).toBe(0n)
-    const d = detectNftables({ uid: p.uid, capEff: own, which: nft })
+    const d = detectNftables({ mode: 'auto', uid: p.uid, capEff: own, which: nft })
     expect(d.enabled).toBe(false)
     expect(d.reason).toContain('without CAP_NET_ADMIN')
   })

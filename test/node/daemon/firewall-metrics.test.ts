@@ -43,7 +43,7 @@ async function run (name: string, failOn: string, f: (rs: ReturnType<typeof crea
   const metrics = createNodeMetrics()
   const rs = createResponseSystem({ clock, store, metrics: respondHooks(metrics), firewallMetrics: firewallHooks(metrics) }, {
     config,
-    nftables: { detect: () => ({ enabled: true, mode: 'auto', uid: 0, netAdmin: true, nftPath: nft.path, reason: 'test: fake nft' }) }
+    nftables: { detect: () => ({ enabled: true, mode: 'auto', uid: 0, netAdmin: true, nftPath: nft.path, table: 'immune_fwmetrics', reason: 'test: fake nft' }) }
   })
   try {
     await rs.start()

@@ -7,23 +7,28 @@ describe('nftables detection (never touches the host firewall)', () => {
     const found = (): string => '/usr/sbin/nft'
     const missing = (): null => null
     const netAdmin = 1n << BigInt(CAP_NET_ADMIN)
-    expect(detectNftables({ uid: 0, capEff: 0x1ffffffffffn, which: found })).toMatchObject({ enabled: true, netAdmin: true, nftPath: '/usr/sbin/nft' })
+    expect(detectNftables({ mode: 'auto', uid: 0, capEff: 0x1ffffffffffn, which: found })).toMatchObject({ enabled: true, netAdmin: true, nftPath: '/usr/sbin/nft' })
     // the systemd unit with firewall.conf: a dedicated user with that one capability
-    const granted = detectNftables({ uid: 998, capEff: netAdmin, which: found })
+    const granted = detectNftables({ mode: 'auto', uid: 998, capEff: netAdmin, which: found })
     expect(granted).toMatchObject({ enabled: true, netAdmin: true })
     expect(granted.reason).toContain('CAP_NET_ADMIN held (uid 998)')
-    const notGranted = detectNftables({ uid: 1000, capEff: 0n, which: found })
+    const notGranted = detectNftables({ mode: 'auto', uid: 1000, capEff: 0n, which: found })
     expect(notGranted.enabled).toBe(false)
     expect(notGranted.reason).toContain('uid 1000 without CAP_NET_ADMIN')
     // root without the capability (an unprivileged container) cannot change the ruleset either
-    expect(detectNftables({ uid: 0, capEff: 0x1ffffffffffn & ~netAdmin, which: found }).enabled).toBe(false)
+    expect(detectNftables({ mode: 'auto', uid: 0, capEff: 0x1ffffffffffn & ~netAdmin, which: found }).enabled).toBe(false)
     // capabilities unknown (no /proc): uid 0 stands for them
-    expect(detectNftables({ uid: 0, capEff: null, which: found })).toMatchObject({ enabled: true, netAdmin: null })
-    expect(detectNftables({ uid: 1000, capEff: null, which: found }).enabled).toBe(false)
-    const noNft = detectNftables({ uid: 0, capEff: netAdmin, which: missing })
+    expect(detectNftables({ mode: 'auto', uid: 0, capEff: null, which: found })).toMatchObject({ enabled: true, netAdmin: null })
+    expect(detectNftables({ mode: 'auto', uid: 1000, capEff: null, which: found }).enabled).toBe(false)
+    const noNft = detectNftables({ mode: 'auto', uid: 0, capEff: netAdmin, which: missing })
     expect(noNft.enabled).toBe(false)
-    expect(noNft.reason).toContain('nft not found')
+    expect(noNft.reason).toContain('nft is not found')
     expect(detectNftables({ mode: 'off', uid: 0, capEff: netAdmin, which: found })).toMatchObject({ enabled: false, reason: expect.stringContaining('off') })
+    // off is the default; on asks for it and fails start-up when it cannot be had
+    expect(detectNftables({ uid: 0, capEff: netAdmin, which: found })).toMatchObject({ mode: 'off', enabled: false })
+    expect(detectNftables({ mode: 'on', uid: 0, capEff: netAdmin, which: found })).toMatchObject({ enabled: true })
+    expect(detectNftables({ mode: 'on', uid: 1000, capEff: 0n, which: found })).toMatchObject({ enabled: false, failed: true, reason: expect.stringContaining('policy.nftables = on') })
+    expect(detectNftables({ mode: 'auto', uid: 0, capEff: netAdmin, which: missing }).failed).toBeUndefined()
   })
 
   it('reads the effective capability set from /proc/<pid>/status', () => {
@@ -54,12 +59,16 @@ describe('nftables detection (never touches the host firewall)', () => {
     await fw.add('::ffff:203.0.113.5', 59.2)
     await fw.add('2001:db8::1', 10)
     await fw.remove('203.0.113.5')
-    expect(calls).toContain('add set inet immune_mesh deny4 { type ipv4_addr; flags timeout; }')
+    expect(calls).toContain('add set inet immune_mesh deny4 { type ipv4_addr; flags timeout; timeout 31536000s; }')
     expect(calls).toContain('add rule inet immune_mesh input ip saddr @deny4 drop')
     expect(calls.slice(-3)).toEqual([
       'add element inet immune_mesh deny4 { 203.0.113.5 timeout 60s }',
       'add element inet immune_mesh deny6 { 2001:db8::1 timeout 10s }',
       'delete element inet immune_mesh deny4 { 203.0.113.5 }'
     ])
+    expect(fw.status().entries.map((e) => e.address)).toEqual(['2001:db8::1'])
+    await fw.teardown()
+    expect(calls.at(-1)).toBe('delete table inet immune_mesh')
+    expect(fw.status().entries).toEqual([])
   })
 })
