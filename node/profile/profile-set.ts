@@ -196,6 +196,7 @@ export class ProfileSet<O> {
   /** Adds a restored model (replacing any model of that context). */
   restore (context: string, json: unknown): ContextModel<O> {
     const model = this.init.restoreModel(context, json)
+    this.models.get(context)?.dispose?.()
     this.models.set(context, model)
     this.version++
     return model
@@ -205,6 +206,7 @@ export class ProfileSet<O> {
   delete (context: string): boolean {
     this.version++
     this.establishedSet.delete(context)
+    this.models.get(context)?.dispose?.()
     return this.models.delete(context)
   }
 
