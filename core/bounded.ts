@@ -46,15 +46,3 @@ export function makeRoomForOrigin (m: Map<string, unknown>, origin: string, max:
   }
   if (weakest !== undefined) m.delete(weakest)
 }
-
-/**
- * A copy of `s` that does not keep its parent alive. V8 makes a slice of 13
- * or more characters a view into the string it was cut from: a 20-character
- * parameter name cut from a 1 MB request body, kept as a model's key, keeps
- * the whole body (issue 15: worst-case values cost ~1 MB of heap per
- * observation through such views). Every string a long-lived table keeps as
- * a key goes through this; short ones are copies already.
- */
-export function ownString (s: string): string {
-  return s.length < 13 ? s : (' ' + s).slice(1)
-}

@@ -123,6 +123,8 @@ export const ApiErrorCode = Object.freeze({
   UNKNOWN_CELL: 'IMMUNE_ERR_UNKNOWN_CELL',
   /** 405: the route exists for other methods. */
   METHOD: 'IMMUNE_ERR_METHOD',
+  /** 409: an operator's change conflicts with the node's state (e.g. blocking an allowlisted address). */
+  CONFLICT: 'IMMUNE_ERR_CONFLICT',
   /** 500: the node failed (details in its log). */
   INTERNAL: 'IMMUNE_ERR_INTERNAL'
 } as const)
@@ -205,5 +207,20 @@ export class ApiUnreachableError extends ImmuneErrorBase<{ url: string, reason: 
   constructor (url: string, reason: string, message: string) {
     super(ApiUnreachableError.code, message, { url, reason })
     this.name = 'ApiUnreachableError'
+  }
+}
+
+/**
+ * An operator's control request (decisions, unblock, allowlist, signatures)
+ * that cannot be done as asked: `field` names the input, `status` is the HTTP
+ * status the API answers with (400 bad input, 404 unknown, 409 conflict).
+ */
+export class ControlError extends ImmuneErrorBase<{ field: string, status: number }> {
+  static readonly code = 'IMMUNE_ERR_CONTROL'
+  readonly status: number
+  constructor (field: string, status: 400 | 404 | 409, message: string) {
+    super(ControlError.code, message, { field, status })
+    this.name = 'ControlError'
+    this.status = status
   }
 }

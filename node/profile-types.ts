@@ -30,6 +30,4 @@ export interface ContextModel<O> {
   score: (obs: O) => ModelScore
   /** A JSON-serialisable snapshot; a model's module exports a matching restore function. */
   toJSON: () => unknown
-  /** Called when the model leaves its set (eviction, reset): shared budgets get back what it held. */
-  dispose?: () => void
 }

@@ -1,3 +1,3 @@
 /** The local HTTP API server (routes as data, bearer token). */
-export { createApiServer, sendJson, sendError, HttpError } from './server.js'
+export { createApiServer, sendJson, sendError, HttpError, readJsonBody, MAX_CONTROL_BODY_BYTES } from './server.js'
 export type { ApiServer, ApiServerInit, Route, RouteRequest, RouteResult, JsonHandler, RawHandler } from './server.js'

@@ -29,7 +29,8 @@ export type JsonHandler = (r: RouteRequest) => RouteResult | Promise<RouteResult
 export type RawHandler = (req: IncomingMessage, res: ServerResponse, params: Record<string, string>) => void
 
 export interface Route {
-  method: 'GET' | 'POST' | 'DELETE'
+  /** `*`: any method (nginx's auth_request subrequest keeps the original request's method). */
+  method: 'GET' | 'POST' | 'DELETE' | '*'
   /** Path with `:name` segments, e.g. "/peers/:id". */
   path: string
   /** Served without the token (only /health). */
@@ -73,7 +74,7 @@ function matchRoute (routes: CompiledRoute[], method: string, pathname: string):
       } else if (seg !== parts[i]) { ok = false; break }
     }
     if (!ok) continue
-    if (route.method === method) return { route, params }
+    if (route.method === method || route.method === '*') return { route, params }
     allowed.push(route.method)
   }
   return allowed.length > 0 ? { allowed } : null
@@ -196,4 +197,32 @@ export class HttpError extends Error {
     super(message)
     this.name = 'HttpError'
   }
+}
+
+/** The bytes a JSON control body may have (decisions, allowlist, revoke: a few fields). */
+export const MAX_CONTROL_BODY_BYTES = 16 * 1024
+
+/**
+ * Reads a small JSON object body (POST/DELETE control routes). An empty body
+ * is `{}`. 400 for malformed JSON or a non-object, 413 beyond maxBytes, 415
+ * for a content type other than JSON.
+ */
+export async function readJsonBody (req: IncomingMessage, maxBytes = MAX_CONTROL_BODY_BYTES): Promise<Record<string, unknown>> {
+  const ct = req.headers['content-type']
+  if (ct != null && ct.trim() !== '' && !/^application\/([a-z0-9.+-]*\+)?json\b/i.test(ct.trim())) {
+    throw new HttpError(415, ApiErrorCode.BAD_REQUEST, `content-type ${ct} not accepted (use application/json)`)
+  }
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length
+    if (size > maxBytes) throw new HttpError(413, ApiErrorCode.BAD_REQUEST, `request body exceeds ${maxBytes} bytes`)
+    chunks.push(chunk)
+  }
+  const text = Buffer.concat(chunks).toString('utf8').trim()
+  if (text === '') return {}
+  let v: unknown
+  try { v = JSON.parse(text) } catch (err) { throw new HttpError(400, ApiErrorCode.BAD_REQUEST, `malformed JSON body: ${(err as Error).message}`) }
+  if (v == null || typeof v !== 'object' || Array.isArray(v)) throw new HttpError(400, ApiErrorCode.BAD_REQUEST, 'the body must be a JSON object')
+  return v as Record<string, unknown>
 }

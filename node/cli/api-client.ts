@@ -3,6 +3,7 @@
  * config file's api section, or the default 127.0.0.1:7070.
  */
 import { request } from 'node:http'
+import { userInfo } from 'node:os'
 import { loadConfig } from '../config/index.js'
 import { ApiUnreachableError } from '../errors.js'
 import { DEFAULT_API_HOST, DEFAULT_API_PORT } from '../config/index.js'
@@ -15,7 +16,7 @@ export const apiOptions: OptionSpec = {
   config: { type: 'string', short: 'c' }
 }
 
-export const apiOptionsHelp = `  --api URL        the node's local API (default: from --config, else http://${DEFAULT_API_HOST}:${DEFAULT_API_PORT})
+export const apiOptionsHelp = `  --api ADDR       the node's local API, host:port or a URL (default: from --config, else ${DEFAULT_API_HOST}:${DEFAULT_API_PORT})
   --token TOKEN    bearer token (default: from --config, or $IMMUNE_API_TOKEN)
   -c, --config F   read the API address and token from this config file`
 
@@ -34,15 +35,16 @@ export function apiTarget (args: ParsedArgs): ApiTarget {
     base = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${config.api.port}`
     token = config.api.token ?? token
   }
-  if (typeof v.api === 'string') base = v.api
+  if (typeof v.api === 'string') base = /^[a-z][a-z0-9+.-]*:\/\//i.test(v.api) ? v.api : `http://${v.api}`
   if (typeof v.token === 'string') token = v.token
   let url: URL
   try {
     url = new URL(base)
   } catch {
-    throw new UsageError(`--api: ${JSON.stringify(base)} is not a URL (accepted: e.g. http://127.0.0.1:7070)`)
+    throw new UsageError(`--api: ${JSON.stringify(v.api ?? base)} is not an address (accepted: host:port such as 127.0.0.1:7070, or http://host:port)`)
   }
-  if (url.protocol !== 'http:') throw new UsageError(`--api: ${JSON.stringify(base)} (accepted: an http:// URL)`)
+  if (url.protocol !== 'http:') throw new UsageError(`--api: ${JSON.stringify(v.api ?? base)} (accepted: host:port, or an http:// URL)`)
+  if (url.hostname === '') throw new UsageError(`--api: ${JSON.stringify(v.api ?? base)} has no host (accepted: host:port such as 127.0.0.1:7070)`)
   return { base: url, token }
 }
 
@@ -52,7 +54,12 @@ export interface ApiResponse {
 }
 
 /** One request to the node's API; rejects with ApiUnreachableError (one clear line) when the node is not running or does not answer. */
-export async function callApi (target: ApiTarget, method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs = 10_000): Promise<ApiResponse> {
+/** Who the node's control audit log names for a change made from this CLI. */
+function actor (): string {
+  try { return `cli:${userInfo().username}` } catch { return 'cli' }
+}
+
+export async function callApi (target: ApiTarget, method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, timeoutMs = 10_000): Promise<ApiResponse> {
   const url = new URL(path, target.base)
   const payload = body === undefined ? undefined : JSON.stringify(body)
   return await new Promise<ApiResponse>((resolve, reject) => {
@@ -61,6 +68,7 @@ export async function callApi (target: ApiTarget, method: 'GET' | 'POST', path: 
       timeout: timeoutMs,
       headers: {
         accept: 'application/json',
+        'x-immune-actor': actor(),
         ...(payload != null ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
         ...(target.token != null ? { authorization: `Bearer ${target.token}` } : {})
       }

@@ -70,13 +70,27 @@ function programHelp (program: string, description: string, commands: Command[])
     `Run "${program} <command> --help" for a command's options.`].join('\n') + '\n'
 }
 
-/** Dispatch argv (without node and script) to the longest matching command. Returns the exit code. */
+function groupHelp (program: string, noun: string, group: Command[]): string {
+  const width = Math.max(...group.map((c) => c.name.length))
+  return [`usage: ${program} ${noun} <subcommand> [options]`, '', `subcommands of ${noun}:`, ...group.map((c) => `  ${c.name.padEnd(width)}   ${c.summary}`), '',
+    `Run "${program} ${noun} <subcommand> --help" for its options.`].join('\n') + '\n'
+}
+
+/**
+ * Dispatch argv (without node and script) to the longest matching command.
+ * `--version` runs the `version` command; a noun alone (`config`,
+ * `decisions`) lists its subcommands. Returns the exit code.
+ */
 export async function runCli (program: string, description: string, commands: Command[], argv: string[], io: CliIo = defaultIo()): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
     const text = programHelp(program, description, commands)
     if (argv.length === 0) { io.err(text); return EXIT_USAGE }
     io.out(text)
     return EXIT_OK
+  }
+  if (argv[0] === '--version' || argv[0] === '-V') {
+    const v = commands.find((c) => c.name === 'version')
+    if (v != null) return await v.run({ values: {}, positionals: [] }, io)
   }
   let cmd: Command | undefined
   let rest: string[] = []
@@ -86,6 +100,15 @@ export async function runCli (program: string, description: string, commands: Co
       cmd = c
       rest = argv.slice(words.length)
     }
+  }
+  const group = commands.filter((c) => c.name.startsWith(`${argv[0]} `))
+  if (cmd == null && group.length > 0) {
+    if (argv.length === 1 || argv[1] === '--help' || argv[1] === '-h') {
+      io.out(groupHelp(program, argv[0], group))
+      return EXIT_OK
+    }
+    io.err(`${program}: unknown subcommand "${argv.slice(0, 2).join(' ')}"\n\n${groupHelp(program, argv[0], group)}`)
+    return EXIT_USAGE
   }
   if (cmd == null) {
     io.err(`${program}: unknown command "${argv.join(' ')}"\n\n${programHelp(program, description, commands)}`)

@@ -4,7 +4,8 @@
  * the cell dangerous: `--renew` also replaces the instance (every process of
  * the old one ended and verified gone), for supervised cells.
  */
-import { apiErrorText, apiOptions, apiOptionsHelp, apiTarget, callApi } from './api-client.js'
+import { apiErrorText, apiTarget, callApi } from './api-client.js'
+import { outputOptions, outputOptionsHelp, wantsJson } from './output.js'
 import { EXIT_FAILURE, EXIT_OK } from './command.js'
 import type { Command } from './command.js'
 
@@ -18,7 +19,7 @@ interface ReleaseBody {
 export const releaseCommand: Command = {
   name: 'release',
   summary: 'Release a quarantined cell before its timeout (--renew: and replace it with a fresh instance)',
-  usage: 'release <cell> [--renew] [--json] [--api URL] [--token TOKEN] [--config FILE]',
+  usage: 'release <cell> [--renew] [--json | -o json] [--api ADDR] [--token TOKEN] [--config FILE]',
   help: `Releasing resumes the same process as it was: it does not remove what made it
 dangerous. --renew also replaces a supervised cell's instance: the old one and
 every process it started (those that left its process group included) are
@@ -26,11 +27,11 @@ ended and verified gone, and a fresh instance starts from its command.
 
 options:
   --renew          also renew the cell (supervised cells; works when it is not quarantined too)
-  --json           print the answer as JSON
-${apiOptionsHelp}`,
-  options: { ...apiOptions, json: { type: 'boolean' }, renew: { type: 'boolean' } },
+${outputOptionsHelp}`,
+  options: { ...outputOptions, renew: { type: 'boolean' } },
   positionals: { min: 1, max: 1 },
   async run (args, io) {
+    const json = wantsJson(args)
     const cell = args.positionals[0]
     const renew = args.values.renew === true
     const res = await callApi(apiTarget(args), 'POST', `/cells/${encodeURIComponent(cell)}/release${renew ? '?renew=true' : ''}`, {})
@@ -39,7 +40,7 @@ ${apiOptionsHelp}`,
       return res.status === 404 || res.status === 400 ? 2 : EXIT_FAILURE
     }
     const body = res.body as ReleaseBody
-    if (args.values.json === true) { io.out(JSON.stringify(body, null, 2)); return EXIT_OK }
+    if (json) { io.out(JSON.stringify(body, null, 2)); return EXIT_OK }
     const released = body.released.length === 0 ? 'nothing to release' : `released ${body.released.map((d) => `${d.action} ${d.id}`).join(', ')}`
     io.out(`cell ${cell}: ${released}`)
     const r = body.renewed

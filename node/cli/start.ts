@@ -58,10 +58,6 @@ examples:
     // loaded here, not at the top: the other commands (status, release, config check, --help) start in a fraction of the time
     const { createDaemon } = await import('../daemon/index.js')
     const daemon = await createDaemon({ config, version: VERSION, allowNewIdentity: v['new-identity'] === true })
-    // `--bootstrap ""` (an unset shell variable, a template left empty) is not "no flag": say what it means
-    if (Array.isArray(v.bootstrap) && v.bootstrap.every((x) => x.split(',').every((y) => y.trim() === ''))) {
-      daemon.logger.warn({ bootstrap: v.bootstrap }, `--bootstrap was given but empty: this node dials no peer${config.mdns ? ' (mDNS may still find peers on the LAN)' : ' and mDNS is off: it is alone until a peer dials it'}`)
-    }
     let signals = 0
     const onSignal = (sig: NodeJS.Signals): void => {
       signals++

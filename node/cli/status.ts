@@ -1,7 +1,9 @@
 /** `immune-node status [--json]`: what the running node is doing, for a person or as JSON. */
-import { apiErrorText, apiOptions, apiOptionsHelp, apiTarget, callApi } from './api-client.js'
+import { apiErrorText, apiTarget, callApi } from './api-client.js'
 import { EXIT_FAILURE, EXIT_OK } from './command.js'
 import type { Command } from './command.js'
+import { targetText } from './decisions.js'
+import { outputOptions, outputOptionsHelp, span, wantsJson } from './output.js'
 
 interface StatusView {
   peerId: string
@@ -12,7 +14,7 @@ interface StatusView {
   communities?: string[]
   contexts: Array<{ context: string, phase: string, count: number, cell?: string, progress?: LearningProgressView }>
   cells: Array<{ name: string, type: string, phase: string, pid?: number | null, count?: number, state?: string }>
-  decisions: Array<{ id: string, action: string, target: string, expiresAtMs?: number | null, dryRun?: boolean }>
+  decisions: Array<{ id: string, action: string, target: unknown, expiresAtMs?: number | null, remainingSec?: number | null, dryRun?: boolean, explanation?: string }>
   peers: Array<{ id: string, reputation: number, blacklisted: boolean, selfish?: boolean, gossipsubScore: number }>
   alerts: { received: number, published: number }
   signatures: { adopted: number, rejected: number, local?: number }
@@ -78,8 +80,10 @@ export function formatStatus (s: StatusView, nowMs = Date.now()): string {
   if (s.firewall != null) lines.push(formatFirewall(s.firewall))
   lines.push(`decisions in force: ${totalDecisions}${totalDecisions > s.decisions.length ? ` (the newest ${s.decisions.length} below; GET /decisions for all)` : ''}`)
   for (const d of s.decisions) {
-    const left = d.expiresAtMs != null ? ` (${ago(Math.max(0, (d.expiresAtMs - nowMs) / 1000))} left)` : ''
-    lines.push(`  ${d.action.padEnd(20)} ${d.target}${left}${d.dryRun === true ? ' [dry-run]' : ''}  ${d.id}`)
+    const leftSec = d.remainingSec ?? (d.expiresAtMs != null ? (d.expiresAtMs - nowMs) / 1000 : null)
+    const left = leftSec != null ? ` (${span(leftSec)} left)` : ''
+    const why = d.explanation != null && d.explanation !== '' ? `  ${d.explanation.length > 80 ? d.explanation.slice(0, 79) + '…' : d.explanation}` : ''
+    lines.push(`  ${d.action.padEnd(20)} ${targetText(d.target)}${left}${d.dryRun === true ? ' [dry-run]' : ''}  ${d.id}${why}`)
   }
   lines.push(`peers: ${s.peers.length}`)
   for (const p of s.peers) {
@@ -93,17 +97,18 @@ export function formatStatus (s: StatusView, nowMs = Date.now()): string {
 export const statusCommand: Command = {
   name: 'status',
   summary: 'Show what the running node is doing (cells, phases, decisions, peers)',
-  usage: 'status [--json] [--api URL] [--token TOKEN] [--config FILE]',
-  help: `options:\n  --json           print the raw JSON of GET /status\n${apiOptionsHelp}`,
-  options: { ...apiOptions, json: { type: 'boolean' } },
+  usage: 'status [--json | -o json] [--api ADDR] [--token TOKEN] [--config FILE]',
+  help: `options:\n${outputOptionsHelp}`,
+  options: outputOptions,
   async run (args, io) {
+    const json = wantsJson(args)
     const target = apiTarget(args)
     const res = await callApi(target, 'GET', '/status')
     if (res.status !== 200) {
       io.err(`immune-node status: ${apiErrorText(res)}`)
       return EXIT_FAILURE
     }
-    io.out(args.values.json === true ? JSON.stringify(res.body, null, 2) : formatStatus(res.body as StatusView))
+    io.out(json ? JSON.stringify(res.body, null, 2) : formatStatus(res.body as StatusView))
     return EXIT_OK
   }
 }

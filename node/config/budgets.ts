@@ -7,7 +7,6 @@
  * at the limit (eviction favours established state over what one source made).
  */
 import type { Checker } from '../../core/index.js'
-import { defaultHttpModelParams } from '../profile/index.js'
 
 export interface BudgetsConfig {
   /** Deny-list entries (blocked source addresses); at the limit the entry that expires soonest makes room. */
@@ -20,16 +19,6 @@ export interface BudgetsConfig {
   decisionRecords: number
   /** Active decisions and deny-list entries listed in full by GET /status (the counts are always whole). */
   statusEntries: number
-  /** Distinct 3-grams and value shapes one HTTP context keeps, all its parameters together. */
-  gramsPerContext: number
-  /** The same for all the contexts of one cell together (an evicted context gives its own back). */
-  gramsPerCell: number
-  /** Distinct symbol characters (and their per-value counts) one HTTP context keeps. */
-  symbolsPerContext: number
-  /** The same per cell. */
-  symbolsPerCell: number
-  /** Parameter models per cell (each context keeps at most 128). */
-  paramsPerCell: number
 }
 
 export function defaultBudgetsConfig (): BudgetsConfig {
@@ -38,12 +27,7 @@ export function defaultBudgetsConfig (): BudgetsConfig {
     alertLogEntries: 10_000,
     alertsQueryLimit: 1000,
     decisionRecords: 20_000,
-    statusEntries: 50,
-    gramsPerContext: defaultHttpModelParams.maxGramsPerContext,
-    gramsPerCell: defaultHttpModelParams.maxGramsPerCell,
-    symbolsPerContext: defaultHttpModelParams.maxSymbolsPerContext,
-    symbolsPerCell: defaultHttpModelParams.maxSymbolsPerCell,
-    paramsPerCell: defaultHttpModelParams.maxParamsPerCell
+    statusEntries: 50
   }
 }
 
@@ -54,12 +38,7 @@ const MAX: Record<keyof BudgetsConfig, number> = {
   alertLogEntries: 10_000_000,
   alertsQueryLimit: 100_000,
   decisionRecords: 10_000_000,
-  statusEntries: 100_000,
-  gramsPerContext: 100_000_000,
-  gramsPerCell: 1_000_000_000,
-  symbolsPerContext: 100_000_000,
-  symbolsPerCell: 1_000_000_000,
-  paramsPerCell: 100_000_000
+  statusEntries: 100_000
 }
 
 export function readBudgets (c: Checker, raw: unknown): BudgetsConfig {

@@ -47,6 +47,8 @@ import type { Logger } from './logger.js'
 import { createPipeline } from './pipeline.js'
 import type { Pipeline } from './pipeline.js'
 import { createRoutes } from './routes.js'
+import { createControl } from './control.js'
+import { createControlRoutes } from './control-routes.js'
 import { createStatusSource } from './status.js'
 import type { StatusSource } from './status.js'
 
@@ -260,12 +262,14 @@ export async function createDaemon (init: DaemonInit): Promise<Daemon> {
             return out
           }
         })
+        const control = createControl({ clock, store: store!, respond: r, signatures: collab.signatures })
+        await control.start()
         status = createStatusSource({ clock, config, version: init.version, startedAtMs, mesh, respond: r, detection: det, collab, metrics, lastSeen, memory: () => memory?.stats() ?? null, apiAddress: () => api?.address() ?? { host: config.api.host, port: config.api.port } })
         api = createApiServer({
           host: config.api.host,
           port: config.api.port,
           ...(config.api.token != null ? { token: config.api.token } : {}),
-          routes: createRoutes({ status, observe: (req: IncomingMessage, res: ServerResponse) => { observeHandler(req, res) } }),
+          routes: [...createRoutes({ status, observe: (req: IncomingMessage, res: ServerResponse) => { observeHandler(req, res) } }), ...createControlRoutes(control)],
           onError: (err, req) => { logger.error({ err, url: req.url }, 'api handler failed') }
         })
         await api.start()

@@ -23,8 +23,6 @@ export interface DetectionResult {
   requestOnly?: true
   /** At level 2 when the context guards: the score over the context's level-2 threshold. */
   scoreMargin?: number
-  /** Under peer-raised sensitivity (guarding contexts): the danger at normal sensitivity (node/detector DetectorResult). */
-  dangerAtNormal?: DangerLevel
   /** The response status of this observation completed an error storm of its source (access logs). */
   storm?: StormFinding
   /** Its source is in an error storm (its suspicious requests then count as dangerous). */

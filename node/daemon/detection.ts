@@ -251,12 +251,11 @@ export function createDetection (c: DetectionComponents, init: DetectionInit): D
     if (pending.length >= 512) void commit().catch((err: unknown) => { logger.error({ err }, 'journal write failed') })
   }
 
-  const toResult = (r: { danger: 0 | 1 | 2, score: DetectionResult['score'], learned: boolean, thresholds?: { dangerous: number }, dangerAtNormal?: 0 | 1 | 2 }): DetectionResult => {
+  const toResult = (r: { danger: 0 | 1 | 2, score: DetectionResult['score'], learned: boolean, thresholds?: { dangerous: number } }): DetectionResult => {
     const out: DetectionResult = { danger: r.danger, score: r.score, learned: r.learned }
     // how far past its context's level-2 threshold (the policy's "very high score", sourceBan.scoreMargin)
     const t = r.thresholds?.dangerous
     if (r.danger === 2 && t != null && t > 0 && Number.isFinite(r.score.value)) out.scoreMargin = r.score.value / t
-    if (r.dangerAtNormal != null) out.dangerAtNormal = r.dangerAtNormal
     return out
   }
 

@@ -59,17 +59,7 @@ export const httpDetectorKind: DetectorKind<HttpObservation> = {
     const h = ctx.config.learning.http
     const checker = ctx.valueChecker(cell)
     const sensitivity = ctx.sensitivity(cell)
-    const profiles = createHttpProfileSet({ name: `http:${cell}`, model: {
-      headers: h.headers,
-      ignoreParameters: h.ignoreParameters,
-      ignoreCookies: h.ignoreCookies,
-      // budgets (node/config/budgets.ts): the per-parameter caps do not multiply
-      maxGramsPerContext: ctx.config.budgets.gramsPerContext,
-      maxGramsPerCell: ctx.config.budgets.gramsPerCell,
-      maxSymbolsPerContext: ctx.config.budgets.symbolsPerContext,
-      maxSymbolsPerCell: ctx.config.budgets.symbolsPerCell,
-      maxParamsPerCell: ctx.config.budgets.paramsPerCell
-    }, ...(checker != null ? { valueChecker: checker } : {}) })
+    const profiles = createHttpProfileSet({ name: `http:${cell}`, model: { headers: h.headers, ignoreParameters: h.ignoreParameters, ignoreCookies: h.ignoreCookies }, ...(checker != null ? { valueChecker: checker } : {}) })
     return createDetector<HttpObservation>({ clock: ctx.clock, store: ctx.store, logger: ctx.logger, profiles, ...(ctx.httpPriors != null ? { priors: ctx.httpPriors } : {}), ...(sensitivity != null ? { sensitivity } : {}) }, ctx.params)
   }
 }

@@ -35,7 +35,6 @@ import { createSignatureSelfCheck, signatureMatchesDocs, observationDocs } from 
 import type { SignatureIndicator } from '../../protocol/alert/index.js'
 import type { AlertIntake, AlertPublisher, KnownClients, LocalDanger } from '../intake/index.js'
 import type { Brain, Danger, Reaction } from '../brain/index.js'
-import { isDryRun } from '../brain/index.js'
 import type { ObserveAnswer } from '../sensors/index.js'
 import type { NodeMetrics } from '../metrics.js'
 import type { Logger } from './logger.js'
@@ -218,7 +217,6 @@ export function createPipeline (c: PipelineComponents, createMatcher: (sigs: Ret
       /** A hit that did not act (type 1 without a second signal): the request is judged as if unmatched, but never learned while learning. */
       let heldBack = false
       let innateDanger: DangerLevel = 0
-      let peerRaisedOnly = false
       if (hits.length > 0) {
         const context = httpContextOf(obs)
         // the guarding profile's verdict on the same request (null while the context learns)
@@ -304,21 +302,11 @@ export function createPipeline (c: PipelineComponents, createMatcher: (sigs: Ret
           danger = 2
           score = { ...r.score, reasons: [{ ...r.storming.reason, context: r.score.context }, ...r.score.reasons] }
         }
-        // issue 15: level 2 only because peers raised the sensitivity (not at normal sensitivity, no innate
-        // finding, no storm): the request is blocked, but the policy sees level 1 (no source ban, no
-        // quarantine or renewal: remote input alone never acts on a workload), nothing is published and no
-        // signature is cut from it (a raise must not turn normal requests into signatures)
-        const raisedOnly = danger === 2 && r.dangerAtNormal != null && r.dangerAtNormal < 2 && (r.innate?.length ?? 0) === 0 && r.storming == null
         if (danger === 0) {
           c.reservoir.add(r.score.context, obs)
           // the scanner rule's denominator: this source's normal requests
           if (obs.source != null) brain.onRequest(obs.source, Number.isFinite(obs.time) ? obs.time : now)
           selfCheck.noteNormal(obs.source, c.clock.now())
-        } else if (raisedOnly) {
-          react(profileDanger(cell, score, 1, obs), obs, score.reasons, r.innate)
-          verdict = isDryRun(brain.policy, cell.name, 2) ? 'allow' : 'block'
-          // nor is it an offence that would take a known normal client's status
-          peerRaisedOnly = true
         } else {
           selfCheck.noteDanger(obs.source)
           // a storm's second signal makes it more than a probe alone: not request-only then
@@ -328,7 +316,7 @@ export function createPipeline (c: PipelineComponents, createMatcher: (sigs: Ret
         answer = { verdict, danger, score: round(score.value), phase: score.phase, context: score.context, reasons: score.reasons.slice(0, MAX_REASONS).map(jsonReason) }
       }
       if (obs.source != null && c.knownClients != null) {
-        if (answer.danger === 2 && !peerRaisedOnly) c.knownClients.offence(obs.source, now)
+        if (answer.danger === 2) c.knownClients.offence(obs.source, now)
         else if (answer.danger === 0 && answer.phase === 'guarding') c.knownClients.normal(obs.source, now)
       }
       c.metrics?.observations.inc({ kind: 'http', danger: String(answer.danger) })

@@ -16,7 +16,9 @@ import { BUILTIN_ACTIONS, createDenyList } from '../respond/index.js'
 import { createCellResolver } from '../respond/index.js'
 import type { CellProcessResolver, QuarantineResponder } from '../respond/index.js'
 import { createDecisionManager } from '../respond/index.js'
-import type { DecisionManager, HandleResult, RespondMetricsLike } from '../respond/index.js'
+import type { DecisionManager, DecisionRecord, HandleResult, RespondMetricsLike } from '../respond/index.js'
+import { normalizeAddress } from '../respond/index.js'
+import type { Allowlist, AllowlistEntry } from '../respond/index.js'
 import type { DenyList } from '../respond/index.js'
 import { silentLog } from '../../core/index.js'
 import type { LogSink } from '../../core/index.js'
@@ -111,6 +113,20 @@ export interface ResponseSystem {
    * it), `renewing` (its supervisor is replacing it), or null.
    */
   incident: (cell: string) => CellIncident | null
+  /** Ends one active decision now and undoes its responder's effect (deny list, nftables, freeze); null when it is not active. */
+  revoke: (id: string, why: string) => Promise<DecisionRecord | null>
+  /**
+   * Ends every active block-source decision on `address` (each revoked and
+   * undone), drops whatever hold is left on the deny list and the firewall,
+   * and forgets the source's offences (its next offence is a first one).
+   */
+  unblock: (address: string, why: string) => Promise<UnblockResult>
+  /** The policy's allowlist: config entries and runtime ones (persisted in the store, sublevel `allowlist`). */
+  readonly allowlist: Allowlist
+  /** Adds a runtime entry (persisted) and unblocks every blocked source it covers. */
+  allowlistAdd: (entry: string, reason: string | undefined) => Promise<{ entry: AllowlistEntry, unblocked: UnblockResult[] }>
+  /** Removes a runtime entry (persisted): `config` entries are removed by editing the config. */
+  allowlistRemove: (entry: string) => Promise<'removed' | 'config' | 'absent'>
   /** A peer alert raises the threat level to 1 for config.threat.peerRaiseSec. */
   raisePeerThreat: (reason: string) => ThreatLevelValue
 }
@@ -120,6 +136,18 @@ export interface CellIncident {
   /** The decisions holding it (quarantine), if any. */
   decisionIds: string[]
 }
+
+export interface UnblockResult {
+  address: string
+  /** The decisions revoked. */
+  revoked: Decision[]
+  /** Whether the address was on the deny list before. */
+  wasDenied: boolean
+  /** Whether its escalation history was forgotten. */
+  forgotOffences: boolean
+}
+
+const ALLOWLIST_KEY = 'runtime'
 
 export function createResponseSystem (components: ResponseSystemComponents, init: ResponseSystemInit): ResponseSystem {
   const { clock, store } = components
@@ -157,6 +185,27 @@ export function createResponseSystem (components: ResponseSystemComponents, init
   let unlink: (() => void) | null = null
   let started = false
   const table = config.policy.nftablesTable ?? nftTableName(config.dataDir)
+
+  const allowlistDb = store.sub('allowlist')
+  const saveAllowlist = async (): Promise<void> => { await allowlistDb.put(ALLOWLIST_KEY, policy.allowlist.runtime() as never) }
+
+  const unblock = async (address: string, why: string): Promise<UnblockResult> => {
+    const a = normalizeAddress(address) ?? address
+    const wasDenied = denyList.isDenied(a)
+    const revoked: Decision[] = []
+    for (const d of manager.active()) {
+      if (d.action !== 'block-source' || d.target.kind !== 'source' || d.target.address !== a) continue
+      const r = await manager.revoke(d.id, why)
+      if (r != null) revoked.push(d)
+    }
+    // holds without an active decision (the brain's own, taken before its decision was applied) go too
+    if (denyList.isDenied(a)) {
+      denyList.remove(a)
+      if (firewall != null) await firewall.remove(a).catch(() => {})
+    }
+    const forgotOffences = brain.logic.forget(`src:${a}`)
+    return { address: a, revoked, wasDenied, forgotOffences }
+  }
 
   const stop = async (): Promise<void> => {
     if (!started) return
@@ -220,6 +269,11 @@ export function createResponseSystem (components: ResponseSystemComponents, init
       } else {
         components.firewallMetrics?.state('off')
       }
+      const saved = await allowlistDb.get(ALLOWLIST_KEY).catch(() => undefined)
+      if (Array.isArray(saved)) {
+        const skipped = policy.allowlist.restore(saved as AllowlistEntry[])
+        if (skipped.length > 0) log.warn({ skipped }, 'allowlist: unreadable runtime entries skipped')
+      }
       const unlinkThreat = threat.onChange((level) => { for (const s of supervisors.values()) s.setThreatLevel(level) })
       // a quarantine holds an instance: when that instance is replaced (it died and was restarted, or was renewed), the quarantine ends
       const unlinkPids = [...supervisors.entries()].map(([name, sup]) => sup.onPidChange((change) => {
@@ -249,6 +303,23 @@ export function createResponseSystem (components: ResponseSystemComponents, init
       const held = q?.frozen?.().find((f) => f.cell === cell)
       if (held != null && held.decisionIds.length > 0) return { kind: 'frozen', decisionIds: held.decisionIds }
       return null
+    revoke: async (id, why) => await manager.revoke(id, why),
+    unblock,
+    allowlist: policy.allowlist,
+    async allowlistAdd (raw, reason) {
+      const entry = policy.allowlist.add(raw, clock.now(), reason)
+      await saveAllowlist()
+      const covered = new Set<string>()
+      for (const d of manager.active()) if (d.action === 'block-source' && d.target.kind === 'source' && policy.allowlist.has(d.target.address)) covered.add(d.target.address)
+      for (const e of denyList.list()) if (policy.allowlist.has(e.address)) covered.add(e.address)
+      const unblocked: UnblockResult[] = []
+      for (const a of covered) unblocked.push(await unblock(a, `allowlisted (${entry.entry})`))
+      return { entry, unblocked }
+    },
+    async allowlistRemove (raw) {
+      const r = policy.allowlist.remove(raw)
+      if (r === 'removed') await saveAllowlist()
+      return r
     },
     raisePeerThreat (reason) {
       return threat.raise({ level: 1, durationMs: brain.params.peerThreatMs, origin: 'remote', reason })

@@ -2,7 +2,9 @@
  * The views the local API serves, assembled from the running parts. Pure
  * reads: nothing here changes what the node does, except `release`.
  */
-import type { Decision, DecisionRecord, DenyEntry, NftablesDetection, ThreatSnapshot } from '../respond/index.js'
+import type { DenyEntry, NftablesDetection, ThreatSnapshot } from '../respond/index.js'
+import { decisionView } from './control.js'
+import type { DecisionView } from './control.js'
 import type { AlertIntakeStats, IntakeDecisionRecord } from '../intake/index.js'
 import { ApiErrorCode, UnknownCellError } from '../errors.js'
 import { HttpError } from '../api/index.js'
@@ -68,8 +70,8 @@ export interface StatusView {
   cells: CellView[]
   /** At most budgets.statusEntries contexts (guarding ones first, then the busiest); all of them: GET /contexts. */
   contexts: ContextStatus[]
-  /** The newest budgets.statusEntries active decisions, with the seconds left; all of them: GET /decisions. */
-  decisions: Array<Decision & { remainingSec: number | null }>
+  /** The newest budgets.statusEntries active decisions, in the one shape of GET /decisions; all of them: GET /decisions. */
+  decisions: DecisionView[]
   /** The budgets.statusEntries deny-list entries that last longest. */
   denyList: DenyEntry[]
   /** Whole counts of what the three lists above may show in part. */
@@ -95,10 +97,10 @@ export interface ReleaseView {
   note: string
 }
 
-/** GET /decisions. */
+/** GET /decisions: `active` and `recent` in one shape (DecisionView: the decision, flat, with its status). */
 export interface DecisionsView {
-  active: Decision[]
-  recent: DecisionRecord[]
+  active: DecisionView[]
+  recent: DecisionView[]
   intake: IntakeDecisionRecord[]
 }
 
@@ -237,7 +239,7 @@ export function createStatusSource (d: StatusDeps): StatusSource {
         threat,
         cells: cells(contexts),
         contexts: shownContexts,
-        decisions: active.slice(-max).map((x) => ({ ...x, remainingSec: x.expiresAtMs != null ? Math.max(0, Math.round((x.expiresAtMs - now) / 1000)) : null })),
+        decisions: active.slice(-max).map((x) => decisionView({ decision: x, status: 'active', appliedAtMs: null, undoneAtMs: null, receipt: null, error: null }, now)),
         denyList: shownDeny,
         totals: { contexts: contexts.length, decisions: active.length, denyList: deny.length },
         peers: peers(),
@@ -253,9 +255,11 @@ export function createStatusSource (d: StatusDeps): StatusSource {
     alerts: async (sinceMs, limit) => await d.collab.alerts(sinceMs, Math.min(limit, d.config.budgets.alertsQueryLimit)),
 
     async decisions (limit) {
+      const now = d.clock.now()
+      const active = await Promise.all(d.respond.decisions.active().map(async (x) => await d.respond.decisions.get(x.id)))
       return {
-        active: d.respond.decisions.active(),
-        recent: await d.respond.decisions.list({ limit }),
+        active: active.flatMap((r) => r != null ? [decisionView(r, now)] : []),
+        recent: (await d.respond.decisions.list({ limit })).map((r) => decisionView(r, now)),
         intake: d.collab.intake.decisions(limit)
       }
     },
@@ -264,7 +268,7 @@ export function createStatusSource (d: StatusDeps): StatusSource {
       const local = await d.respond.decisions.get(id)
       if (local != null) {
         const audit = await d.respond.decisions.audit({ decisionId: id })
-        return { kind: 'response', ...local, audit }
+        return { kind: 'response', ...decisionView(local, d.clock.now()), receipt: local.receipt, audit }
       }
       const remote = d.collab.intake.decision(id)
       return remote != null ? { kind: 'intake', ...remote } : null

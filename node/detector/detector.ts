@@ -89,13 +89,6 @@ export interface DetectorResult {
   phase: Phase
   /** Effective thresholds (after sensitivity) that decided `danger`, when the context guards. */
   thresholds?: { suspicious: number, dangerous: number }
-  /**
-   * Set when peers raised this context's sensitivity (factor > 1) and the
-   * context guards: the danger the same observation has at normal
-   * sensitivity. Issue 15: a level 2 that is level 2 only under a raise
-   * blocks its request but bans nothing and becomes no signature.
-   */
-  dangerAtNormal?: DangerLevel
   /** The observation created its context. */
   newContext: boolean
 }
@@ -488,10 +481,6 @@ class DetectorImpl<O> implements Detector<O> {
       }
       const r = result(context, danger, ms.value, 'guarding', reasons, learned, { suspicious: round3(t1), dangerous: round3(t2) }, newContext)
       if (ms.evidence != null) r.score.evidence = ms.evidence
-      if (factor > 1) {
-        const atNormal: DangerLevel = ms.value > th.dangerous && evidence > Math.max(th.dangerous, this.nominal2) ? 2 : ms.value > th.suspicious ? 1 : 0
-        r.dangerAtNormal = prior.length > 0 ? Math.max(atNormal, p.priorViolationDanger) as DangerLevel : atNormal
-      }
       return r
     }
 

@@ -196,7 +196,6 @@ export class ProfileSet<O> {
   /** Adds a restored model (replacing any model of that context). */
   restore (context: string, json: unknown): ContextModel<O> {
     const model = this.init.restoreModel(context, json)
-    this.models.get(context)?.dispose?.()
     this.models.set(context, model)
     this.version++
     return model
@@ -206,7 +205,6 @@ export class ProfileSet<O> {
   delete (context: string): boolean {
     this.version++
     this.establishedSet.delete(context)
-    this.models.get(context)?.dispose?.()
     return this.models.delete(context)
   }
 

@@ -79,6 +79,13 @@ export class DecisionLogic {
     return out
   }
 
+  /** Forgets one offender's history (`src:<address>` or `cell:<name>`): an operator's unblock, so the next offence starts escalation afresh. */
+  forget (offenderKey: string): boolean {
+    const had = this._state?.offences.delete(offenderKey) ?? false
+    if (had) this.dirty.add(offenderKey)
+    return had
+  }
+
   toJSON (): PolicyStateJSON { return policyStateToJSON(this.state) }
 
   /** Replaces the state with a persisted one (an unreadable one gives an empty state). */

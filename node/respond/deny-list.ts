@@ -10,6 +10,7 @@
  * answers false and `full()` says why).
  */
 import type { BlockList } from 'node:net'
+import type { AddressMatcher } from './allowlist.js'
 import type { Clock } from '../../core/index.js'
 import { addressInSet, createAddressSet, normalizeAddress } from './address.js'
 
@@ -49,7 +50,7 @@ export interface DenyListComponents {
 
 export interface DenyListInit {
   /** Addresses and CIDR blocks never denied (validated by the policy config). */
-  allowlist?: readonly string[] | BlockList
+  allowlist?: readonly string[] | BlockList | AddressMatcher
   /** Addresses held at most (default 10,000). */
   maxEntries?: number
 }
@@ -57,7 +58,9 @@ export interface DenyListInit {
 export const DEFAULT_DENY_LIST_ENTRIES = 10_000
 
 export function createDenyList (components: DenyListComponents, init: DenyListInit = {}): DenyList {
-  const allow = init.allowlist == null ? createAddressSet([]) : Array.isArray(init.allowlist) ? createAddressSet(init.allowlist as string[]) : init.allowlist as BlockList
+  const given = init.allowlist
+  const allowSet: BlockList | null = given == null ? createAddressSet([]) : Array.isArray(given) ? createAddressSet(given as string[]) : 'has' in given ? null : given as BlockList
+  const allowed = (address: string): boolean => allowSet != null ? addressInSet(allowSet, address) : (given as AddressMatcher).has(address)
   /**
    * address → its holds: one decision (the common case, kept as one small
    * object) or several (decisionId → expiresAtMs).
@@ -133,7 +136,7 @@ export function createDenyList (components: DenyListComponents, init: DenyListIn
     },
     add (address, expiresAtMs, decisionId) {
       const a = normalizeAddress(address)
-      if (a == null || addressInSet(allow, a)) return false
+      if (a == null || allowed(a)) return false
       const now = components.clock.now()
       if (!(expiresAtMs > now)) return false
       const h = entries.get(a)
@@ -179,7 +182,7 @@ export function createDenyList (components: DenyListComponents, init: DenyListIn
       return holds == null ? null : toEntry(a, holds)
     },
     isAllowlisted (address) {
-      return addressInSet(allow, address)
+      return allowed(address)
     },
     list,
     size (nowMs) {

@@ -6,8 +6,9 @@
  * `quarantine` or `terminate-and-renew`, whatever the policy says.
  */
 import { createHash } from 'node:crypto'
-import type { BlockList } from 'node:net'
-import { addressInSet, createAddressSet, normalizeAddress } from './address.js'
+import { normalizeAddress } from './address.js'
+import { createAllowlist } from './allowlist.js'
+import type { Allowlist } from './allowlist.js'
 import { boundedSet } from '../../core/index.js'
 import { createPolicyConfig } from './policy-config.js'
 import type { PolicyCellInfo } from './policy-config.js'
@@ -21,11 +22,11 @@ import type {
   OffenceRecord, PolicyConfig, PolicyRule, PolicyState, PolicyStateJSON, SkippedAction
 } from './policy-types.js'
 
-/** A policy ready for `decide()`: validated config, cell types, compiled allowlist. Frozen. */
+/** A policy ready for `decide()`: validated config, cell types, the allowlist (config entries + runtime ones). Frozen, but for the allowlist's runtime entries. */
 export interface Policy {
   readonly config: PolicyConfig
   readonly cellTypes: ReadonlyMap<string, CellType>
-  readonly allowlist: BlockList
+  readonly allowlist: Allowlist
 }
 
 /** Validates `config` (full or partial, merged over the defaults) and compiles it. Throws ConfigError. */
@@ -34,12 +35,12 @@ export function createPolicy (config: unknown, cells: readonly PolicyCellInfo[] 
   return Object.freeze({
     config: deepFreeze(validated),
     cellTypes: new Map(cells.map(c => [c.name, c.type])),
-    allowlist: createAddressSet(validated.allowlist)
+    allowlist: createAllowlist(validated.allowlist)
   })
 }
 
 export function isAllowlisted (policy: Policy, address: string): boolean {
-  return addressInSet(policy.allowlist, address)
+  return policy.allowlist.has(address)
 }
 
 export function emptyPolicyState (): PolicyState {

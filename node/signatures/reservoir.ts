@@ -23,7 +23,7 @@
 import type { Clock, TimerHandle } from '../../core/index.js'
 import { InvalidParamsError, SignaturesNotStartedError } from '../errors.js'
 import type { HttpObservation } from '../observation.js'
-import { createPrng, ownString, restorePrng } from '../../core/index.js'
+import { createPrng, restorePrng } from '../../core/index.js'
 import type { Prng, PrngState } from '../../core/index.js'
 import type { Store, Sublevel } from '../store/index.js'
 
@@ -139,8 +139,7 @@ function trim (obs: HttpObservation, max: number): HttpObservation {
     over -= cut
   }
   if (over > 0) path = path.slice(0, path.length - over)
-  // own copies: a trimmed slice would keep the whole (up to 256 KB) original alive
-  return { kind: 'http', time: obs.time, method: ownString(obs.method), path: ownString(path), query: ownString(query), body: ownString(body), headers: {} }
+  return { kind: 'http', time: obs.time, method: obs.method, path, query, body, headers: {} }
 }
 
 function toStored (slot: Slot): StoredObs {

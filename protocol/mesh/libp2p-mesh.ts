@@ -266,8 +266,6 @@ export async function createLibp2pMesh (components: Libp2pMeshComponents, init: 
   let starting: Promise<void> | null = null
   let redialTimer: ReturnType<Clock['setInterval']> | null = null
   const dialsInFlight = new Set<string>()
-  /** Bootstrap addresses whose last dial failed (warned once until they answer). */
-  const unreachable = new Set<string>()
   /** peer id learnt for bootstrap addresses given without /p2p/ */
   const bootstrapPeerOf = new Map<string, string>()
 
@@ -371,11 +369,6 @@ export async function createLibp2pMesh (components: Libp2pMeshComponents, init: 
 
   const onPeerDisconnect = (evt: CustomEvent<PeerId>): void => {
     peerCommunities.delete(evt.detail.toString())
-    logger?.info({ peer: evt.detail.toString(), connections: node?.getConnections().length ?? 0 }, 'peer disconnected')
-  }
-  const onPeerConnect = (evt: CustomEvent<PeerId>): void => {
-    const conn = node?.getConnections(evt.detail)[0]
-    logger?.info({ peer: evt.detail.toString(), addr: conn?.remoteAddr.toString(), direction: conn?.direction, connections: node?.getConnections().length ?? 0 }, 'peer connected')
   }
 
   const attach = (community: string): void => {
@@ -410,15 +403,8 @@ export async function createLibp2pMesh (components: Libp2pMeshComponents, init: 
     try {
       const conn = await node.dial(addr, { signal: controller.signal })
       bootstrapPeerOf.set(key, conn.remotePeer.toString())
-      if (unreachable.delete(key)) logger?.info({ addr: key }, 'bootstrap peer reachable again')
     } catch (e) {
-      // the first failure of each address is a warning (a typo, a peer down, a firewall); repeats are debug
-      if (!unreachable.has(key)) {
-        unreachable.add(key)
-        logger?.warn({ addr: key, err: (e as Error).message, retryEverySec: Math.round(redialIntervalMs / 1000) }, `bootstrap peer ${key} is unreachable: retrying every ${Math.round(redialIntervalMs / 1000)} s`)
-      } else {
-        logger?.debug?.({ addr: key, err: (e as Error).message }, 'bootstrap dial failed')
-      }
+      logger?.debug?.({ addr: key, err: (e as Error).message }, 'bootstrap dial failed')
     } finally {
       clock.clearTimeout(timer)
       dialsInFlight.delete(key)
@@ -484,7 +470,6 @@ export async function createLibp2pMesh (components: Libp2pMeshComponents, init: 
     g.removeEventListener('gossipsub:message', onGossipMessage)
     g.removeEventListener('subscription-change', onSubscriptionChange)
     n.removeEventListener('peer:disconnect', onPeerDisconnect)
-    n.removeEventListener('peer:connect', onPeerConnect)
     n.removeEventListener('peer:discovery', onDiscovery)
   }
 
@@ -495,7 +480,6 @@ export async function createLibp2pMesh (components: Libp2pMeshComponents, init: 
     g.addEventListener('gossipsub:message', onGossipMessage)
     g.addEventListener('subscription-change', onSubscriptionChange)
     n.addEventListener('peer:disconnect', onPeerDisconnect)
-    n.addEventListener('peer:connect', onPeerConnect)
     n.addEventListener('peer:discovery', onDiscovery)
     try {
       await n.start()

@@ -117,7 +117,7 @@ describe('remote alerts alone', () => {
     const d = await getOk<DecisionsBody>(node.apiUrl, '/decisions')
     const forbidden = ['quarantine', 'terminate-and-renew']
     expect(d.active.filter((x) => forbidden.includes(x.action))).toEqual([])
-    expect(d.recent.filter((r) => forbidden.includes(r.decision.action))).toEqual([])
+    expect(d.recent.filter((r) => forbidden.includes(r.action))).toEqual([])
     // GET /peers: every peer with its local reputation and gossipsub score
     const list = await getOk<Array<Record<string, unknown>>>(node.apiUrl, '/peers')
     for (const p of peers) {
@@ -134,6 +134,6 @@ describe('remote alerts alone', () => {
     expect(alerts.every((a) => a.community === COMMUNITY && a.danger === 2)).toBe(true)
     expect(await getOk<unknown[]>(node.apiUrl, `/alerts?since=${Date.now() + 60_000}`)).toEqual([])
     // the only local decisions are the bait's (log, block-source)
-    expect(d.recent.filter((r) => r.decision.origin === 'local').every((r) => ['log', 'block-source'].includes(r.decision.action))).toBe(true)
+    expect(d.recent.filter((r) => r.origin === 'local').every((r) => ['log', 'block-source'].includes(r.action))).toBe(true)
   })
 })

@@ -180,11 +180,12 @@ describe('immune-node start with supervised cells (real processes)', () => {
     }, { timeoutMs: 20_000 })
     expect(isAlive(renewed.pid!)).toBe(true)
     await waitFor('old tweb child gone', () => !isAlive(oldPid), { timeoutMs: 10_000 })
-    const decisions = await getOk<{ recent: Array<{ decision: { action: string, target: { cell?: string }, explanation: string }, status: string }> }>(node.apiUrl, '/decisions')
-    const t = decisions.recent.find((r) => r.decision.action === 'terminate-and-renew' && r.decision.target.cell === 'tweb')
+    // active and recent in one shape: the decision, flat, with its status
+    const decisions = await getOk<{ recent: Array<{ action: string, target: { cell?: string }, explanation: string, status: string }> }>(node.apiUrl, '/decisions')
+    const t = decisions.recent.find((r) => r.action === 'terminate-and-renew' && r.target.cell === 'tweb')
     expect(t?.status).toBe('done')
     // why: the detector's explanation, verbatim
-    expect(t?.decision.explanation).toMatch(/^id: /)
+    expect(t?.explanation).toMatch(/^id: /)
   })
 
   it('renews a supervised cell periodically, on its configured schedule', async () => {

@@ -13,7 +13,6 @@
  *
  * Persisted with the profile set's meta record.
  */
-import { ItemBudget } from '../stats/item-budget.js'
 import type { HttpObservation } from '../../observation.js'
 import { NoveltyTracker } from '../stats/novelty-tracker.js'
 import type { NoveltyTrackerJSON } from '../stats/novelty-tracker.js'
@@ -140,16 +139,8 @@ export class HttpAppModel {
    */
   private readonly headerParams: Readonly<HttpModelParams>
 
-  /** The 3-grams the set's contexts may hold together (maxGramsPerCell; each context draws through its own). */
-  readonly gramBudget: ItemBudget
-  readonly symbolBudget: ItemBudget
-  readonly paramBudget: ItemBudget
-
   constructor (readonly params: Readonly<HttpModelParams>, readonly checker?: ValueChecker) {
     this.headerParams = Object.freeze({ ...params, maxEnumValues: Math.max(params.maxEnumValues, 256), maxEnumValueChars: Math.max(params.maxEnumValueChars, 512), maxAnalysedChars: Math.min(params.maxAnalysedChars, 512), relativeLength: Math.max(params.relativeLength, 0.25) })
-    this.gramBudget = new ItemBudget(params.maxGramsPerCell)
-    this.symbolBudget = new ItemBudget(params.maxSymbolsPerCell)
-    this.paramBudget = new ItemBudget(params.maxParamsPerCell)
     this.pool = new ParamModel('*', params)
     this.cookieNames = new NoveltyTracker<string>(params.maxCookieNames, params.noveltyTailFactor)
     this.cookiePool = new ParamModel('cookie:*', params)

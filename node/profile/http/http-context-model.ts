@@ -19,8 +19,6 @@
  * (term-sink.ts), and its evidence score the same over evidence alone; its
  * reasons are the most surprising terms.
  */
-import { ownString } from '../../../core/index.js'
-import { ItemBudget } from '../stats/item-budget.js'
 import type { HttpObservation } from '../../observation.js'
 import type { ContextModel, ModelScore } from '../../profile-types.js'
 import { ProfileFormatError } from '../../errors.js'
@@ -131,18 +129,11 @@ export class HttpContextModel implements ContextModel<HttpObservation> {
   private readonly ignored: (name: string) => boolean
   /** What the whole application looks like (shared by the endpoints of one profile set). */
   readonly app: HttpAppModel
-  /** This context's 3-grams, all parameters together, drawn from the set's (the app model's) budget. */
-  readonly gramBudget: ItemBudget
-  readonly symbolBudget: ItemBudget
-  private readonly paramBudget: ItemBudget
 
   constructor (readonly context: string, readonly modelParams: Readonly<HttpModelParams> = createHttpModelParams(), json?: HttpContextModelJSON, app?: HttpAppModel) {
     this.sink = new TermSink(modelParams.reasonMaxP, modelParams.combination)
     this.ignored = nameMatcher(modelParams.ignoreParameters)
     this.app = app ?? new HttpAppModel(modelParams)
-    this.gramBudget = new ItemBudget(modelParams.maxGramsPerContext, this.app.gramBudget)
-    this.symbolBudget = new ItemBudget(modelParams.maxSymbolsPerContext, this.app.symbolBudget)
-    this.paramBudget = new ItemBudget(modelParams.maxParamsPerContext, this.app.paramBudget)
     if (json == null) {
       this.names = new NoveltyTracker<string>(modelParams.maxParamNames, modelParams.noveltyTailFactor)
       this.orders = new CategoricalCounter(modelParams.maxOrders, 'saturate')
@@ -152,18 +143,14 @@ export class HttpContextModel implements ContextModel<HttpObservation> {
       this.n = json.n
       this.names = NoveltyTracker.restore(json.names, modelParams.maxParamNames, modelParams.noveltyTailFactor)
       this.orders = CategoricalCounter.restore(json.orders, modelParams.maxOrders, 'saturate')
-      for (const [name, pj] of json.params) this.params.set(name, new ParamModel(name, modelParams, pj, this.gramBudget, this.symbolBudget))
+      for (const [name, pj] of json.params) this.params.set(name, new ParamModel(name, modelParams, pj))
       for (const [name, h] of json.presence) this.presence.set(name, Float64Array.from(h))
-      this.paramBudget.charge(this.params.size)
     } catch (err) {
       throw new ProfileFormatError(context, 'model', (err as Error).message)
     }
   }
 
   get count (): number { return this.n }
-
-  /** The context leaves its set: its grams go back to the set's budget. */
-  dispose (): void { this.gramBudget.release(); this.symbolBudget.release(); this.paramBudget.release() }
 
   /** Names of the modelled parameters. */
   parameterNames (): string[] { return [...this.params.keys()] }
@@ -177,16 +164,16 @@ export class HttpContextModel implements ContextModel<HttpObservation> {
       if (h === undefined) {
         if (this.presence.size >= mp.maxParamsPerContext) continue
         h = new Float64Array(3)
-        this.presence.set(ownString(name), h)
+        this.presence.set(name, h)
       }
       h[Math.min(x, 3) - 1]++
     }
     for (const p of all) {
       let pm = this.params.get(p.name)
       if (pm === undefined) {
-        if (this.params.size >= mp.maxParamsPerContext || !this.paramBudget.take()) continue
-        pm = new ParamModel(ownString(p.name), mp, undefined, this.gramBudget, this.symbolBudget)
-        this.params.set(pm.name, pm)
+        if (this.params.size >= mp.maxParamsPerContext) continue
+        pm = new ParamModel(p.name, mp)
+        this.params.set(p.name, pm)
       }
       pm.learn(p.value, p.flags)
     }

@@ -33,16 +33,6 @@ export interface HttpModelParams {
   maxShapeChars: number
   /** Distinct 3-grams kept per parameter. */
   maxGrams: number
-  /** Distinct 3-grams kept per context, all its parameters together (the per-parameter caps do not multiply). */
-  maxGramsPerContext: number
-  /** Distinct 3-grams kept per profile set (a cell's endpoints together); a context evicted gives its grams back. */
-  maxGramsPerCell: number
-  /** Distinct symbol characters kept per context (symbols, letters and their per-value counts, all parameters together). */
-  maxSymbolsPerContext: number
-  /** The same per profile set. */
-  maxSymbolsPerCell: number
-  /** Parameter models per profile set (each context's maxParamsPerContext draws from it). */
-  maxParamsPerCell: number
   /** Distinct symbol characters kept per parameter. */
   maxSymbols: number
   /** Distinct parameter orders kept per context. */
@@ -155,11 +145,6 @@ export const defaultHttpModelParams: Readonly<HttpModelParams> = Object.freeze({
   maxShapes: 1024,
   maxShapeChars: 48,
   maxGrams: 20_000,
-  maxGramsPerContext: 50_000,
-  maxGramsPerCell: 1_000_000,
-  maxSymbolsPerContext: 2048,
-  maxSymbolsPerCell: 100_000,
-  maxParamsPerCell: 20_000,
   maxSymbols: 512,
   maxOrders: 256,
   maxParamNames: 1024,
@@ -202,11 +187,6 @@ export function validateHttpModelParams (p: HttpModelParams): void {
   intIn(p, 'maxShapes', 1, 1_000_000)
   intIn(p, 'maxShapeChars', 4, 4096)
   intIn(p, 'maxGrams', 1, 10_000_000)
-  intIn(p, 'maxGramsPerContext', 1, 100_000_000)
-  intIn(p, 'maxGramsPerCell', 1, 1_000_000_000)
-  intIn(p, 'maxSymbolsPerContext', 1, 100_000_000)
-  intIn(p, 'maxSymbolsPerCell', 1, 1_000_000_000)
-  intIn(p, 'maxParamsPerCell', 1, 100_000_000)
   intIn(p, 'maxSymbols', 1, 65_536)
   intIn(p, 'maxOrders', 1, 1_000_000)
   intIn(p, 'maxParamNames', 1, 1_000_000)

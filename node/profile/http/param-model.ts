@@ -50,7 +50,6 @@ import type { LengthModelJSON } from '../stats/length-model.js'
 import { MagnitudeModel } from '../stats/magnitude-model.js'
 import type { MagnitudeModelJSON } from '../stats/magnitude-model.js'
 import { NoveltyTracker } from '../stats/novelty-tracker.js'
-import type { ItemBudget } from '../stats/item-budget.js'
 import type { NoveltyTrackerJSON } from '../stats/novelty-tracker.js'
 import { OPAQUE_TYPES, numberValue, valueTypeOf } from './value-types.js'
 
@@ -190,10 +189,7 @@ export class ParamModel {
   readonly types: CategoricalCounter
   readonly magnitude: MagnitudeModel
 
-  /** The context's (and cell's) allowance of distinct symbols: symbols, letters and their per-value counts draw from it. */
-  private symbolBudget: ItemBudget | null = null
-
-  constructor (readonly name: string, readonly params: Readonly<HttpModelParams>, json?: ParamModelJSON, budget?: ItemBudget, symbolBudget?: ItemBudget) {
+  constructor (readonly name: string, readonly params: Readonly<HttpModelParams>, json?: ParamModelJSON) {
     if (json == null) {
       this.length = new LengthModel()
       this.symbols = new NoveltyTracker<number>(params.maxSymbols, params.noveltyTailFactor)
@@ -218,18 +214,6 @@ export class ParamModel {
       this.types = json.types != null ? CategoricalCounter.restore(json.types, MAX_TYPES, 'saturate') : new CategoricalCounter(MAX_TYPES, 'saturate')
       this.magnitude = MagnitudeModel.restore(json.magnitude)
     }
-    if (budget != null) {
-      // 3-grams and shapes: the distinct strings a parameter's values bring
-      budget.charge(this.grams.size + this.shapes.size)
-      this.grams.budget = budget
-      this.shapes.budget = budget
-    }
-    if (symbolBudget != null) {
-      symbolBudget.charge(this.symbols.size + this.letters.size + this.symbolCounts.size)
-      this.symbols.budget = symbolBudget
-      this.letters.budget = symbolBudget
-      this.symbolBudget = symbolBudget
-    }
   }
 
   learn (value: string, flags: number): void {
@@ -246,7 +230,7 @@ export class ParamModel {
     for (const c of symList) {
       let h = this.symbolCounts.get(c)
       if (h === undefined) {
-        if (this.symbolCounts.size >= p.maxSymbols || (this.symbolBudget != null && !this.symbolBudget.take())) continue
+        if (this.symbolCounts.size >= p.maxSymbols) continue
         h = new Float64Array(COUNT_BINS)
         this.symbolCounts.set(c, h)
       }

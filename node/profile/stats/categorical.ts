@@ -13,8 +13,6 @@
  * stops adding categories (new ones count as singletons, 'saturate') or turns
  * itself off ('disable': the feature is not a small enumeration).
  */
-import { ownString } from '../../../core/index.js'
-import type { ItemBudget } from './item-budget.js'
 
 export interface CategoricalJSON {
   n: number
@@ -34,9 +32,6 @@ export class CategoricalCounter {
   private topCache: string[] | null = null
   /** count c → Σ_{j≤c} j·N_j, valid until the next learn. */
   private readonly massCache = new Map<number, number>()
-
-  /** Shared allowance of new categories (item-budget.ts); at its limit a new one counts as untracked (as at maxCategories when saturating). */
-  budget: ItemBudget | null = null
 
   constructor (readonly maxCategories: number, readonly overflow: 'saturate' | 'disable') {}
 
@@ -58,11 +53,7 @@ export class CategoricalCounter {
         }
         return
       }
-      if (this.budget != null && !this.budget.take()) {
-        this.untracked++
-        return
-      }
-      this.counts.set(ownString(key), 1)
+      this.counts.set(key, 1)
       this.bump(1, 1)
     } else {
       this.counts.set(key, c + 1)

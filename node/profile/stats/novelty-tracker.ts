@@ -32,9 +32,6 @@
  * data outweighs as owners accumulate. An attack that brings ten times the
  * novelty of a normal new value still gets p ≈ e^{−9}/(n+1).
  */
-import { ownString } from '../../../core/index.js'
-import type { ItemBudget } from './item-budget.js'
-
 const HIST_MAX = 63
 
 export interface NoveltyTrackerJSON<K> {
@@ -57,9 +54,6 @@ export class NoveltyTracker<K extends string | number> {
   private itemSum = 0
   private scaleCache = -1
 
-  /** Shared allowance of new items (a context's and its cell's, item-budget.ts); null: only maxItems. */
-  budget: ItemBudget | null = null
-
   constructor (readonly maxItems: number, readonly tailFactor = 0.25, readonly scaledTail = false) {}
 
   get size (): number { return this.items.size }
@@ -80,8 +74,8 @@ export class NoveltyTracker<K extends string | number> {
     for (const item of distinct) {
       const v = this.items.get(item)
       if (v === undefined) {
-        if (this.items.size < this.maxItems && (this.budget == null || this.budget.take())) {
-          this.items.set(typeof item === 'string' ? ownString(item) as K : item, -(owner + 1))
+        if (this.items.size < this.maxItems) {
+          this.items.set(item, -(owner + 1))
           fresh++
           this.itemSum++
         }
