@@ -151,11 +151,12 @@ export function createControl (c: ControlComponents): Control {
         createdAtMs: now,
         expiresAtMs: now + sec * 1000,
         dryRun: false,
-        escalation: { step: 0, recentLocalOffences: 0, multiplier: 1, levelBumped: false, offenderKey: `src:${a}` },
+        escalation: { step: 0, multiplier: 1, levelBumped: false, offenderKey: `src:${a}`, atMs: now },
         refs: { actor: who.actor }
       }
       const escalation = decision.escalation
-      await respond.commit(event, { decisions: [decision], skipped: [], rule: 'operator', effectiveLevel: 2, escalation })
+      // an operator's block rests on the operator's word, not on an evidence assessment (ban: null)
+      await respond.commit(event, { decisions: [decision], skipped: [], rule: 'operator', effectiveLevel: 2, escalation, ban: null })
       const r = await respond.decisions.get(decision.id)
       const view = decisionView(r!, clock.now())
       await record('decisions.add', decision.id, reason, who, `block-source ${a} for ${sec}s: ${view.status}`)

@@ -192,18 +192,14 @@ export function createResponseSystem (components: ResponseSystemComponents, init
   const unblock = async (address: string, why: string): Promise<UnblockResult> => {
     const a = normalizeAddress(address) ?? address
     const wasDenied = denyList.isDenied(a)
-    const revoked: Decision[] = []
-    for (const d of manager.active()) {
-      if (d.action !== 'block-source' || d.target.kind !== 'source' || d.target.address !== a) continue
-      const r = await manager.revoke(d.id, why)
-      if (r != null) revoked.push(d)
-    }
+    const forgotOffences = brain.logic.hasOffences(a)
+    // the decision manager revokes the source's blocks (audited) and forgives it (policy forgiveSource)
+    const revoked = (await manager.unblock(a, why)).map((r) => r.decision)
     // holds without an active decision (the brain's own, taken before its decision was applied) go too
     if (denyList.isDenied(a)) {
       denyList.remove(a)
       if (firewall != null) await firewall.remove(a).catch(() => {})
     }
-    const forgotOffences = brain.logic.forget(`src:${a}`)
     return { address: a, revoked, wasDenied, forgotOffences }
   }
 
@@ -303,6 +299,7 @@ export function createResponseSystem (components: ResponseSystemComponents, init
       const held = q?.frozen?.().find((f) => f.cell === cell)
       if (held != null && held.decisionIds.length > 0) return { kind: 'frozen', decisionIds: held.decisionIds }
       return null
+    },
     revoke: async (id, why) => await manager.revoke(id, why),
     unblock,
     allowlist: policy.allowlist,

@@ -2,7 +2,7 @@
  * The views the local API serves, assembled from the running parts. Pure
  * reads: nothing here changes what the node does, except `release`.
  */
-import type { DenyEntry, NftablesDetection, ThreatSnapshot } from '../respond/index.js'
+import type { Decision, DenyEntry, NftablesDetection, ThreatSnapshot } from '../respond/index.js'
 import { decisionView } from './control.js'
 import type { DecisionView } from './control.js'
 import type { AlertIntakeStats, IntakeDecisionRecord } from '../intake/index.js'

@@ -79,11 +79,10 @@ export class DecisionLogic {
     return out
   }
 
-  /** Forgets one offender's history (`src:<address>` or `cell:<name>`): an operator's unblock, so the next offence starts escalation afresh. */
-  forget (offenderKey: string): boolean {
-    const had = this._state?.offences.delete(offenderKey) ?? false
-    if (had) this.dirty.add(offenderKey)
-    return had
+  /** Whether the source has an escalation history now (what an operator's unblock forgives). */
+  hasOffences (address: string): boolean {
+    const a = normalizeAddress(address)
+    return a != null && (this._state?.offences.has(`src:${a}`) ?? false)
   }
 
   toJSON (): PolicyStateJSON { return policyStateToJSON(this.state) }

@@ -34,6 +34,8 @@ const config = {
   learning: { minObservations: MIN_OBS, minDurationSec: 0 },
   policy: {
     allowlist: ['127.0.0.1', '::1'],
+    // the point here is the operator's control over blocks, not the evidence a ban needs: one verdict blocks the source
+    sourceBan: { maxRetry: 1 },
     rules: [
       { cell: '*', level: 1, actions: ['log'] },
       { cell: '*', level: 2, actions: ['log', { type: 'block-source', durationSec: 3600 }] }
