@@ -19,7 +19,7 @@ export {
   AlertPublisher, createAlertPublisher, defaultAlertPublisherParams, createAlertPublisherParams, validateAlertPublisherParams
 } from './alert-publisher.js'
 export type { AlertPublisherParams, AlertPublisherComponents, LocalDanger, PublishDecision, PublishOutcome, PublishReason } from './alert-publisher.js'
-export { EXCLUDED_SOURCE_RANGES, canonicalAddress, createSourceFilter, isReservedAddress, shareableExplanation } from './shareable.js'
+export { EXCLUDED_SOURCE_RANGES, createSourceFilter, isReservedAddress, shareableExplanation } from './shareable.js'
 export type { ExclusionReason, ShareableReason, SourceFilter, SourceFilterInit } from './shareable.js'
 export { KnownClients, createKnownClientsParams, defaultKnownClientsParams } from './known-clients.js'
 export type { KnownClientsParams } from './known-clients.js'

@@ -23,6 +23,7 @@
  *      reasons (a new value, a new parameter name) are left out altogether.
  */
 import { BlockList, isIP } from 'node:net'
+import { normalizeAddress } from '../../core/index.js'
 import { InvalidParamsError } from '../errors.js'
 
 /** The address ranges never published, with where each comes from (docs/protocol.md repeats the table). */
@@ -43,34 +44,9 @@ export const EXCLUDED_SOURCE_RANGES: ReadonlyArray<{ cidr: string, why: string }
   { cidr: 'ff00::/8', why: 'multicast (RFC 4291)' }
 ])
 
-/** The canonical text of an address (IPv4-mapped IPv6 as IPv4, brackets and zone dropped), or null. */
-export function canonicalAddress (address: string): string | null {
-  if (typeof address !== 'string') return null
-  let a = address.trim()
-  if (a.startsWith('[') && a.endsWith(']')) a = a.slice(1, -1)
-  const zone = a.indexOf('%')
-  if (zone >= 0) a = a.slice(0, zone)
-  const family = isIP(a)
-  if (family === 4) return a
-  if (family !== 6) return null
-  let canon: string
-  try {
-    canon = new URL(`http://[${a}]/`).hostname.slice(1, -1)
-  } catch {
-    return null
-  }
-  const m = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(canon)
-  if (m != null) {
-    const hi = parseInt(m[1], 16)
-    const lo = parseInt(m[2], 16)
-    return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`
-  }
-  return canon
-}
-
 function addRange (list: BlockList, entry: string, field: string): void {
   const slash = entry.indexOf('/')
-  const addr = canonicalAddress(slash < 0 ? entry : entry.slice(0, slash))
+  const addr = normalizeAddress(slash < 0 ? entry : entry.slice(0, slash))
   if (addr == null) throw new InvalidParamsError(field, entry, 'an IPv4/IPv6 address or CIDR block')
   const family = isIP(addr) === 4 ? 'ipv4' : 'ipv6'
   if (slash < 0) { list.addAddress(addr, family); return }
@@ -100,7 +76,7 @@ for (const r of EXCLUDED_SOURCE_RANGES) addRange(reserved, r.cidr, 'EXCLUDED_SOU
 
 /** The always-excluded ranges alone (no allowlist): what every honest member refuses to publish. */
 export function isReservedAddress (address: string): boolean {
-  const a = canonicalAddress(address)
+  const a = normalizeAddress(address)
   if (a == null) return true
   return reserved.check(a, isIP(a) === 4 ? 'ipv4' : 'ipv6')
 }
@@ -112,7 +88,7 @@ export function createSourceFilter (init: SourceFilterInit = {}): SourceFilter {
   ;(init.allowlist ?? []).forEach((e, i) => { addRange(allow, e, `policy.allowlist[${i}]`) })
   ;(init.trustedProxies ?? []).forEach((e, i) => { addRange(proxies, e, `collaboration.trustedProxies[${i}]`) })
   const exclusion = (address: string): ExclusionReason | null => {
-    const a = canonicalAddress(address)
+    const a = normalizeAddress(address)
     if (a == null) return 'invalid'
     const family = isIP(a) === 4 ? 'ipv4' : 'ipv6'
     if (reserved.check(a, family)) return 'reserved'
